@@ -1,0 +1,45 @@
+// createApp(deps): the HTTP routes. Every dependency comes in as a parameter; nothing here knows the runtime.
+import { Hono } from 'hono';
+import { sql } from 'drizzle-orm';
+import type { AppDeps } from './deps.js';
+import { plans } from './db/schema.js';
+import { VERSION } from './version.js';
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.get('/healthz', async (c) => {
+    let database = false;
+    let planLoaded = false;
+    let planCount = 0;
+    try {
+      await deps.db.run(sql`select 1`);
+      database = true;
+      const rows = await deps.db.select({ n: sql<number>`count(*)` }).from(plans);
+      planCount = Number(rows[0]?.n ?? 0);
+      planLoaded = planCount > 0;
+    } catch (err) {
+      deps.logger.error('healthz: database check failed', { error: (err as Error).message });
+    }
+    const ok = database;
+    return c.json(
+      {
+        status: ok ? 'ok' : 'error',
+        database: database ? 'ok' : 'error',
+        planLoaded,
+        plans: planCount,
+        larkConfigured: deps.config.larkConfigured,
+        version: VERSION,
+      },
+      ok ? 200 : 503,
+    );
+  });
+
+  app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
+  app.onError((err, c) => {
+    deps.logger.error('unhandled error', { path: c.req.path, error: err.message });
+    return c.json({ error: 'internal', message: '服务器内部错误，请稍后重试 / internal error' }, 500);
+  });
+
+  return app;
+}

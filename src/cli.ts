@@ -1,0 +1,72 @@
+// The operator's command line: `npx duban <command>`. Output is Chinese first.
+import { commands } from './cli/index.js';
+import { CliUsageError, type CliCommand, type CliContext } from './cli/types.js';
+import { ConfigError, parseConfig } from './config.js';
+import { DatabaseOpenError, openNodeDatabase, type NodeDatabase } from './db/node.js';
+import { VERSION } from './version.js';
+
+export function helpText(list: CliCommand[] = commands): string {
+  const width = Math.max(...list.map((c) => c.usage.length), 'help'.length);
+  return [
+    `duban ${VERSION} — 督办机器人运维命令 / operator commands`,
+    '',
+    '用法 / usage: npx duban <命令> [参数]',
+    '',
+    ...list.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    `  ${'help'.padEnd(width)}  显示本帮助 / show this help`,
+    '',
+    '数据库位置由 DATABASE_PATH 决定（默认 ./data/duban.db）。',
+  ].join('\n');
+}
+
+export async function runCli(
+  argv: string[],
+  io: { out?: (l: string) => void; err?: (l: string) => void; env?: Record<string, string | undefined> } = {},
+): Promise<number> {
+  const out = io.out ?? ((l: string) => console.log(l));
+  const err = io.err ?? ((l: string) => console.error(l));
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h' || name === '帮助') {
+    out(helpText());
+    return 0;
+  }
+  if (name === '--version' || name === 'version') {
+    out(VERSION);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    err(`未知命令：${name}。运行 \`npx duban help\` 查看可用命令。`);
+    return 2;
+  }
+  let database: NodeDatabase | undefined;
+  try {
+    const config = parseConfig(io.env ?? process.env);
+    const ctx: CliContext = {
+      config,
+      database: () => (database ??= openNodeDatabase(config.DATABASE_PATH)),
+      out,
+      err,
+      now: () => Date.now(),
+    };
+    return await cmd.run(rest, ctx);
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      err(`${e.message}\n用法：npx duban ${cmd.usage}`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof DatabaseOpenError) {
+      err(e.message);
+      return 1;
+    }
+    err(`命令失败 / failed: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    database?.close();
+  }
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli.ts');
+if (isMain) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

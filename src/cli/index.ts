@@ -1,0 +1,4 @@
+// The list of operator commands. Adding a command is one entry here.
+import type { CliCommand } from './types.js';
+
+export const commands: CliCommand[] = [];

@@ -1,0 +1,79 @@
+// Configuration: one zod schema over an environment-like record; one error that lists every bad key.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z.string().transform((v) =>
+  v
+    .split(/[,，\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '应为 HH:MM，例如 09:00');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_PATH: z.string().min(1).default('./data/duban.db'),
+  LARK_APP_ID: z.string().default(''),
+  LARK_APP_SECRET: z.string().default(''),
+  LARK_BASE_URL: z.string().url('应为完整网址，例如 https://open.feishu.cn').default('https://open.feishu.cn'),
+  LARK_VERIFICATION_TOKEN: z.string().default(''),
+  LARK_ENCRYPT_KEY: z.string().default(''),
+  /** Maximum age of X-Lark-Request-Timestamp before a request is refused as stale (replays). */
+  LARK_TIMESTAMP_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  OFFICE_OPEN_IDS: csv.default([]),
+  ADMIN_TOKEN: z.string().default(''),
+  WORK_DAY_START: hhmm.default('09:00'),
+  WORK_DAY_END: hhmm.default('18:00'),
+  /** Load the bundled plan when the database holds no plan. */
+  PLAN_AUTOLOAD: bool.default(true),
+  /** Run the scheduler and outbox sender in-process (Node). */
+  SCHEDULER_ENABLED: bool.default(true),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof schema> & { larkConfigured: boolean };
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly issues: Array<{ key: string; message: string }>) {
+    super(
+      '配置有误 / invalid configuration:\n' +
+        issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n') +
+        '\n请修正以上环境变量后重新启动（见 README 的“配置”一节）。',
+    );
+  }
+}
+
+/** Parse configuration from an environment-like record (process.env, Workers env). Empty strings mean unset. */
+export function parseConfig(source: Record<string, unknown>): Config {
+  const cleaned: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = source[key];
+    if (typeof v === 'string' && v.trim() === '') continue;
+    if (v !== undefined && v !== null) cleaned[key] = typeof v === 'string' ? v.trim() : v;
+  }
+  const res = schema.safeParse(cleaned);
+  if (!res.success) {
+    throw new ConfigError(
+      res.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: i.message })),
+    );
+  }
+  const c = res.data;
+  const extra: Array<{ key: string; message: string }> = [];
+  if ((c.LARK_APP_ID === '') !== (c.LARK_APP_SECRET === '')) {
+    extra.push({
+      key: c.LARK_APP_ID ? 'LARK_APP_SECRET' : 'LARK_APP_ID',
+      message: 'LARK_APP_ID 与 LARK_APP_SECRET 必须同时设置（或都不设置，以离线模式运行）',
+    });
+  }
+  if (c.WORK_DAY_START >= c.WORK_DAY_END) {
+    extra.push({ key: 'WORK_DAY_END', message: '下班时间必须晚于上班时间 WORK_DAY_START' });
+  }
+  if (extra.length) throw new ConfigError(extra);
+  return { ...c, larkConfigured: c.LARK_APP_ID !== '' };
+}

@@ -1,0 +1,57 @@
+// Node storage: open the SQLite file with better-sqlite3, apply migrations, and hand back a drizzle Db.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+import type { Db } from './client.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export class DatabaseOpenError extends Error {
+  readonly code = 'DATABASE_OPEN_FAILED';
+}
+
+export interface NodeDatabase {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+/**
+ * Open (creating if needed) the SQLite database at `file` (':memory:' for tests) and migrate it.
+ * Throws DatabaseOpenError with a message that tells the operator what to check.
+ */
+export function openNodeDatabase(file: string, opts: { migrate?: boolean } = {}): NodeDatabase {
+  let sqlite: Database.Database;
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    // Touch the file so a corrupt database fails here, not on the first request.
+    const check = sqlite.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+  } catch (err) {
+    throw new DatabaseOpenError(
+      `无法打开数据库 ${file}：${(err as Error).message}。请检查 DATABASE_PATH 指向的文件是否存在、可读写且未损坏` +
+        `（可用 \`npx duban backup\` 的备份恢复）。 / cannot open database ${file}: check DATABASE_PATH.`,
+    );
+  }
+  const db = drizzle(sqlite, { schema }) as unknown as Db;
+  if (opts.migrate !== false) {
+    try {
+      migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    } catch (err) {
+      sqlite.close();
+      throw new DatabaseOpenError(
+        `数据库迁移失败（${file}）：${(err as Error).message}。如果数据库文件是只读的，请检查文件权限。 / migration failed: check DATABASE_PATH is writable.`,
+      );
+    }
+  }
+  return { db, sqlite, close: () => sqlite.close() };
+}

@@ -1,0 +1,60 @@
+// Writing to the durable outbox. A message is a row before it is anything else; the sender delivers rows.
+import { createHash } from 'node:crypto';
+import { inArray } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { outbox } from './schema.js';
+import type { OutboundMessage } from '../domain/types.js';
+
+/** Deterministic Feishu `uuid` (<= 50 chars) for a logical message: a retried send can never post twice. */
+export function outboxUuid(dedupeKey: string): string {
+  return 'db-' + createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40);
+}
+
+/** Build the insert for one message (for use inside runBatch with other writes). Duplicate keys are ignored. */
+export function outboxInsert(db: Db, msg: OutboundMessage, now: number) {
+  return db
+    .insert(outbox)
+    .values(outboxRow(msg, now))
+    .onConflictDoNothing({ target: outbox.dedupeKey });
+}
+
+export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inferInsert {
+  return {
+    dedupeKey: msg.dedupeKey,
+    uuid: outboxUuid(msg.dedupeKey),
+    op: msg.op ?? (msg.targetMessageId ? 'reply' : 'send'),
+    receiveIdType: msg.receiveIdType ?? null,
+    receiveId: msg.receiveId ?? null,
+    targetMessageId: msg.targetMessageId ?? null,
+    msgType: msg.msgType,
+    content: JSON.stringify(msg.content),
+    purpose: msg.purpose,
+    taskId: msg.taskId ?? null,
+    assignmentId: msg.assignmentId ?? null,
+    status: 'pending',
+    nextAttemptAt: msg.notBefore ?? now,
+    createdAt: now,
+  };
+}
+
+/** Queue messages; returns the ids of rows actually inserted (already-queued keys are skipped). */
+export async function enqueueOutbox(db: Db, msgs: OutboundMessage[], now: number): Promise<number[]> {
+  const ids: number[] = [];
+  // Chunk to stay under SQLite's bound-parameter limit (D1: 100 params per statement).
+  const CHUNK = 5;
+  for (let i = 0; i < msgs.length; i += CHUNK) {
+    const rows = msgs.slice(i, i + CHUNK).map((m) => outboxRow(m, now));
+    const inserted = await db
+      .insert(outbox)
+      .values(rows)
+      .onConflictDoNothing({ target: outbox.dedupeKey })
+      .returning({ id: outbox.id });
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}
+
+export async function outboxByIds(db: Db, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db.select().from(outbox).where(inArray(outbox.id, ids));
+}

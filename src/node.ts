@@ -1,0 +1,74 @@
+// Node entry: config from process.env, SQLite via better-sqlite3, Hono on @hono/node-server, node-cron.
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, parseConfig, type Config } from './config.js';
+import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
+import { createLogger } from './logger.js';
+import { ensureBundledPlan } from './plans/bundled.js';
+import { VERSION } from './version.js';
+
+export interface NodeService {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startNodeService(env: Record<string, string | undefined> = process.env): Promise<NodeService> {
+  const config: Config = parseConfig(env);
+  const logger = createLogger(config.LOG_LEVEL);
+  const database = openNodeDatabase(config.DATABASE_PATH);
+  const { db } = database;
+  const clock = () => Date.now();
+
+  const loaded = config.PLAN_AUTOLOAD ? await ensureBundledPlan(db, clock()) : false;
+  if (loaded) logger.info('bundled plan loaded into an empty database');
+
+  const pending = new Set<Promise<unknown>>();
+  const defer = (work: Promise<unknown>) => {
+    const p = work
+      .catch((err) => logger.error('background work failed', { error: (err as Error).message }))
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  };
+
+  const app = createApp({ db, config, logger, clock, defer });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info(`duban ${VERSION} listening`, {
+    port,
+    database: config.DATABASE_PATH,
+    lark: config.larkConfigured ? config.LARK_BASE_URL : 'offline (no LARK_APP_ID): messages are printed',
+  });
+
+  return {
+    port,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...pending]);
+      database.close();
+    },
+  };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/node.ts');
+if (isMain) {
+  startNodeService()
+    .then((svc) => {
+      const stop = () => {
+        svc.close().finally(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    })
+    .catch((err) => {
+      if (err instanceof ConfigError || err instanceof DatabaseOpenError) {
+        console.error(err.message);
+      } else {
+        console.error('duban 启动失败 / failed to start:', err);
+      }
+      process.exit(1);
+    });
+}

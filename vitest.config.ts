@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Node-side test suite. Workers tests (test/workers) run in workerd through their own config.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/workers/**', 'node_modules/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
