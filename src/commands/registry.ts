@@ -1,0 +1,49 @@
+// The chat command registry's shapes: one entry per command (names zh + en, parser, handler, help line).
+// `帮助` is generated from the registry, so it never drifts from what exists.
+import type { AppDeps } from '../deps.js';
+import type { IncomingMessage } from '../domain/types.js';
+
+export type Role = 'office' | 'contact' | 'leader';
+
+/** Who is speaking, resolved from the sender's open_id. */
+export interface Actor {
+  personId: number | null;
+  openId: string;
+  name?: string | null;
+  roles: Role[];
+  /** Units the person is a contact of. */
+  unitIds: number[];
+}
+
+export interface CommandReply {
+  text?: string;
+  /** A card (JSON 2.0) to answer with instead of / besides text. */
+  card?: Record<string, unknown>;
+}
+
+export interface CommandContext {
+  deps: AppDeps;
+  actor: Actor;
+  /** The message being answered (null when run from the CLI sandbox without one). */
+  msg: IncomingMessage | null;
+  now: number;
+  /** Asia/Shanghai date of now. */
+  today: string;
+  channel: 'chat' | 'reply' | 'card' | 'cli';
+}
+
+export type ParseResult<A> = { ok: true; args: A } | { ok: false; error: string };
+
+export interface CommandDef<A = unknown> {
+  /** Chinese name first, then English aliases: ['进度', 'progress']. */
+  names: string[];
+  /** '进度 <编号> <0–100>% [说明]' */
+  usage: string;
+  /** One line for 帮助. */
+  summary: string;
+  example?: string;
+  /** Who may run it. 'any' includes people with no role yet. */
+  roles: Role[] | 'any';
+  parse(argText: string, ctx: CommandContext): ParseResult<A> | Promise<ParseResult<A>>;
+  run(ctx: CommandContext, args: A): Promise<CommandReply>;
+}
