@@ -195,7 +195,7 @@ describe('outbox sender logic', () => {
     let now = T0;
     for (let i = 0; i < MAX_SEND_ATTEMPTS; i++) {
       await drainOutbox(deps, { now });
-      now += 11 * 60_000;
+      now += 13 * 60_000; // beyond the capped backoff with its jitter
     }
     const [row] = await rowsOf(deps);
     expect(row).toMatchObject({ status: 'failed', attempts: MAX_SEND_ATTEMPTS });
