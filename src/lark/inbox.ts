@@ -135,9 +135,9 @@ export async function runInboundEvent(deps: AppDeps, key: string, now: number): 
 }
 
 /** Send what processing queued: kick the Node loop, or drain here (Workers, inside waitUntil). */
-export async function flushOutbox(deps: AppDeps): Promise<void> {
+export async function flushOutbox(deps: AppDeps, now?: number): Promise<void> {
   if (deps.kickOutbox) deps.kickOutbox();
-  else await drainOutbox(deps, { maxMs: 10_000 });
+  else await drainOutbox(deps, { maxMs: 10_000, ...(now !== undefined ? { now } : {}) });
 }
 
 /** Process after the ack: the deferred half of an inbound message. */
@@ -162,7 +162,7 @@ export async function processPendingInbound(deps: AppDeps, now: number, limit = 
   let processed = 0;
   for (const { key } of due) if (await runInboundEvent(deps, key, now)) processed += 1;
   await pruneInbound(deps.db, now);
-  if (processed) await flushOutbox(deps);
+  if (processed) await flushOutbox(deps, now);
   return processed;
 }
 

@@ -4,7 +4,7 @@
 export interface RateLimiterOptions {
   appPerSecond?: number;
   perReceiverPerSecond?: number;
-  /** Window length; slightly over 1 s so network jitter cannot squeeze N+1 sends into Feishu's second. */
+  /** Window length; a little over 1 s to absorb clock differences with Feishu. */
   windowMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -24,7 +24,7 @@ export interface RateLimiter {
 export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
   const appLimit = opts.appPerSecond ?? 50;
   const keyLimit = opts.perReceiverPerSecond ?? 5;
-  const windowMs = opts.windowMs ?? 1100;
+  const windowMs = opts.windowMs ?? 1050;
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const app: number[] = [];

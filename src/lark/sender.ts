@@ -154,13 +154,14 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
         await limiter.sleep(wait);
         wait = limiter.waitFor(key);
       }
-      limiter.record(key);
       let res: DeliverResult;
       try {
         res = await deps.messenger.deliver(row);
       } catch (err) {
         res = { ok: false, permanent: false, code: -1, reason: `发送出错：${(err as Error).message}` };
       }
+      // Counted when the call completes: Feishu saw it no later than that, so the window can never be undercut.
+      limiter.record(key);
       const outcome = await recordOutcome(deps.db, row, res, dbNow(), limiter);
       result[outcome] += 1;
       handled += 1;
@@ -179,7 +180,13 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
 
 /** The outbox row for a message the bot sent (task / assignment it was about), to route replies to it. */
 export async function lookupSentMessage(db: Db, messageId: string): Promise<OutboxRow | undefined> {
-  const rows = await db.select().from(outbox).where(eq(outbox.messageId, messageId)).limit(1);
+  // Card patches carry the id of the message they update: the original send/reply is what the message was about.
+  const rows = await db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.messageId, messageId), inArray(outbox.op, ['send', 'reply'])))
+    .orderBy(asc(outbox.id))
+    .limit(1);
   return rows[0];
 }
 

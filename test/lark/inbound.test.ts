@@ -216,6 +216,25 @@ describe('de-duplication and processing', () => {
     expect(messenger.delivered).toHaveLength(1);
   });
 
+  it('a failing handler leaves the event pending, retried later with backoff', async () => {
+    const { app, deps, messenger } = setup();
+    const sqlite = (deps.db as unknown as { $client: { exec(s: string): void } }).$client;
+    // A database fault while the command layer writes its reply.
+    sqlite.exec("CREATE TRIGGER outbox_down BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+    expect((await postLarkEvent(app, '/lark/events', messageEvent({ token: TOKEN, eventId: 'ev_f', messageId: 'om_f' }), { encryptKey: KEY })).status).toBe(200);
+    await deps.settle();
+    let [row] = await deps.db.select().from(inboundEvents).where(sql`key = 'event:ev_f'`);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, error: expect.stringContaining('disk I/O error') });
+    // Not yet due: the backoff holds it.
+    expect(await processPendingInbound(deps, deps.clock() + 1000)).toBe(0);
+    sqlite.exec('DROP TRIGGER outbox_down');
+    expect(await processPendingInbound(deps, deps.clock() + 60_000)).toBe(1);
+    await deps.settle();
+    [row] = await deps.db.select().from(inboundEvents).where(sql`key = 'event:ev_f'`);
+    expect(row?.status).toBe('done');
+    expect(messenger.delivered.map((r) => r.targetMessageId)).toEqual(['om_f']);
+  });
+
   it('prunes de-dup rows after 7 days, keeping them for at least a day', async () => {
     const { app, deps } = setup();
     await postLarkEvent(app, '/lark/events', messageEvent({ token: TOKEN, eventId: 'ev_old', messageId: 'om_old' }), { encryptKey: KEY });
