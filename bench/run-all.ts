@@ -13,12 +13,62 @@ interface BenchSpec {
   script: string;
   args: string[];
   quickArgs: string[];
+  /** For scripts that print figures but no BENCH_JSON line: pull the headline numbers from their text. */
+  extract?: (out: string, peakRssMb: number | undefined) => Record<string, unknown>;
 }
+
+const num = (out: string, re: RegExp): number | undefined => {
+  const m = re.exec(out);
+  return m ? Number(m[1]!.replace(/,/g, '')) : undefined;
+};
 
 const BENCHES: BenchSpec[] = [
   { name: 'webhook-intake', script: 'bench/webhook-intake.ts', args: [], quickArgs: ['--seconds', '3', '--rate-seconds', '5', '--rounds', '1'] },
-  { name: 'scheduler-pass', script: 'bench/scheduler-pass.ts', args: [], quickArgs: [] },
-  { name: 'digest', script: 'bench/digest.ts', args: [], quickArgs: [] },
+  {
+    name: 'scheduler-pass',
+    script: 'bench/scheduler-pass.ts',
+    args: [],
+    quickArgs: [],
+    extract: (out, rss) => {
+      const assignments = num(out, /scheduler planner: (\d+) assignments/);
+      const passMs = num(out, /first pass: (\d+) ms/);
+      const plannerMs = num(out, /planReminders: median ([\d.]+) ms/);
+      const idleMs = num(out, /next pass 15 min later \(nothing new\): (\d+) ms/);
+      return {
+        bench: 'scheduler-pass',
+        assignments,
+        planner_median_ms: plannerMs,
+        first_pass_ms: passMs,
+        idle_pass_ms: idleMs,
+        peak_rss_mb: rss,
+        targets: {
+          pass_under_1s: passMs !== undefined && passMs < 1000,
+          peak_memory_under_200mb: rss !== undefined && rss < 200,
+        },
+      };
+    },
+  },
+  {
+    name: 'digest',
+    script: 'bench/digest.ts',
+    args: [],
+    quickArgs: [],
+    extract: (out, rss) => {
+      const load = num(out, /load ([\d.]+) ms/);
+      const compute = num(out, /compute ([\d.]+) ms/);
+      const render = num(out, /render ([\d.]+) ms/);
+      return {
+        bench: 'digest',
+        tasks: num(out, /digest bench: (\d+) tasks/),
+        load_ms: load,
+        compute_ms: compute,
+        render_ms: render,
+        total_ms: load !== undefined && compute !== undefined && render !== undefined ? load + compute + render : undefined,
+        card_bytes: num(out, /card (\d+) bytes/),
+        peak_rss_mb: rss,
+      };
+    },
+  },
   { name: 'outbound', script: 'bench/outbound.ts', args: [], quickArgs: ['--messages', '1000', '--contacts', '200'] },
 ];
 
@@ -67,15 +117,17 @@ function runBench(spec: BenchSpec, quick: boolean): Promise<BenchRun> {
       process.stderr.write(d);
     });
     child.on('exit', (code) => {
-      const result = lastJsonLine<Record<string, unknown>>(out, 'BENCH_JSON');
       const rss = lastJsonLine<number>(out, 'PEAK_RSS_KB');
+      const peak = rss !== undefined ? Math.round(rss / 102.4) / 10 : undefined;
+      const result =
+        lastJsonLine<Record<string, unknown>>(out, 'BENCH_JSON') ?? (code === 0 && spec.extract ? spec.extract(out, peak) : undefined);
       resolve({
         name: spec.name,
         script: spec.script,
         status: code === 0 && result ? 'ok' : 'failed',
         exit_code: code,
         wall_ms: Math.round(performance.now() - t0),
-        ...(rss !== undefined ? { peak_rss_mb: Math.round(rss / 102.4) / 10 } : {}),
+        ...(peak !== undefined ? { peak_rss_mb: peak } : {}),
         ...(result ? { result } : {}),
         ...(code === 0 && result ? {} : { error: err.trim().split('\n').slice(-5).join('\n') || 'no BENCH_JSON line' }),
       });
