@@ -84,8 +84,13 @@ function verifyRecorded(dbFile: string, ackedIds: string[]) {
     else if (n > 1) duplicated++;
   }
   const byStatus: Record<string, number> = {};
-  for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-  return { rows: rows.length, acked: ackedIds.length, missing, duplicated, byStatus };
+  const byPool: Record<string, number> = {};
+  for (const r of rows) {
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    const pool = /^event:([a-z0-9]+)-/.exec(r.key)?.[1] ?? '?';
+    byPool[pool] = (byPool[pool] ?? 0) + 1;
+  }
+  return { rows: rows.length, acked: ackedIds.length, missing, duplicated, byStatus, byPool };
 }
 
 async function main() {
@@ -156,8 +161,14 @@ async function main() {
 
   const acked = fs.readFileSync(ackedFile, 'utf8').split('\n').filter(Boolean);
   const rec = verifyRecorded(dbFile, acked);
-  // wrk's own runs: completed 2xx responses are a lower bound on events recorded (in-flight ones at the end may
-  // be recorded without being counted by wrk), so rows from those pools must lie in [2xx, 2xx + connections].
+  // wrk's runs: completed 2xx responses are a lower bound on events recorded (requests in flight when wrk stops
+  // may be recorded without being counted), so rows from each wrk pool must lie in [2xx, 2xx + connections].
+  const wrkChecks = runs.duban.map((r, i) => {
+    const ok = r.requests - r.non2xx;
+    const rows = rec.byPool[`dmax${i}`] ?? 0;
+    return { pool: `dmax${i}`, acked_2xx: ok, rows, consistent: r.wraps === 0 && rows >= ok && rows <= ok + CONNECTIONS };
+  });
+  for (const c of wrkChecks) console.log(`  wrk pool ${c.pool}: ${c.acked_2xx} acked, ${c.rows} recorded → ${c.consistent ? 'consistent' : 'MISMATCH'}`);
   console.log(
     `  recorded: ${rec.rows} inbound_events rows; fixed-rate run: ${rec.acked} acked, ${rec.missing} missing, ${rec.duplicated} duplicated` +
       `; statuses ${JSON.stringify(rec.byStatus)}; deferred work finished ${fmt(drainMs)} ms after the load`,
@@ -180,7 +191,7 @@ async function main() {
     socket_errors: r.connect_errors + r.read_errors + r.write_errors + r.timeouts,
     pool_wraps: r.wraps,
   });
-  const exactlyOnce = rec.missing === 0 && rec.duplicated === 0 && rate.ok === rate.sent;
+  const exactlyOnce = rec.missing === 0 && rec.duplicated === 0 && rate.ok === rate.sent && wrkChecks.every((c) => c.consistent);
   emitResult({
     bench: 'webhook-intake',
     config: { seconds: SECONDS, connections: CONNECTIONS, rate: RATE, rate_seconds: RATE_SECONDS, rounds: ROUNDS },
@@ -190,6 +201,7 @@ async function main() {
     duban: summarise(dubanR),
     duban_fixed_rate: rate,
     recorded: rec,
+    wrk_recorded: wrkChecks,
     ratio_duban_vs_hono: ratio,
     ratio_sdk_vs_hono: sdkRatio,
     targets: {
