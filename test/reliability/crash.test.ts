@@ -1,6 +1,7 @@
 // Crash: the service is SIGKILLed in the middle of a reminder wave, right after Feishu created a message but
-// before the service heard back, then restarted. Every reminder reaches Feishu exactly once and every acked
-// event is processed exactly once. Slow by nature: the restarted service waits out the dead process's claims.
+// before the service heard back; restarted, it is killed again in the middle of a burst of inbound events; then
+// restarted for good while Feishu re-sends. Every reminder reaches Feishu exactly once and every event is
+// processed exactly once. Slow by nature: the last start waits out the dead processes' 60 s claims.
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -63,7 +64,7 @@ describe('crash in the middle of a reminder wave', () => {
     const first = svc;
 
     // Events arrive while the wave is going out.
-    const acked: Array<{ eventId: string; messageId: string }> = [];
+    const acked: Array<{ eventId: string; messageId: string; openId: string; text: string }> = [];
     for (let i = 0; i < EVENTS; i++) {
       const ev = { eventId: `crash-ev-${i}`, messageId: `om_crash_${i}`, openId: `ou_sender${i}`, text: '帮助' };
       if ((await postMessageEvent(first.port, ev)) === 200) acked.push(ev);
@@ -90,7 +91,37 @@ describe('crash in the middle of a reminder wave', () => {
     expect(inFlight).toBeGreaterThan(0);
     expect(sentBefore).toBeLessThan(WAVE + EVENTS);
 
+    // Second crash, on the inbound side: a burst of events, killed as soon as the first one is acknowledged, so
+    // some are acked and unprocessed, some half-processed, some never acked.
     svc = await startServiceProcess(env);
+    const second = svc;
+    const burst = Array.from({ length: 30 }, (_, i) => ({ eventId: `burst-ev-${i}`, messageId: `om_burst_${i}`, openId: `ou_burst${i}`, text: '帮助' }));
+    const statuses = await Promise.all(
+      burst.map((ev) =>
+        postMessageEvent(second.port, ev).then((status) => {
+          if (status === 200) second.child.kill('SIGKILL');
+          return status;
+        }),
+      ),
+    );
+    await waitFor('the second kill', () => second.child.exitCode !== null || second.child.signalCode !== null, 30_000, second.logs);
+    burst.forEach((ev, i) => {
+      if (statuses[i] === 200) acked.push(ev);
+    });
+    expect(statuses.some((st) => st === 200)).toBe(true);
+    if (process.env.DUBAN_TEST_VERBOSE) {
+      const peek = new Database(file, { readonly: true });
+      const st = peek.prepare("select status, count(*) n from inbound_events where key like 'event:burst%' group by status").all();
+      peek.close();
+      console.log(`burst at the kill: ${statuses.filter((x) => x === 200).length} acked, ${statuses.filter((x) => x !== 200).length} not; stored ${JSON.stringify(st)}`);
+    }
+
+    svc = await startServiceProcess(env);
+    // Feishu re-sends what was not acknowledged, and (its ack timer being what it is) some that were.
+    for (const ev of burst) expect(await postMessageEvent(svc.port, ev)).toBe(200);
+    for (const ev of acked.slice(0, 5)) expect(await postMessageEvent(svc.port, ev)).toBe(200);
+    const everyEvent = [...acked.filter((a) => !a.eventId.startsWith('burst')), ...burst];
+
     const db = new Database(file, { readonly: true });
     const open = () =>
       (db.prepare("select count(*) n from outbox where status in ('pending', 'sending')").get() as { n: number }).n +
@@ -118,9 +149,9 @@ describe('crash in the middle of a reminder wave', () => {
     if (process.env.DUBAN_TEST_VERBOSE) console.log(`re-posted uuids after the crash: ${[...posts.values()].filter((n) => n > 1).length}`);
     for (let i = 0; i < WAVE; i++) expect(rows.some((r) => r.dedupe_key === `crash:reminder:${i}`)).toBe(true);
 
-    // Every acked event is processed once: done, and answered by exactly one reply to its message.
-    expect(events.map((e) => e.key).sort()).toEqual(acked.map((a) => `event:${a.eventId}`).sort());
-    expect(events.every((e) => e.status === 'done')).toBe(true);
-    for (const a of acked) expect(fake.messages.filter((m) => m.parent_id === a.messageId).length).toBe(1);
+    // Every event is processed once: done, and answered by exactly one reply to its message.
+    expect(events.map((e) => e.key).sort()).toEqual(everyEvent.map((a) => `event:${a.eventId}`).sort());
+    expect(events.filter((e) => e.status !== 'done')).toEqual([]);
+    for (const a of everyEvent) expect(fake.messages.filter((m) => m.parent_id === a.messageId).length).toBe(1);
   });
 });
