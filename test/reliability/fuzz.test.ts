@@ -30,6 +30,7 @@ const deps: AppDeps = {
     SCHEDULER_ENABLED: 'false',
     LARK_ENCRYPT_KEY: BENCH_ENCRYPT_KEY,
     LARK_VERIFICATION_TOKEN: BENCH_VERIFICATION_TOKEN,
+    OFFICE_OPEN_IDS: 'ou_fuzz_office',
   }),
   logger: silentLogger,
   messenger: createRecordingMessenger(),
@@ -75,11 +76,13 @@ function signedHeaders(ts: string, nonce: string, body: string): Record<string, 
   };
 }
 
+// A unit contact, an office member and a stranger: commands reach the parser for each kind of sender.
+const SENDERS = ['ou_fuzz000001', 'ou_fuzz_office', 'ou_stranger'];
 let seq = 0;
 function validRequest(text: string, path = '/lark/events'): RawRequest {
   const n = ++seq;
   const r = signedRequest(
-    buildMessageEvent({ eventId: `fz-${n}`, messageId: `om_fz_${n}`, openId: 'ou_fuzz000001', text, createTime: NOW }),
+    buildMessageEvent({ eventId: `fz-${n}`, messageId: `om_fz_${n}`, openId: SENDERS[n % SENDERS.length]!, text, createTime: NOW }),
     BENCH_ENCRYPT_KEY,
     NOW,
   );
@@ -178,7 +181,19 @@ const hostileEvent = fc.record({
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   await ensureBundledPlan(database.db, NOW);
+  // The bundled plan may not be loaded (or not exist yet): make sure there is a unit to be the contact of.
+  database.sqlite.prepare("insert or ignore into units (name, kind) values ('生态环境局', 'department')").run();
+  const unit = database.sqlite.prepare('select id from units order by id limit 1').get() as { id: number };
+  const person = database.sqlite.prepare("insert into people (open_id, name) values ('ou_fuzz000001', '模糊测试联络员')").run();
+  database.sqlite.prepare("insert into roles (person_id, role, unit_id) values (?, 'contact', ?)").run(person.lastInsertRowid, unit.id);
 });
+
+/** Accepted events whose processing failed: the inbox records the error instead of throwing. */
+function failedEvents() {
+  return database.sqlite
+    .prepare("select key, status, error from inbound_events where key like 'event:%' and (error is not null or status = 'failed')")
+    .all();
+}
 afterAll(() => {
   process.off('unhandledRejection', onUnhandled);
   database.close();
@@ -248,6 +263,7 @@ describe('hostile input through the real app', () => {
       }),
       { numRuns: 300 },
     );
+    expect(failedEvents()).toEqual([]);
     expect(unhandled).toEqual([]);
     expect(deferredFailures).toEqual([]);
   });
