@@ -1,7 +1,7 @@
 // Webhook intake bench: encrypted, signed im.message.receive_v1 events over loopback to (1) a bare Hono hello
 // route, (2) the official SDK's EventDispatcher on node:http, (3) the real duban Node service with its SQLite
 // database. Servers run pinned to core 0, load generators to core 1. Prints req/s, p50/p99 ack latency, ratios
-// against bare Hono, a fixed-rate run at 1,000 events/s on duban, and checks every acked event was recorded once.
+// against bare Hono, fixed-rate runs at 1,000 and 250 events/s on duban, and checks every acked event was recorded once.
 //   npx tsx bench/webhook-intake.ts [--seconds 5] [--connections 50] [--rate 1000] [--rate-seconds 10] [--rounds 2]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +25,7 @@ const SECONDS = Number(argv.seconds);
 const CONNECTIONS = Number(argv.connections);
 const RATE = Number(argv.rate);
 const RATE_SECONDS = Number(argv['rate-seconds']);
+const LOW_RATE = Math.max(1, Math.round(RATE / 4));
 const ROUNDS = Math.max(1, Number(argv.rounds));
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
@@ -116,6 +117,7 @@ async function main() {
   const dubanPools = Array.from({ length: ROUNDS }, (_, i) => pool(`dmax${i}`, Math.max(20_000, Math.ceil(SECONDS * 12_000))));
   const dubanWarm = pool('dwarm', 8_000);
   const ratePool = pool('drate', RATE * RATE_SECONDS);
+  const lowPool = pool('dlow', LOW_RATE * RATE_SECONDS);
 
   // All three listen at once (idle servers cost nothing); rounds alternate between them so that load from
   // elsewhere on the machine falls on all three alike, and the best round of each is compared.
@@ -136,30 +138,37 @@ async function main() {
   const sdkR = best(runs.sdk);
   const dubanR = best(runs.duban);
 
+  const fixedRate = async (poolFile: string, rate: number, seconds: number, ackedFile: string): Promise<RateResult> => {
+    const [cmd, args] = pinned(LOAD_CPU, process.execPath, [
+      '--import',
+      'tsx',
+      'bench/lib/rate-load.ts',
+      String(duban.port),
+      EVENTS_PATH,
+      poolFile,
+      String(rate),
+      String(seconds),
+      ackedFile,
+    ]);
+    const run = await runCommand(cmd, args);
+    const r = lastJsonLine<RateResult>(run.stdout, 'RATE_JSON');
+    if (!r) throw new Error(`rate-load failed: ${run.stderr}`);
+    console.log(
+      `  duban @ ${fmt(rate)} events/s`.padEnd(27) +
+        `achieved ${fmt(r.achieved_rate)} /s   p50 ${fmt(r.p50_ms, 2)} ms   p99 ${fmt(r.p99_ms, 2)} ms   max ${fmt(r.max_ms, 1)} ms   ok ${r.ok}/${r.sent}`,
+    );
+    return r;
+  };
   const ackedFile = path.join(tmp, 'acked.txt');
-  const [cmd, args] = pinned(LOAD_CPU, process.execPath, [
-    '--import',
-    'tsx',
-    'bench/lib/rate-load.ts',
-    String(duban.port),
-    EVENTS_PATH,
-    ratePool,
-    String(RATE),
-    String(RATE_SECONDS),
-    ackedFile,
-  ]);
-  const rateRun = await runCommand(cmd, args);
-  const rate = lastJsonLine<RateResult>(rateRun.stdout, 'RATE_JSON');
-  if (!rate) throw new Error(`rate-load failed: ${rateRun.stderr}`);
-  console.log(
-    `  duban @ ${fmt(RATE)} events/s     achieved ${fmt(rate.achieved_rate)} /s   p50 ${fmt(rate.p50_ms, 2)} ms   p99 ${fmt(rate.p99_ms, 2)} ms` +
-      `   max ${fmt(rate.max_ms, 1)} ms   ok ${rate.ok}/${rate.sent}`,
-  );
+  const rate = await fixedRate(ratePool, RATE, RATE_SECONDS, ackedFile);
+  // The same at a quarter of the rate, to show the ack latency when the service is not saturated.
+  const lowAckedFile = path.join(tmp, 'acked-low.txt');
+  const lowRate = await fixedRate(lowPool, LOW_RATE, RATE_SECONDS, lowAckedFile);
   const stopT = performance.now();
   await duban.stop();
   const drainMs = performance.now() - stopT;
 
-  const acked = fs.readFileSync(ackedFile, 'utf8').split('\n').filter(Boolean);
+  const acked = [ackedFile, lowAckedFile].flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean));
   const rec = verifyRecorded(dbFile, acked);
   // wrk's runs: completed 2xx responses are a lower bound on events recorded (requests in flight when wrk stops
   // may be recorded without being counted), so rows from each wrk pool must lie in [2xx, 2xx + connections].
@@ -170,7 +179,7 @@ async function main() {
   });
   for (const c of wrkChecks) console.log(`  wrk pool ${c.pool}: ${c.acked_2xx} acked, ${c.rows} recorded → ${c.consistent ? 'consistent' : 'MISMATCH'}`);
   console.log(
-    `  recorded: ${rec.rows} inbound_events rows; fixed-rate run: ${rec.acked} acked, ${rec.missing} missing, ${rec.duplicated} duplicated` +
+    `  recorded: ${rec.rows} inbound_events rows; fixed-rate runs: ${rec.acked} acked, ${rec.missing} missing, ${rec.duplicated} duplicated` +
       `; statuses ${JSON.stringify(rec.byStatus)}; deferred work finished ${fmt(drainMs)} ms after the load`,
   );
 
@@ -191,7 +200,7 @@ async function main() {
     socket_errors: r.connect_errors + r.read_errors + r.write_errors + r.timeouts,
     pool_wraps: r.wraps,
   });
-  const exactlyOnce = rec.missing === 0 && rec.duplicated === 0 && rate.ok === rate.sent && wrkChecks.every((c) => c.consistent);
+  const exactlyOnce = rec.missing === 0 && rec.duplicated === 0 && rate.ok === rate.sent && lowRate.ok === lowRate.sent && wrkChecks.every((c) => c.consistent);
   emitResult({
     bench: 'webhook-intake',
     config: { seconds: SECONDS, connections: CONNECTIONS, rate: RATE, rate_seconds: RATE_SECONDS, rounds: ROUNDS },
@@ -200,6 +209,7 @@ async function main() {
     sdk_dispatcher: summarise(sdkR),
     duban: summarise(dubanR),
     duban_fixed_rate: rate,
+    duban_quarter_rate: lowRate,
     recorded: rec,
     wrk_recorded: wrkChecks,
     ratio_duban_vs_hono: ratio,
