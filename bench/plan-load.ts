@@ -1,0 +1,15 @@
+import { openNodeDatabase } from '../src/db/node.js';
+import { applyPlan } from '../src/plans/load.js';
+import { smallPlan } from '../test/fixtures/small-plan.js';
+const { db } = openNodeDatabase(':memory:');
+const p = smallPlan(); p.tasks = []; p.targets = [];
+for (let i = 0; i < 5000; i++) p.tasks.push({ code: `${2 + (i % 7)}.${1 + (i % 5)}.${i + 1}`, title: `任务${i}`, text: `任务内容${i}`, deadlines: [{ kind: 'year_end', dueDate: '2023-12-31', label: '2023年底前' }], assignments: [{ unit: '市生态环境局', role: 'lead', proposed: false }, { unit: '安定区', role: 'co', proposed: true }] });
+let t = performance.now();
+await applyPlan(db, p, { now: 1, actor: 'cli', channel: 'cli', dryRun: true });
+console.log('dry', performance.now() - t);
+t = performance.now();
+await applyPlan(db, p, { now: 1, actor: 'cli', channel: 'cli' });
+console.log('load', performance.now() - t);
+t = performance.now();
+await applyPlan(db, p, { now: 1, actor: 'cli', channel: 'cli' });
+console.log('noop', performance.now() - t);
