@@ -114,7 +114,7 @@ const MATCHERS: Matcher[] = [
   { re: /^(?:每月|按月)/, build: () => ({ kind: 'recurring', recurrence: 'monthly' }) },
   { re: /^(?:每年(?:度)?|按年(?:度)?|年度)/, build: () => ({ kind: 'recurring', recurrence: 'annual' }) },
   {
-    re: /^(?:长期坚持|长期推进|长期开展|长期执行|长期|持续推进|持续开展|持续实施|持续|常态化推进|常态化|经常性)/,
+    re: /^(?:长期|持续|常态化|经常性)(?:深入)?(?:坚持|推进|开展|实施|执行|优化|推动|加强|深化|落实|抓好|做好)?/,
     build: () => ({ kind: 'ongoing' }),
   },
 ];

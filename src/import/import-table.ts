@@ -80,6 +80,7 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
 
   const code = await choosePlanCode(db, source, opts);
   let base = await readStoredPlan(db, code);
+  const fromDb = !!base;
   if (!base) {
     if (code !== bundledPlan().code) {
       throw new ImportFileError(
@@ -134,8 +135,17 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
   }
   chapters.sort((a, b) => a.number - b.number);
 
+  // Stored targets point at stored tasks (withdrawn ones included). A bundled target whose task the table
+  // leaves out keeps its figures but loses the link: that task is never created.
+  const tableCodes = new Set(tasks.map((t) => t.code));
+  const targets = base.targets.map((t) => {
+    if (fromDb || !t.taskCode || tableCodes.has(t.taskCode)) return t;
+    const { taskCode: _dropped, ...rest } = t;
+    return rest;
+  });
   const plan: PlanFile = {
     ...base,
+    targets,
     chapters,
     units: [...allUnits, ...parsed.newUnits.map((name) => ({ name, kind: guessUnitKind(name), aliases: [] }))],
     tasks,

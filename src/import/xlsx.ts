@@ -36,9 +36,10 @@ export async function readXlsx(bytes: Uint8Array): Promise<SheetRows[]> {
   const sheets: SheetRows[] = [];
   wb.eachSheet((ws) => {
     const rows: SheetRow[] = [];
+    const width = ws.columnCount; // computed by scanning every row: read once
     ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
       const cells: CellValue[] = [];
-      for (let c = 1; c <= ws.columnCount; c++) cells.push(plainCellValue(row.getCell(c).value));
+      for (let c = 1; c <= width; c++) cells.push(plainCellValue(row.getCell(c).value));
       rows.push({ rowNumber, cells });
     });
     sheets.push({ name: ws.name, rows });

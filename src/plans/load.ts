@@ -459,6 +459,8 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
   for (const t of plan.targets) {
     const existing = dbTargetByCode.get(t.code);
     const row = targetRow(t);
+    const taskKnown = t.taskCode && (dbTaskByCode.has(t.taskCode) || newTaskIds.has(t.taskCode));
+    if (t.taskCode && !taskKnown) continue; // already reported as an issue above
     const taskId = t.taskCode ? taskIdExpr(t.taskCode) : null;
     if (!existing) {
       report.targetsAdded.push(t.code);

@@ -96,3 +96,9 @@ describe('formatDeadlines', () => {
     expect(formatDeadlines([])).toBe('');
   });
 });
+
+describe('standing duties keep their verb in the label', () => {
+  it.each(['持续优化', '持续推动', '持续加强', '持续深入开展', '常态化', '长期坚持', '常态化推进'])('%s', (text) => {
+    expect(parseDeadlineText(text)).toEqual([{ kind: 'ongoing', label: text }]);
+  });
+});

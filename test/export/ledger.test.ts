@@ -8,6 +8,7 @@ import { buildLedger, LEDGER_COLUMNS, taskStatusWord } from '../../src/export/le
 import { ledgerToCsv, ledgerToJson, ledgerToXlsx } from '../../src/export/write.js';
 import { importTaskTable } from '../../src/import/import-table.js';
 import { readImportBytes } from '../../src/import/read-file.js';
+import { bundledPlan } from '../../src/plans/bundled.js';
 import { applyPlan } from '../../src/plans/load.js';
 import { smallPlan } from '../fixtures/small-plan.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -121,5 +122,29 @@ describe('export files', () => {
     expect(res.report!.assignmentsConfirmed).toEqual([{ task: '2.1.1', unit: '市生态环境局', role: 'co' }]);
     expect(res.report!.deadlinesChanged).toEqual([{ task: '2.1.2', before: ['每年'], after: ['每年12月底前'] }]);
     expect(res.report!.tasksUpdated).toEqual([]);
+  });
+});
+
+describe('the bundled plan', () => {
+  it('round-trips through every export format with no changes', async () => {
+    const fresh = createTestDatabase();
+    try {
+      const code = bundledPlan().code;
+      await applyPlan(fresh.db, bundledPlan(), OPTS);
+      const ledger = (await buildLedger(fresh.db, code, NOW))!;
+      expect(ledger.rows).toHaveLength(bundledPlan().tasks.length);
+      const files: Array<[string, Uint8Array]> = [
+        ['xlsx', await ledgerToXlsx(ledger)],
+        ['csv', new TextEncoder().encode(ledgerToCsv(ledger))],
+        ['json', new TextEncoder().encode(ledgerToJson(ledger))],
+      ];
+      for (const [format, bytes] of files) {
+        const res = await importTaskTable(fresh.db, await readImportBytes(`台账.${format}`, bytes), { ...OPTS, dryRun: true });
+        expect(res.errors, format).toEqual([]);
+        expect(res.report!.changed, format).toBe(false);
+      }
+    } finally {
+      fresh.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { assignments, auditLog, deadlines, plans, progressReports, tasks, units } from '../../src/db/schema.js';
+import { formatCsv } from '../../src/import/csv.js';
 import { importTaskTable, type ImportOptions } from '../../src/import/import-table.js';
 import { readImportBytes, readImportFile } from '../../src/import/read-file.js';
 import { ImportFileError } from '../../src/import/types.js';
@@ -225,7 +226,7 @@ describe('import into an empty database', () => {
       const b = bundledPlan();
       const t = b.tasks[0]!;
       const lead = t.assignments.find((a) => a.role === 'lead')!.unit;
-      const csv = [HEADER.join(','), [t.code, t.text, lead, '', '2022年底前', ''].join(',')].join('\n');
+      const csv = formatCsv([HEADER, [t.code, t.text, lead, '', '2022年底前', '']]);
       const res = await importTaskTable(fresh.db, await readImportBytes('t.csv', new TextEncoder().encode(csv)), OPTS);
       expect(res.errors).toEqual([]);
       expect(res.report!.planCreated).toBe(true);

@@ -134,6 +134,10 @@ describe('applyPlan', () => {
     expect(await count(db, plans)).toBe(0);
     expect(await count(db, units)).toBe(0);
     await expect(applyPlan(db, { code: 'x' }, opts)).rejects.toThrow(PlanValidationError);
+    const q = smallPlan();
+    q.targets[0]!.taskCode = '9.9.9';
+    await expect(applyPlan(db, q, opts)).rejects.toThrow(/指标 T-PM25-2025 所属任务 9\.9\.9 不存在/);
+    expect(await count(db, plans)).toBe(0);
   });
 
   it('loads 5,000 tasks in one batch', async () => {
