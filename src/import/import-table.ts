@@ -66,6 +66,10 @@ async function choosePlanCode(db: Db, source: ImportSource, opts: ImportOptions)
 export async function importTaskTable(db: Db, source: ImportSource, opts: ImportOptions): Promise<ImportResult> {
   const applyOpts = { now: opts.now, actor: opts.actor, channel: opts.channel, personId: opts.personId ?? null, dryRun: opts.dryRun };
   if (source.kind === 'plan') {
+    const fileCode = (source.plan as { code?: unknown }).code;
+    if (opts.planCode && fileCode !== opts.planCode) {
+      throw new ImportFileError(`计划文件的编号是 ${String(fileCode)}，与 --plan ${opts.planCode} 不一致。计划文件按自身编号载入，请去掉 --plan 或改正文件。`);
+    }
     const report = await applyPlan(db, source.plan, applyOpts);
     return { ok: true, errors: [], report, rowCount: report.taskCount };
   }

@@ -173,6 +173,8 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
     const noDuty = !leadText && !coText && !cellText(deadlineCell) && !noteText;
 
     // Chapter/section heading rows, merged title rows and footnotes carry no task.
+    // A two-level number ("2.1") with no units or deadline numbers a section, not a task.
+    if (noDuty && /^\d+\.\d+$/.test(normalizeCode(codeText || seqText))) continue;
     if (noDuty && !looksLikeCode(codeText || seqText)) {
       if (new Set(values).size === 1 || SEQ_HEADING_RE.test(seqText) || HEADING_RE.test(seqText) || HEADING_RE.test(text) || FOOTNOTE_RE.test(values[0]!)) {
         continue;

@@ -47,6 +47,8 @@ export interface PlanChangeReport {
   tasksAdded: string[];
   tasksUpdated: Array<{ task: string; fields: string[] }>;
   tasksWithdrawn: string[];
+  /** Withdrawn tasks on which progress had been reported (kept, with their reports). */
+  withdrawnWithProgress: string[];
   tasksRestored: string[];
   deadlinesChanged: Array<{ task: string; before: string[]; after: string[] }>;
   assignmentsAdded: AssignmentChange[];
@@ -285,6 +287,7 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
     tasksAdded: [],
     tasksUpdated: [],
     tasksWithdrawn: [],
+    withdrawnWithProgress: [],
     tasksRestored: [],
     deadlinesChanged: [],
     assignmentsAdded: [],
@@ -437,6 +440,7 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
   for (const t of dbTasks) {
     if (seenTask.has(t.code) || t.state === 'withdrawn') continue;
     report.tasksWithdrawn.push(t.code);
+    if ((assignmentsByTask.get(t.id) ?? []).some((r) => Number(r.reports) > 0)) report.withdrawnWithProgress.push(t.code);
     withdrawIds.push(t.id);
     au({ action: 'task.withdraw', entity: 'task', entityId: t.id, detail: { code: t.code } });
   }
@@ -622,7 +626,9 @@ export function formatPlanReport(r: PlanChangeReport, limit = 20): string[] {
   if (r.tasksUpdated.length) lines.push(`修改任务 ${r.tasksUpdated.length} 项：${list(r.tasksUpdated.map((t) => `${t.task}（${f(t.fields)}）`))}`);
   if (r.tasksRestored.length) lines.push(`恢复此前撤销的任务 ${r.tasksRestored.length} 项：${list(r.tasksRestored)}`);
   if (r.tasksWithdrawn.length)
-    lines.push(`撤销任务 ${r.tasksWithdrawn.length} 项（文件中已没有，保留其进度记录）：${list(r.tasksWithdrawn)}`);
+    lines.push(`撤销任务 ${r.tasksWithdrawn.length} 项（文件中已没有；任务和进度记录都保留，可再次导入恢复）：${list(r.tasksWithdrawn)}`);
+  if (r.withdrawnWithProgress.length)
+    lines.push(`注意：其中 ${r.withdrawnWithProgress.length} 项已有进度报送：${list(r.withdrawnWithProgress)}。如果是漏填，请补回后重新导入。`);
   if (r.deadlinesChanged.length)
     lines.push(
       `完成时限变更 ${r.deadlinesChanged.length} 项：${list(r.deadlinesChanged.map((d) => `${d.task}（${d.before.join('；') || '无'} → ${d.after.join('；') || '无'}）`))}`,

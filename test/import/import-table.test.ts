@@ -109,6 +109,7 @@ describe('xlsx import', () => {
       ['一', '坚持减污降碳协同控制', null, null, null, null],
       GOOD_ROWS[0]!, GOOD_ROWS[1]!,
       ['二、深入打好蓝天保卫战'],
+      ['3.1', '重污染天气', null, null, null, null],
       GOOD_ROWS[2]!, GOOD_ROWS[3]!,
       ['注：本表由市生态环境局汇总。'],
     ];
@@ -185,6 +186,13 @@ describe('bad files', () => {
     await expect(importTaskTable(db, emptyTable, OPTS)).rejects.toThrow(/没有任何任务行/);
     const badJson = readImportBytes('x.json', new TextEncoder().encode('{"a": '));
     await expect(badJson).rejects.toThrow(/JSON 文件 x\.json 格式有误/);
+  });
+
+  it('a plan JSON whose code differs from --plan is refused', async () => {
+    const src = await readImportBytes('p.json', new TextEncoder().encode(JSON.stringify(smallPlan())));
+    await expect(importTaskTable(db, src, { ...OPTS, planCode: 'other' })).rejects.toThrow(/与 --plan other 不一致/);
+    const res = await importTaskTable(db, src, { ...OPTS, dryRun: true });
+    expect(res.report!.changed).toBe(false);
   });
 
   it('an unknown --plan is a clear error', async () => {

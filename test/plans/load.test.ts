@@ -121,6 +121,12 @@ describe('applyPlan', () => {
     const again = await applyPlan(db, smallPlan(), opts);
     expect(again.tasksRestored).toEqual(['3.1.2']);
     expect(again.tasksWithdrawn).toEqual(['3.1.3']);
+    expect(again.withdrawnWithProgress).toEqual([]);
+    const p2 = smallPlan();
+    p2.tasks = p2.tasks.filter((t) => t.code !== '2.1.2');
+    const dropReported = await applyPlan(db, p2, { ...opts, dryRun: true });
+    expect(dropReported.withdrawnWithProgress).toEqual(['2.1.2']);
+    expect(formatPlanReport(dropReported).join('\n')).toContain('其中 1 项已有进度报送：2.1.2');
   });
 
   it('rejects an invalid plan and writes nothing', async () => {
