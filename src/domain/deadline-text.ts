@@ -212,7 +212,8 @@ export function canonicalDeadlineLabel(d: DeadlineSpec): string {
 export function deadlineKey(d: Pick<DeadlineSpec, 'kind' | 'dueDate' | 'recurrence' | 'what'>): string {
   // Recurring duties compare by month-day only: their stored year is just the first occurrence.
   const due = d.kind === 'recurring' ? (d.dueDate?.slice(5) ?? '') : (d.dueDate ?? '');
-  const what = normalizeWideText(d.what ?? '').replace(/\s+/g, '');
+  // Punctuation inside "what" does not survive a trip through a cell's separators reliably: compare without it.
+  const what = normalizeWideText(d.what ?? '').replace(/[\s,;.:、。]+/g, '');
   return `${d.kind}|${due}|${d.recurrence ?? ''}|${what}`;
 }
 

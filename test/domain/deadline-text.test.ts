@@ -102,3 +102,14 @@ describe('standing duties keep their verb in the label', () => {
     expect(parseDeadlineText(text)).toEqual([{ kind: 'ongoing', label: text }]);
   });
 });
+
+describe('deadlineKey', () => {
+  it('ignores punctuation and width differences in what is due', () => {
+    const a = { kind: 'month_end' as const, dueDate: '2022-06-30', what: '完成排查。制定方案' };
+    expect(deadlineKey(a)).toBe(deadlineKey({ ...a, what: '完成排查，制定方案' }));
+    expect(deadlineKey(a)).not.toBe(deadlineKey({ ...a, what: '完成整治' }));
+    expect(deadlineKey({ kind: 'recurring', recurrence: 'annual', dueDate: '2022-12-31' })).toBe(
+      deadlineKey({ kind: 'recurring', recurrence: 'annual', dueDate: '2025-12-31' }),
+    );
+  });
+});

@@ -103,6 +103,18 @@ describe('xlsx import', () => {
     expect(res.report!.tasksWithdrawn).toEqual([]);
   });
 
+  it('picks the sheet that holds the table when a cover sheet comes first', async () => {
+    const bytes = await makeXlsx([HEADER, ...GOOD_ROWS], {
+      sheet: '分工表',
+      before: (wb) => {
+        wb.addWorksheet('封面').getCell('A1').value = '定西市污染防治攻坚战任务分工';
+      },
+    });
+    const res = await importTaskTable(db, await readImportBytes('t.xlsx', bytes), { ...OPTS, dryRun: true });
+    expect(res.sheet).toBe('分工表');
+    expect(res.errors).toEqual([]);
+  });
+
   it('skips chapter heading rows and footnotes', async () => {
     const rows = [
       HEADER,
