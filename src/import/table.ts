@@ -176,7 +176,8 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
     // A two-level number ("2.1") with no units or deadline numbers a section, not a task.
     if (noDuty && /^\d+\.\d+$/.test(normalizeCode(codeText || seqText))) continue;
     if (noDuty && !looksLikeCode(codeText || seqText)) {
-      if (new Set(values).size === 1 || SEQ_HEADING_RE.test(seqText) || HEADING_RE.test(seqText) || HEADING_RE.test(text) || FOOTNOTE_RE.test(values[0]!)) {
+      const merged = values.length > 1 && new Set(values).size === 1;
+      if (merged || SEQ_HEADING_RE.test(seqText) || HEADING_RE.test(seqText) || HEADING_RE.test(text) || FOOTNOTE_RE.test(values[0]!)) {
         continue;
       }
     }

@@ -129,6 +129,22 @@ describe('duban CLI: plan load, import, export', () => {
     expect(r.code).toBe(1);
   });
 
+  it('export without --out writes ./duban-台账-YYYYMMDD.xlsx (Shanghai date)', async () => {
+    await cli('plan', 'load');
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const out: string[] = [];
+      const code = await runCli(['export'], { out: (l) => out.push(l), err: (l) => out.push(l), env: { DATABASE_PATH: env.DATABASE_PATH! } });
+      expect(code).toBe(0);
+      const name = fs.readdirSync(dir).find((f) => f.startsWith('duban-台账-'));
+      expect(name).toMatch(/^duban-台账-\d{8}\.xlsx$/);
+      expect(fs.readFileSync(path.join(dir, name!)).subarray(0, 2).toString()).toBe('PK');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('plan load without a file loads the bundled plan', async () => {
     const r = await cli('plan', 'load');
     expect(r.code).toBe(0);

@@ -145,6 +145,7 @@ describe('bad rows', () => {
       ['2.1.5', '单位写错', '市环保局', '市生态环境', '2022年底前', null], // 9: unknown units (2)
       ['2.1.6', '时限写错', '市发改委', null, '尽快', null], // 10: bad deadline
       ['7', '只有顺序号', '市发改委', null, '2022年底前', null], // 11: plain number
+      [null, '只填了任务内容', null, null, null, null], // 12: not a heading: missing code and lead
     ];
     const auditBefore = await count(auditLog);
     const res = await importTaskTable(db, await readImportBytes('bad.xlsx', await makeXlsx(rows)), OPTS);
@@ -162,7 +163,8 @@ describe('bad rows', () => {
     expect(byRow(9)[1]).toMatch(/^第9行：配合单位“市生态环境”不在单位名单中，是否是“市生态环境局”？/);
     expect(byRow(10)).toEqual([expect.stringMatching(/^第10行：完成时限“尽快”无法识别.*2022年6月底前/)]);
     expect(byRow(11)).toEqual([expect.stringMatching(/^第11行：序号“7”只是顺序号，不是任务编号.*“编号”/)]);
-    expect(res.errors).toHaveLength(9);
+    expect(byRow(12)).toEqual([expect.stringMatching(/^第12行：缺少任务编号/), expect.stringMatching(/^第12行：没有牵头单位/)]);
+    expect(res.errors).toHaveLength(11);
     // Nothing written.
     expect(await count(auditLog)).toBe(auditBefore);
     expect(await count(tasks)).toBe(4);
