@@ -302,9 +302,9 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
   };
 
   const newTaskRows: Array<typeof tasks.$inferInsert> = [];
-  const newDeadlineRows: Array<{ taskId: number | SQL; d: DeadlineSpec }> = [];
+  const newDeadlineRows: Array<{ taskId: number; d: DeadlineSpec }> = [];
   const deadlineDeleteTaskIds: number[] = [];
-  const newAssignmentRows: Array<{ taskId: number | SQL; unitId: number | SQL; role: string; proposed: boolean }> = [];
+  const newAssignmentRows: Array<{ taskId: number; unitId: number; role: string; proposed: boolean }> = [];
   const assignmentDeleteIds: number[] = [];
   const assignmentConfirmIds: number[] = [];
   const withdrawIds: number[] = [];
@@ -468,16 +468,16 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
     const taskId = t.taskCode ? taskIdExpr(t.taskCode) : null;
     if (!existing) {
       report.targetsAdded.push(t.code);
-      newTargetRows.push({ planId: planIdExpr, taskId: taskId as number | null, code: t.code, ...row });
+      newTargetRows.push({ planId: planIdExpr, taskId, code: t.code, ...row });
       au({ action: 'target.create', entity: 'target', entityId: null, detail: { code: t.code, ...row } });
       continue;
     }
-    const fields = (Object.keys(row) as Array<keyof typeof row>).filter((k) => !sameJson(existing[k] ?? null, row[k]));
+    const fields: string[] = (Object.keys(row) as Array<keyof typeof row>).filter((k) => !sameJson(existing[k] ?? null, row[k]));
     const existingTaskCode = existing.taskId ? dbTasks.find((d) => d.id === existing.taskId)?.code : undefined;
-    if ((existingTaskCode ?? null) !== (t.taskCode ?? null)) fields.push('taskId' as never);
+    if ((existingTaskCode ?? null) !== (t.taskCode ?? null)) fields.push('taskCode');
     if (fields.length) {
-      report.targetsUpdated.push({ target: t.code, fields: fields.map((f) => (f === ('taskId' as never) ? 'taskCode' : f)) });
-      late.push(db.update(targets).set({ ...row, taskId: taskId as number | null }).where(eq(targets.id, existing.id)));
+      report.targetsUpdated.push({ target: t.code, fields });
+      late.push(db.update(targets).set({ ...row, taskId }).where(eq(targets.id, existing.id)));
       au({ action: 'target.update', entity: 'target', entityId: existing.id, detail: { code: t.code, fields } });
     }
   }
@@ -514,7 +514,7 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
     statements.push(
       db.insert(deadlines).values(
         part.map(({ taskId, d }) => ({
-          taskId: taskId as number,
+          taskId,
           kind: d.kind,
           dueDate: d.dueDate ?? null,
           recurrence: d.recurrence ?? null,
@@ -532,8 +532,8 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
     statements.push(
       db.insert(assignments).values(
         part.map((r) => ({
-          taskId: r.taskId as number,
-          unitId: r.unitId as number,
+          taskId: r.taskId,
+          unitId: r.unitId,
           role: r.role,
           proposed: r.proposed,
           state: 'not_started',
