@@ -146,6 +146,27 @@ describe('applyPlan', () => {
     expect(await count(db, plans)).toBe(0);
   });
 
+  it('is atomic: a statement failing late in the batch leaves nothing written', async () => {
+    database.sqlite.exec(
+      "create trigger fail_target before insert on targets begin select raise(abort, 'simulated failure'); end",
+    );
+    await expect(applyPlan(db, smallPlan(), opts)).rejects.toThrow(/simulated failure/);
+    for (const table of [plans, units, tasks, deadlines, assignments, auditLog]) expect(await count(db, table)).toBe(0);
+    database.sqlite.exec('drop trigger fail_target');
+    await applyPlan(db, smallPlan(), opts);
+    expect(await count(db, tasks)).toBe(4);
+  });
+
+  it('two loads racing: one writes, the other fails cleanly with nothing half-written', async () => {
+    const results = await Promise.allSettled([applyPlan(db, smallPlan(), opts), applyPlan(db, smallPlan(), opts)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(failed.reason.message).toMatch(/冲突.*未写入任何数据。请重新运行导入/);
+    expect(await count(db, tasks)).toBe(4);
+    expect(await count(db, assignments)).toBe(6);
+    expect((await applyPlan(db, smallPlan(), opts)).changed).toBe(false);
+  });
+
   it('loads 5,000 tasks in one batch', async () => {
     const p = smallPlan();
     p.tasks = [];
