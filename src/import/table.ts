@@ -186,7 +186,10 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
     const rowErrors = errors.length;
     const candidate = codeText || seqText;
     const from = codeText ? '编号' : '序号';
-    if (!candidate) {
+    const rawCode = codeText ? get(r, 'code') : get(r, 'seq');
+    if (rawCode instanceof Date) {
+      fail(`${from}被 Excel 当成了日期（${candidate}），请把该列设置为“文本”格式后重新填写任务编号（如 4.1.2）`);
+    } else if (!candidate) {
       fail(`缺少任务编号，请在“${cols.code !== undefined ? '编号' : '序号'}”列填写任务编号（章.节.序号，如 4.1.2）`);
     } else if (!codeText && /^\d+$/.test(normalizeWideText(seqText).trim())) {
       fail(

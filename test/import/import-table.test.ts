@@ -146,6 +146,7 @@ describe('bad rows', () => {
       ['2.1.6', '时限写错', '市发改委', null, '尽快', null], // 10: bad deadline
       ['7', '只有顺序号', '市发改委', null, '2022年底前', null], // 11: plain number
       [null, '只填了任务内容', null, null, null, null], // 12: not a heading: missing code and lead
+      [new Date(Date.UTC(2004, 0, 2)), '编号变成了日期', '市发改委', null, '2022年底前', null], // 13
     ];
     const auditBefore = await count(auditLog);
     const res = await importTaskTable(db, await readImportBytes('bad.xlsx', await makeXlsx(rows)), OPTS);
@@ -164,7 +165,8 @@ describe('bad rows', () => {
     expect(byRow(10)).toEqual([expect.stringMatching(/^第10行：完成时限“尽快”无法识别.*2022年6月底前/)]);
     expect(byRow(11)).toEqual([expect.stringMatching(/^第11行：序号“7”只是顺序号，不是任务编号.*“编号”/)]);
     expect(byRow(12)).toEqual([expect.stringMatching(/^第12行：缺少任务编号/), expect.stringMatching(/^第12行：没有牵头单位/)]);
-    expect(res.errors).toHaveLength(11);
+    expect(byRow(13)).toEqual([expect.stringMatching(/^第13行：序号被 Excel 当成了日期（2004-01-02），请把该列设置为“文本”格式/)]);
+    expect(res.errors).toHaveLength(12);
     // Nothing written.
     expect(await count(auditLog)).toBe(auditBefore);
     expect(await count(tasks)).toBe(4);
