@@ -104,7 +104,11 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
   const resolver = createUnitResolver(allUnits);
   const baseYear = Number(shanghaiDate(opts.now).slice(0, 4));
   const parsed = parseTaskTable(source.rows, header, {
-    units: { resolve: (n) => resolver.resolve(n)?.name, suggest: (n) => resolver.suggest(n) },
+    units: {
+      resolve: (n) => resolver.resolve(n)?.name,
+      suggest: (n) => resolver.suggest(n),
+      counties: allUnits.filter((u) => u.kind === 'county').map((u) => u.name),
+    },
     createUnits: !!opts.createUnits,
     baseYear,
   });

@@ -114,7 +114,12 @@ export interface UnitLookup {
   /** Canonical name of a known unit (by name or alias), or undefined. */
   resolve(name: string): string | undefined;
   suggest(name: string): string[];
+  /** Names of all county-level units, for "各县区" in a cell. */
+  counties: string[];
 }
+
+/** "各县区", "各县（区）", "各县区人民政府" …: every county and district. */
+const ALL_COUNTIES_RE = /^各县[(（]?区[)）]?(?:人民)?(?:政府)?$/;
 
 export interface ParseTableOptions {
   units: UnitLookup;
@@ -214,6 +219,10 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
         const proposed = PROPOSED_RE.test(rawName);
         const name = rawName.replace(PROPOSED_RE, '');
         if (!name) continue;
+        if (ALL_COUNTIES_RE.test(normalizeWideText(name)) && opts.units.counties.length) {
+          for (const c of opts.units.counties) if (!out.some((u) => u.name === c)) out.push({ name: c, proposed });
+          continue;
+        }
         const known = opts.units.resolve(name);
         if (known) {
           if (!out.some((u) => u.name === known)) out.push({ name: known, proposed });

@@ -243,6 +243,20 @@ describe('csv import', () => {
   });
 });
 
+describe('collective unit names', () => {
+  it('各县区 in a cell means every county-level unit', async () => {
+    const p = smallPlan();
+    p.units.push({ name: '岷县', kind: 'county', aliases: [] });
+    await applyPlan(db, p, OPTS);
+    for (const cell of ['各县区', '各县（区）', '各县区人民政府', '各县(区)政府']) {
+      const csv = formatCsv([HEADER, ...GOOD_ROWS.map((r) => r.map((c) => c ?? '')).map((r, i) => (i === 0 ? [r[0]!, r[1]!, r[2]!, cell, r[4]!, r[5]!] : r))]);
+      const res = await importTaskTable(db, await readImportBytes('t.csv', new TextEncoder().encode(csv)), { ...OPTS, dryRun: true });
+      expect(res.errors, cell).toEqual([]);
+      expect(res.report!.assignmentsAdded.map((a) => `${a.unit}:${a.role}`), cell).toEqual(['安定区政府:co', '岷县:co']);
+    }
+  });
+});
+
 describe('import into an empty database', () => {
   it('merges the table into the bundled plan', async () => {
     const fresh = createTestDatabase();
