@@ -83,7 +83,7 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
   }
 
   const code = await choosePlanCode(db, source, opts);
-  let base = await readStoredPlan(db, code);
+  let base = await readStoredPlan(db, code, { includeWithdrawn: true });
   const fromDb = !!base;
   if (!base) {
     if (code !== bundledPlan().code) {

@@ -86,6 +86,17 @@ describe('xlsx import', () => {
     expect(d).toMatchObject({ kind: 'date', dueDate: '2022-12-31' });
   });
 
+  it('a task withdrawn by one import is restored unchanged by the next that lists it', async () => {
+    const without = [HEADER, ...GOOD_ROWS.slice(0, 3)];
+    let res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx(without)), OPTS);
+    expect(res.report!.tasksWithdrawn).toEqual(['3.1.2']);
+    res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx([HEADER, ...GOOD_ROWS])), OPTS);
+    expect(res.report!.tasksRestored).toEqual(['3.1.2']);
+    expect(res.report!.tasksUpdated).toEqual([]);
+    const [t] = await db.select().from(tasks).where(eq(tasks.code, '3.1.2'));
+    expect([t!.title, t!.state]).toEqual(['扬尘管控', 'active']);
+  });
+
   it('reads a two-level header (责任单位 over 牵头/配合) and vertically merged unit cells', async () => {
     const rows = [
       ['序号', '任务内容', '责任单位', null, '完成时限'],
