@@ -254,6 +254,18 @@ describe('csv import', () => {
   });
 });
 
+describe('json rows', () => {
+  it('an array of rows with Chinese keys imports like a table; item numbers name bad rows', async () => {
+    const rows = GOOD_ROWS.map((r) => ({ 序号: r[0], 任务: r[1], 牵头单位: r[2], 配合单位: r[3] ? [r[3]] : [], 完成时限: r[4], 备注: r[5] }));
+    let res = await importTaskTable(db, await readImportBytes('rows.json', new TextEncoder().encode(JSON.stringify(rows))), { ...OPTS, dryRun: true });
+    expect(res.errors).toEqual([]);
+    expect(res.report!.assignmentsConfirmed).toHaveLength(1);
+    rows[2]!.完成时限 = '下半年';
+    res = await importTaskTable(db, await readImportBytes('rows.json', new TextEncoder().encode(JSON.stringify(rows))), OPTS);
+    expect(res.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^第3行：完成时限“下半年”无法识别/)]);
+  });
+});
+
 describe('collective unit names', () => {
   it('各县区 in a cell means every county-level unit', async () => {
     const p = smallPlan();
