@@ -167,6 +167,37 @@ describe('applyPlan', () => {
     expect((await applyPlan(db, smallPlan(), opts)).changed).toBe(false);
   });
 
+  it("keeps every statement under D1's 100 bound parameters", async () => {
+    let most = 0;
+    const prepare = database.sqlite.prepare.bind(database.sqlite);
+    database.sqlite.prepare = ((source: string) => {
+      most = Math.max(most, (source.match(/\?/g) ?? []).length);
+      return prepare(source);
+    }) as typeof database.sqlite.prepare;
+    const p = smallPlan();
+    for (let i = 0; i < 400; i++) {
+      p.units.push({ name: `单位${i}`, kind: 'department', aliases: [`别名${i}`] });
+      p.tasks.push({
+        code: `9.1.${i + 1}`, title: `任务${i}`, text: `内容${i}`, note: '备注',
+        deadlines: [{ kind: 'month_end', dueDate: '2022-06-30', label: '2022年6月底前', what: '完成' }],
+        assignments: [{ unit: `单位${i}`, role: 'lead', proposed: true }, { unit: '安定区', role: 'co', proposed: true }],
+      });
+      p.targets.push({ code: `T${i}`, taskCode: `9.1.${i + 1}`, indicator: '指标', aliases: [], comparator: '>=', value: i, year: 2025 });
+    }
+    await applyPlan(db, p, opts);
+    for (const t of p.tasks) {
+      t.assignments = t.assignments.map((a) => ({ ...a, proposed: false })).filter((a) => a.role === 'lead');
+      t.deadlines = [{ kind: 'year_end', dueDate: '2022-12-31', label: '2022年底前' }];
+    }
+    p.tasks = p.tasks.slice(0, 200);
+    p.targets = p.targets.slice(0, 200).map((t) => ({ ...t, value: t.value + 1 }));
+    const r = await applyPlan(db, p, opts);
+    expect(r.tasksWithdrawn.length).toBe(204);
+    expect(r.assignmentsConfirmed.length).toBeGreaterThan(150);
+    expect(most).toBeGreaterThan(50);
+    expect(most).toBeLessThan(100);
+  });
+
   it('loads 5,000 tasks in one batch', async () => {
     const p = smallPlan();
     p.tasks = [];
