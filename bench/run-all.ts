@@ -70,6 +70,17 @@ const BENCHES: BenchSpec[] = [
       };
     },
   },
+  {
+    name: 'plan-load',
+    script: 'bench/plan-load.ts',
+    args: [],
+    quickArgs: [],
+    extract: (out, rss) => {
+      const steps: Record<string, number> = {};
+      for (const m of out.matchAll(/^(\S.*?)\s+(\d+) ms$/gm)) steps[m[1]!.trim()] = Number(m[2]);
+      return { bench: 'plan-load', tasks: num(out, /plan with (\d+) tasks/), steps_ms: steps, peak_rss_mb: rss };
+    },
+  },
   { name: 'outbound', script: 'bench/outbound.ts', args: [], quickArgs: ['--messages', '1000', '--contacts', '200'] },
 ];
 

@@ -1,5 +1,8 @@
 // The list of operator commands. Adding a command is one entry here.
 import { backupCommand } from './backup.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { planCommand } from './plan.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [backupCommand];
+export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, backupCommand];
