@@ -80,8 +80,9 @@ async function main() {
       if (res.status !== 200) throw new Error(`status ${res.status}`);
     }
     const ackUs = per(performance.now() - t);
-    t = performance.now();
+    // The route starts each event's deferred work at once, so the loop above already did most of it.
     await Promise.all(deferred);
+    const endToEndUs = per(performance.now() - t);
     const raw = database.sqlite.prepare("insert into settings (key, value, updated_at) values (?, '1', 1)");
     const r0 = performance.now();
     for (let i = 0; i < N; i++) raw.run(`bench-${i}`);
@@ -91,9 +92,10 @@ async function main() {
     console.log(`  verify + decrypt (WebCrypto)      ${fmt(verifyUs).padStart(6)} µs`);
     console.log(`  de-dup insert (recordInbound)     ${fmt(recordUs).padStart(6)} µs`);
     console.log(`  work after the ack (command, reply queued)  ${fmt(processUs).padStart(6)} µs`);
-    console.log(`  whole route to the ack (app.request)        ${fmt(ackUs).padStart(6)} µs`);
+    console.log(`  whole route, sequential app.request calls   ${fmt(ackUs).padStart(6)} µs (its deferred work interleaved)`);
+    console.log(`  route + all deferred work, per event         ${fmt(endToEndUs).padStart(6)} µs`);
     console.log(`  for scale: one raw prepared INSERT          ${fmt(rawInsertUs).padStart(6)} µs`);
-    console.log(`  → at most ~${fmt(1e6 / (ackUs + processUs))} events/s on one core with processing`);
+    console.log(`  → at most ~${fmt(1e6 / endToEndUs)} events/s on one core, processing included`);
     emitResult({
       bench: 'intake-breakdown',
       events: N,
@@ -101,8 +103,9 @@ async function main() {
       record_us: recordUs,
       process_after_ack_us: processUs,
       ack_route_us: ackUs,
+      end_to_end_us: endToEndUs,
       raw_insert_us: rawInsertUs,
-      single_core_events_per_s: 1e6 / (ackUs + processUs),
+      single_core_events_per_s: 1e6 / endToEndUs,
     });
   } finally {
     database.close();
