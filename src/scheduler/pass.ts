@@ -1,0 +1,431 @@
+// One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
+// reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { runBatch } from '../db/batch.js';
+import { outboxRow } from '../db/outbox-store.js';
+import { getPolicy } from '../db/policy-store.js';
+import {
+  assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
+} from '../db/schema.js';
+import { renderReminderCard } from '../cards/reminder-card.js';
+import { formatDateZh } from '../domain/dates.js';
+import {
+  planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
+  type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
+} from '../domain/reminder-plan.js';
+import { currentDue, type DeadlineLike } from '../domain/status.js';
+import type { OutboundMessage } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+
+export interface DigestHookInput {
+  weekKey: string;
+  /** The Shanghai date of the pass. */
+  date: string;
+  now: number;
+}
+
+/** Builds the weekly digest messages (another module owns the digest card); the pass queues what it returns. */
+export type BuildDigest = (input: DigestHookInput) => Promise<OutboundMessage[]>;
+
+export interface SchedulerDeps {
+  db: Db;
+  config: Pick<Config, 'WORK_DAY_START' | 'WORK_DAY_END' | 'OFFICE_OPEN_IDS'>;
+  logger?: Logger;
+  buildDigest?: BuildDigest;
+}
+
+export interface QueuedItem {
+  kind: PlannedAction['kind'];
+  /** Who gets it, in words: "张三（安定区联络员）", "督办办公室群", "—" when nothing is sent. */
+  recipient: string;
+  /** "4.1.1 完成县级城市建成区黑臭水体排查（安定区）" */
+  task?: string;
+  /** "截止前10个工作日提醒" */
+  step: string;
+  assignmentId: number;
+  stepKey: string;
+  outboxIds: number[];
+}
+
+export interface PassResult {
+  at: number;
+  date: string;
+  skippedReason?: SkipReason;
+  /** Steps claimed by this pass and the messages queued for them (suppressed steps are counted apart). */
+  queued: QueuedItem[];
+  outboxIds: number[];
+  suppressed: number;
+  warnings: string[];
+}
+
+export const SKIP_REASON_ZH: Record<SkipReason, string> = {
+  not_workday: '今天不是工作日（法定节假日或周末），不发提醒',
+  outside_hours: '当前不在工作时间内，不发提醒',
+  no_calendar_data: '缺少今年的节假日数据，不按猜测的工作日发提醒（已通知办公室）',
+};
+
+const CLAIM_CHUNK = 16; // 6 columns per row: under D1's 100 bound parameters
+const OUTBOX_CHUNK = 5; // 15 columns per row
+const AUDIT_CHUNK = 12; // 8 columns per row
+
+interface OfficeTarget {
+  receiveIdType: 'chat_id' | 'open_id';
+  receiveId: string;
+  label: string;
+}
+
+export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise<PassResult> {
+  const { db } = deps;
+  const input = await loadPlanInput(deps, at);
+  const plan = planReminders(input);
+  const result: PassResult = {
+    at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], suppressed: 0, warnings: [],
+  };
+  if (input.policyInvalid) result.warnings.push(`已保存的提醒策略无效（${input.policyInvalid}），本次按默认策略执行`);
+  if (plan.actions.length === 0) return result;
+
+  // Phase 1: claim every step. Only claims this pass wins get messages, so a concurrent pass queues nothing twice.
+  const claimQueries = [];
+  for (let i = 0; i < plan.actions.length; i += CLAIM_CHUNK) {
+    const rows = plan.actions.slice(i, i + CLAIM_CHUNK).map((a) => ({
+      assignmentId: a.assignmentId,
+      stepKey: a.stepKey,
+      kind: a.kind,
+      dueDate: 'dueDate' in a ? a.dueDate : null,
+      escalationLevel: 'escalationLevel' in a ? a.escalationLevel : 0,
+      plannedAt: at,
+    }));
+    claimQueries.push(
+      db.insert(reminderLog).values(rows).onConflictDoNothing().returning({
+        id: reminderLog.id, assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey,
+      }),
+    );
+  }
+  const claimed = (await runBatch(db, claimQueries)).flat() as Array<{ id: number; assignmentId: number; stepKey: string }>;
+  if (claimed.length === 0) return result;
+  const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
+  const mine = plan.actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
+
+  // Phase 2: messages and audit for the won claims, in one batch; undo the claims if it fails.
+  const office = await loadOfficeTargets(deps);
+  const messages: OutboundMessage[] = [];
+  const items: Array<{ item: QueuedItem; keys: string[] }> = [];
+  const noContact: NoContactAction[] = [];
+  const toOffice: EscalationAction[] = [];
+  for (const a of mine) {
+    switch (a.kind) {
+      case 'reminder': {
+        const keys: string[] = [];
+        for (const c of a.recipients) {
+          const msg = reminderMessage(a, c, at);
+          messages.push(msg);
+          keys.push(msg.dedupeKey);
+        }
+        items.push({ item: summary(a, a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、')), keys });
+        break;
+      }
+      case 'suppressed':
+        result.suppressed++;
+        break;
+      case 'no_contact':
+        noContact.push(a);
+        break;
+      case 'escalate_office':
+        toOffice.push(a);
+        break;
+      case 'escalate_leaders':
+        items.push({ item: summary(a, '领导周报（红灯）'), keys: [] });
+        break;
+      case 'calendar_flag': {
+        const text =
+          `【节假日数据缺失】机器人没有 ${a.year} 年的法定节假日和调休数据，无法判断哪天是工作日。` +
+          `在补齐之前，${a.year} 年的提醒不会按猜测的日子发出。` +
+          '请运维人员升级 chinese-days（npm install chinese-days@latest）并重新部署。';
+        const keys = officeMessages(messages, office, `notice:calendar:${a.year}`, text, 'notice', null);
+        items.push({ item: summary(a, officeLabel(office)), keys });
+        break;
+      }
+      case 'digest': {
+        if (!deps.buildDigest) break;
+        const built = await deps.buildDigest({ weekKey: a.weekKey, date: plan.date, now: at });
+        messages.push(...built);
+        items.push({ item: summary(a, '领导周报'), keys: built.map((m) => m.dedupeKey) });
+        break;
+      }
+    }
+  }
+  if (toOffice.length) {
+    const lines = toOffice.map(
+      (e) =>
+        `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
+        `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
+    );
+    const text = `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
+    const keys = officeMessages(messages, office, `escalation:office:${groupHash(toOffice)}`, text, 'escalation', toOffice);
+    for (const e of toOffice) items.push({ item: summary(e, officeLabel(office)), keys });
+  }
+  if (noContact.length) {
+    const byUnit = new Map<string, NoContactAction[]>();
+    for (const n of noContact) {
+      const list = byUnit.get(n.assignment.unitName) ?? [];
+      list.push(n);
+      byUnit.set(n.assignment.unitName, list);
+    }
+    const lines = [...byUnit].map(
+      ([unit, list]) =>
+        `• ${unit}：${list.map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`).join('、')}`,
+    );
+    const text =
+      `【无法送达】以下单位尚未绑定联络员，本次提醒无法发出：\n${lines.join('\n')}\n` +
+      '请联络员私聊机器人发送“绑定 单位名称”并由办公室批准；绑定后下一轮会补发提醒。';
+    const keys = officeMessages(messages, office, `notice:no_contact:${groupHash(noContact)}`, text, 'notice', noContact);
+    for (const n of noContact) items.push({ item: summary(n, officeLabel(office)), keys });
+  }
+  if (office.length === 0 && (noContact.length || toOffice.length || mine.some((a) => a.kind === 'calendar_flag'))) {
+    result.warnings.push('没有办公室接收人：请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS');
+  }
+
+  const queries = [];
+  for (let i = 0; i < messages.length; i += OUTBOX_CHUNK) {
+    queries.push(
+      db
+        .insert(outbox)
+        .values(messages.slice(i, i + OUTBOX_CHUNK).map((m) => outboxRow(m, at)))
+        .onConflictDoNothing({ target: outbox.dedupeKey })
+        .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey }),
+    );
+  }
+  for (let i = 0; i < mine.length; i += AUDIT_CHUNK) {
+    queries.push(
+      db.insert(auditLog).values(
+        mine.slice(i, i + AUDIT_CHUNK).map((a) => ({
+          at, actor: 'scheduler', personId: null, channel: 'system', action: `reminder.${a.kind}`,
+          entity: a.assignmentId ? 'assignment' : 'scheduler', entityId: a.assignmentId ? String(a.assignmentId) : null,
+          detail: { stepKey: a.stepKey },
+        })),
+      ),
+    );
+  }
+  let inserted: Array<{ id: number; dedupeKey: string }>;
+  try {
+    const out = await runBatch(db, queries);
+    inserted = out.slice(0, Math.ceil(messages.length / OUTBOX_CHUNK)).flat() as Array<{ id: number; dedupeKey: string }>;
+  } catch (err) {
+    // Give the steps back so the next pass plans them again.
+    const ids = claimed.map((c) => c.id);
+    for (let i = 0; i < ids.length; i += 90) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + 90)));
+    throw err;
+  }
+  const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  for (const { item, keys } of items) {
+    item.outboxIds = keys.map((k) => idByKey.get(k)).filter((x): x is number => x !== undefined);
+    result.queued.push(item);
+  }
+  result.outboxIds = inserted.map((r) => r.id);
+  deps.logger?.info('scheduler pass', {
+    date: plan.date, steps: mine.length, messages: inserted.length, suppressed: result.suppressed,
+  });
+  return result;
+}
+
+type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
+
+/** One bulk read of everything the planner needs. */
+export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<LoadedInput> {
+  const { db } = deps;
+  const [{ policy, invalid }, asgRows, dlRows, logRows, contactRows] = await Promise.all([
+    getPolicy(db),
+    db
+      .select({
+        id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId, state: assignments.state,
+        percent: assignments.percent, extendedTo: assignments.extendedTo, lastReportAt: assignments.lastReportAt,
+        taskCode: tasks.code, taskTitle: tasks.title, unitName: units.name,
+      })
+      .from(assignments)
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(and(eq(tasks.state, 'active'), inArray(assignments.state, ['not_started', 'in_progress']))),
+    db
+      .select({ taskId: deadlines.taskId, kind: deadlines.kind, dueDate: deadlines.dueDate, recurrence: deadlines.recurrence, label: deadlines.label })
+      .from(deadlines),
+    db
+      .select({
+        assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
+        dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
+      })
+      .from(reminderLog),
+    db
+      .select({ unitId: roles.unitId, personId: people.id, openId: people.openId, name: people.name })
+      .from(roles)
+      .innerJoin(people, eq(people.id, roles.personId))
+      .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
+  ]);
+  const byTask = new Map<number, DeadlineLike[]>();
+  for (const d of dlRows) {
+    let list = byTask.get(d.taskId);
+    if (!list) byTask.set(d.taskId, (list = []));
+    list.push({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label });
+  }
+  const none: DeadlineLike[] = [];
+  const list: PlanAssignment[] = asgRows.map((r) => ({ ...r, deadlines: byTask.get(r.taskId) ?? none }));
+  const sentSteps = new Map<number, SentStep[]>();
+  for (const r of logRows) {
+    let s = sentSteps.get(r.assignmentId);
+    if (!s) sentSteps.set(r.assignmentId, (s = []));
+    s.push({ stepKey: r.stepKey, plannedAt: r.plannedAt, dueDate: r.dueDate, escalationLevel: r.escalationLevel });
+  }
+  const contactsByUnit = new Map<number, Contact[]>();
+  for (const c of contactRows) {
+    let s = contactsByUnit.get(c.unitId);
+    if (!s) contactsByUnit.set(c.unitId, (s = []));
+    if (!s.some((x) => x.personId === c.personId)) s.push({ personId: c.personId, openId: c.openId!, name: c.name });
+  }
+  return {
+    now: at,
+    policy,
+    policyInvalid: invalid,
+    workHours: { start: deps.config.WORK_DAY_START, end: deps.config.WORK_DAY_END },
+    assignments: list,
+    sentSteps,
+    contactsByUnit,
+    digest: !!deps.buildDigest,
+  };
+}
+
+/** The office chat(s) if registered, else office members by direct message, else OFFICE_OPEN_IDS. */
+export async function loadOfficeTargets(deps: SchedulerDeps): Promise<OfficeTarget[]> {
+  const groups = await deps.db.select({ chatId: chats.chatId }).from(chats).where(eq(chats.purpose, 'office'));
+  if (groups.length) return groups.map((g) => ({ receiveIdType: 'chat_id', receiveId: g.chatId, label: '督办办公室群' }));
+  const members = await deps.db
+    .select({ openId: people.openId, name: people.name })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(eq(roles.role, 'office'), isNotNull(people.openId)));
+  const seen = new Set<string>();
+  const out: OfficeTarget[] = [];
+  for (const m of members) {
+    if (seen.has(m.openId!)) continue;
+    seen.add(m.openId!);
+    out.push({ receiveIdType: 'open_id', receiveId: m.openId!, label: `${m.name ?? m.openId}（办公室）` });
+  }
+  for (const id of deps.config.OFFICE_OPEN_IDS) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ receiveIdType: 'open_id', receiveId: id, label: `${id}（办公室）` });
+  }
+  return out;
+}
+
+function officeLabel(office: OfficeTarget[]): string {
+  return office.length ? office.map((o) => o.label).join('、') : '（无办公室接收人）';
+}
+
+function officeMessages(
+  messages: OutboundMessage[],
+  office: OfficeTarget[],
+  baseKey: string,
+  text: string,
+  purpose: OutboundMessage['purpose'],
+  about: Array<{ assignmentId: number; assignment: PlanAssignment }> | null,
+): string[] {
+  const single = about && about.length === 1 ? about[0]! : null;
+  return office.map((o) => {
+    const msg: OutboundMessage = {
+      dedupeKey: `${baseKey}:${o.receiveId}`,
+      receiveIdType: o.receiveIdType,
+      receiveId: o.receiveId,
+      msgType: 'text',
+      content: { text },
+      purpose,
+      taskId: single?.assignment.taskId ?? null,
+      assignmentId: single?.assignmentId ?? null,
+    };
+    messages.push(msg);
+    return msg.dedupeKey;
+  });
+}
+
+/** A stable name for a group of steps: the same steps always give the same outbox key. */
+function groupHash(list: Array<{ assignmentId: number; stepKey: string }>): string {
+  const keys = list.map((a) => `${a.assignmentId}|${a.stepKey}`).sort();
+  return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
+}
+
+function reminderMessage(a: ReminderAction, c: Contact, now: number): OutboundMessage {
+  const due = a.dueDate ? currentDue(a.assignment.deadlines, a.assignment.extendedTo, a.dueDate) : null;
+  return {
+    dedupeKey: `reminder:${a.assignmentId}:${a.stepKey}:p${c.personId}`,
+    receiveIdType: 'open_id',
+    receiveId: c.openId,
+    msgType: 'interactive',
+    content: renderReminderCard({
+      assignmentId: a.assignmentId,
+      taskCode: a.assignment.taskCode,
+      taskTitle: a.assignment.taskTitle,
+      unitName: a.assignment.unitName,
+      step: a.step,
+      urgency: a.urgency,
+      dueLabel: due?.date === a.dueDate ? due.label : null,
+      dueDate: a.dueDate,
+      daysLeft: a.daysLeft,
+      offset: a.offset,
+      period: a.period,
+      percent: a.assignment.percent,
+      lastReportAt: a.assignment.lastReportAt,
+      escalationLevel: a.escalationLevel,
+      now,
+    }),
+    purpose: 'reminder',
+    taskId: a.assignment.taskId,
+    assignmentId: a.assignmentId,
+  };
+}
+
+export function describeStep(a: PlannedAction): string {
+  switch (a.kind) {
+    case 'reminder':
+    case 'no_contact': {
+      const base = stepZh(a.step, a.offset, a.period);
+      return a.kind === 'no_contact' ? `${base}：单位未绑定联络员，已告知办公室` : base;
+    }
+    case 'suppressed':
+      return '已报送，跳过本次提醒';
+    case 'escalate_office':
+      return `逾期升级：报督办办公室（逾期 ${a.overdueWorkdays} 个工作日）`;
+    case 'escalate_leaders':
+      return `逾期升级：列入领导周报红灯（逾期 ${a.overdueWorkdays} 个工作日）`;
+    case 'calendar_flag':
+      return `缺少 ${a.year} 年节假日数据，已告知办公室`;
+    case 'digest':
+      return `${a.weekKey} 周报`;
+  }
+}
+
+function stepZh(step: string, offset: number, period?: string): string {
+  switch (step) {
+    case 'before':
+      return `截止前 ${offset} 个工作日提醒`;
+    case 'due':
+      return '截止日提醒';
+    case 'after':
+      return `逾期第 ${offset} 次提醒（红牌）`;
+    default:
+      return `${period ?? ''} 进度报送请求`.trim();
+  }
+}
+
+function summary(a: PlannedAction, recipient: string): QueuedItem {
+  const asg = 'assignment' in a ? a.assignment : null;
+  return {
+    kind: a.kind,
+    recipient,
+    task: asg ? `${asg.taskCode} ${asg.taskTitle}（${asg.unitName}）` : undefined,
+    step: describeStep(a),
+    assignmentId: a.assignmentId,
+    stepKey: a.stepKey,
+    outboxIds: [],
+  };
+}
