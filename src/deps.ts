@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import type { BuildDigest, DeliverOutbox } from './scheduler/pass.js';
 
 export interface AppDeps {
   db: Db;
@@ -14,4 +15,8 @@ export interface AppDeps {
    * acknowledged first and processed here.
    */
   defer: (work: Promise<unknown>) => void;
+  /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
+  buildDigest?: BuildDigest;
+  /** Delivers queued outbox rows (the Lark sender); absent: rows wait in the outbox. */
+  deliverOutbox?: DeliverOutbox;
 }

@@ -5,6 +5,7 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
 import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
+import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
 
 export interface NodeService {
@@ -31,6 +32,8 @@ export async function startNodeService(env: Record<string, string | undefined> =
   };
 
   const app = createApp({ db, config, logger, clock, defer });
+  const scheduler = config.SCHEDULER_ENABLED ? startSchedulerCron({ db, config, logger, clock }) : null;
+  if (scheduler) logger.info('scheduler enabled: a pass every 15 minutes (Asia/Shanghai working hours)');
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
@@ -46,6 +49,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
   return {
     port,
     async close() {
+      await scheduler?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);
       database.close();

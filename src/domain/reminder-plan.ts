@@ -226,6 +226,16 @@ function firstWorkdayOnOrBefore(start: string, today: string): boolean {
   return addWorkdays(start, 0) <= today;
 }
 
+/** Why nothing may be sent at `now` (null when reminders may go out): cheap, so a pass can stop before reading. */
+export function checkGate(now: number, workHours: WorkHours): SkipReason | null {
+  const today = shanghaiDate(now);
+  if (!hasCalendarData(Number(today.slice(0, 4)))) return 'no_calendar_data';
+  if (!isWorkday(today)) return 'not_workday';
+  const minutes = shanghaiMinutes(now);
+  if (minutes < parseHHMM(workHours.start) || minutes >= parseHHMM(workHours.end)) return 'outside_hours';
+  return null;
+}
+
 const OPEN_STATES = new Set(['not_started', 'in_progress']);
 
 export function planReminders(input: PlanInput): PlanResult {
@@ -242,16 +252,10 @@ export function planReminders(input: PlanInput): PlanResult {
     actions.push({ kind: 'calendar_flag', assignmentId: 0, stepKey: key, year });
   };
 
-  const todayYear = Number(today.slice(0, 4));
-  if (!hasCalendarData(todayYear)) {
-    flagYear(todayYear);
-    return { date: today, actions, skippedReason: 'no_calendar_data' };
-  }
-  if (!isWorkday(today)) return { date: today, actions, skippedReason: 'not_workday' };
+  const gate = checkGate(now, input.workHours);
+  if (gate === 'no_calendar_data') flagYear(Number(today.slice(0, 4)));
+  if (gate) return { date: today, actions, skippedReason: gate };
   const minutes = shanghaiMinutes(now);
-  if (minutes < parseHHMM(input.workHours.start) || minutes >= parseHHMM(input.workHours.end)) {
-    return { date: today, actions, skippedReason: 'outside_hours' };
-  }
 
   if (input.digest) {
     const weekKey = isoWeekKey(today);

@@ -11,9 +11,9 @@ import {
   assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
 } from '../db/schema.js';
 import { renderReminderCard } from '../cards/reminder-card.js';
-import { formatDateZh } from '../domain/dates.js';
+import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
-  planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
+  checkGate, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
   type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
 } from '../domain/reminder-plan.js';
 import { currentDue, type DeadlineLike } from '../domain/status.js';
@@ -29,6 +29,9 @@ export interface DigestHookInput {
 
 /** Builds the weekly digest messages (another module owns the digest card); the pass queues what it returns. */
 export type BuildDigest = (input: DigestHookInput) => Promise<OutboundMessage[]>;
+
+/** Delivers pending outbox rows now (the Lark sender's drain); returns what it did, for printing. */
+export type DeliverOutbox = (now: number) => Promise<{ sent: number; failed: number; lines?: string[] }>;
 
 export interface SchedulerDeps {
   db: Db;
@@ -57,6 +60,8 @@ export interface PassResult {
   /** Steps claimed by this pass and the messages queued for them (suppressed steps are counted apart). */
   queued: QueuedItem[];
   outboxIds: number[];
+  /** Steps the planner found due; more than claimed when a concurrent pass won some of them. */
+  planned: number;
   suppressed: number;
   warnings: string[];
 }
@@ -79,10 +84,15 @@ interface OfficeTarget {
 
 export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise<PassResult> {
   const { db } = deps;
+  const gate = checkGate(at, { start: deps.config.WORK_DAY_START, end: deps.config.WORK_DAY_END });
+  if (gate === 'not_workday' || gate === 'outside_hours') {
+    return { at, date: shanghaiDate(at), skippedReason: gate, queued: [], outboxIds: [], planned: 0, suppressed: 0, warnings: [] };
+  }
   const input = await loadPlanInput(deps, at);
   const plan = planReminders(input);
   const result: PassResult = {
-    at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], suppressed: 0, warnings: [],
+    at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], planned: plan.actions.length, suppressed: 0,
+    warnings: [],
   };
   if (input.policyInvalid) result.warnings.push(`已保存的提醒策略无效（${input.policyInvalid}），本次按默认策略执行`);
   if (plan.actions.length === 0) return result;

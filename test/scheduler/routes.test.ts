@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { outbox } from '../../src/db/schema.js';
+import { createTestDeps, type TestDeps } from '../helpers/deps.js';
+import { bindContacts, seedPlan } from './fixture.js';
+
+let deps: TestDeps;
+afterEach(() => deps?.close());
+
+async function setup(env: Record<string, string> = { ADMIN_TOKEN: 's3cret-token' }) {
+  deps = createTestDeps(env);
+  await seedPlan(deps.db);
+  await bindContacts(deps.db);
+  return createApp(deps);
+}
+const post = (app: ReturnType<typeof createApp>, body: unknown, token?: string) =>
+  app.request('/api/scheduler/run', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('POST /api/scheduler/run', () => {
+  it('refuses without the admin token or with a wrong one', async () => {
+    const app = await setup();
+    expect((await post(app, { at: '2022-06-16T09:30:00+08:00' })).status).toBe(401);
+    const wrong = await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-tokem');
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).message).toContain('ADMIN_TOKEN');
+    expect(await deps.db.select().from(outbox)).toHaveLength(0);
+  });
+
+  it('is disabled with a clear message when ADMIN_TOKEN is unset', async () => {
+    const app = await setup({});
+    const res = await post(app, {}, 'anything');
+    expect(res.status).toBe(403);
+    expect((await res.json()).message).toContain('ADMIN_TOKEN');
+  });
+
+  it('rejects a bad body with 400', async () => {
+    const app = await setup();
+    expect((await post(app, { at: 'yesterday' }, 's3cret-token')).status).toBe(400);
+    expect((await post(app, '{not json', 's3cret-token')).status).toBe(400);
+    expect((await post(app, { at: '2022-06-16T09:30:00+08:00', extra: 1 }, 's3cret-token')).status).toBe(400);
+  });
+
+  it('runs a pass for the given instant and returns what it queued; a repeat queues nothing', async () => {
+    const app = await setup();
+    const res = await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-token');
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.date).toBe('2022-06-16');
+    expect(body.queued.filter((q: { stepKey: string }) => q.stepKey === 'before:10:2022-06-30')).toHaveLength(7);
+    expect(body.outboxIds.length).toBe((await deps.db.select().from(outbox)).length);
+    const again = await (await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-token')).json();
+    expect(again.queued).toHaveLength(0);
+    const holiday = await (await post(app, { at: '2022-10-03T10:00:00+08:00' }, 's3cret-token')).json();
+    expect(holiday.skippedReason).toBe('not_workday');
+  });
+
+  it('uses the clock when no instant is given and delivers through deliverOutbox when wired', async () => {
+    const app = await setup();
+    const calls: number[] = [];
+    deps.deliverOutbox = async (now) => {
+      calls.push(now);
+      return { sent: 8, failed: 0 };
+    };
+    deps.setNow(Date.parse('2022-06-16T01:30:00Z'));
+    const body = await (await post(app, '', 's3cret-token')).json();
+    expect(body.date).toBe('2022-06-16');
+    expect(body.delivered).toEqual({ sent: 8, failed: 0 });
+    expect(calls).toEqual([Date.parse('2022-06-16T01:30:00Z')]);
+  });
+});
