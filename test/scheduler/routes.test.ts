@@ -5,6 +5,8 @@ import { createTestDeps, type TestDeps } from '../helpers/deps.js';
 import { bindContacts, seedPlan } from './fixture.js';
 
 let deps: TestDeps;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (r: Response): Promise<any> => r.json();
 afterEach(() => deps?.close());
 
 async function setup(env: Record<string, string> = { ADMIN_TOKEN: 's3cret-token' }) {
@@ -26,7 +28,7 @@ describe('POST /api/scheduler/run', () => {
     expect((await post(app, { at: '2022-06-16T09:30:00+08:00' })).status).toBe(401);
     const wrong = await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-tokem');
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).message).toContain('ADMIN_TOKEN');
+    expect((await json(wrong)).message).toContain('ADMIN_TOKEN');
     expect(await deps.db.select().from(outbox)).toHaveLength(0);
   });
 
@@ -34,7 +36,7 @@ describe('POST /api/scheduler/run', () => {
     const app = await setup({});
     const res = await post(app, {}, 'anything');
     expect(res.status).toBe(403);
-    expect((await res.json()).message).toContain('ADMIN_TOKEN');
+    expect((await json(res)).message).toContain('ADMIN_TOKEN');
   });
 
   it('rejects a bad body with 400', async () => {
@@ -48,13 +50,13 @@ describe('POST /api/scheduler/run', () => {
     const app = await setup();
     const res = await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-token');
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.date).toBe('2022-06-16');
     expect(body.queued.filter((q: { stepKey: string }) => q.stepKey === 'before:10:2022-06-30')).toHaveLength(7);
     expect(body.outboxIds.length).toBe((await deps.db.select().from(outbox)).length);
-    const again = await (await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-token')).json();
+    const again = await json(await post(app, { at: '2022-06-16T09:30:00+08:00' }, 's3cret-token'));
     expect(again.queued).toHaveLength(0);
-    const holiday = await (await post(app, { at: '2022-10-03T10:00:00+08:00' }, 's3cret-token')).json();
+    const holiday = await json(await post(app, { at: '2022-10-03T10:00:00+08:00' }, 's3cret-token'));
     expect(holiday.skippedReason).toBe('not_workday');
   });
 
@@ -66,7 +68,7 @@ describe('POST /api/scheduler/run', () => {
       return { sent: 8, failed: 0 };
     };
     deps.setNow(Date.parse('2022-06-16T01:30:00Z'));
-    const body = await (await post(app, '', 's3cret-token')).json();
+    const body = await json(await post(app, '', 's3cret-token'));
     expect(body.date).toBe('2022-06-16');
     expect(body.delivered).toEqual({ sent: 8, failed: 0 });
     expect(calls).toEqual([Date.parse('2022-06-16T01:30:00Z')]);
