@@ -97,10 +97,44 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   if (input.policyInvalid) result.warnings.push(`已保存的提醒策略无效（${input.policyInvalid}），本次按默认策略执行`);
   if (plan.actions.length === 0) return result;
 
-  // Phase 1: claim every step. Only claims this pass wins get messages, so a concurrent pass queues nothing twice.
+  // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
+  // office notices that group many steps are committed last, in one message per pass.
+  const office = await loadOfficeTargets(deps);
+  const grouped = plan.actions.filter((a) => a.kind === 'no_contact' || a.kind === 'escalate_office');
+  const single = plan.actions.filter((a) => a.kind !== 'no_contact' && a.kind !== 'escalate_office');
+  for (let i = 0; i < single.length; i += SLICE) {
+    await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
+  }
+  if (grouped.length) await commitSteps(deps, at, grouped, result, async (mine) => buildGrouped(mine, office));
+  const officeKinds = new Set(['no_contact', 'escalate_office', 'calendar_flag']);
+  if (office.length === 0 && result.queued.some((q) => officeKinds.has(q.kind))) {
+    result.warnings.push('没有办公室接收人：请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS');
+  }
+  deps.logger?.info('scheduler pass', {
+    date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
+  });
+  return result;
+}
+
+const SLICE = 1000;
+
+type Built = { messages: OutboundMessage[]; items: Array<{ item: QueuedItem; keys: string[] }> };
+
+/**
+ * Claim the steps in reminder_log (a concurrent pass's claim makes ours return nothing), then queue the
+ * messages and audit entries of the claims won, in one batch; if that batch fails the claims are given back.
+ */
+async function commitSteps(
+  deps: SchedulerDeps,
+  at: number,
+  actions: PlannedAction[],
+  result: PassResult,
+  build: (mine: PlannedAction[]) => Promise<Built>,
+): Promise<void> {
+  const { db } = deps;
   const claimQueries = [];
-  for (let i = 0; i < plan.actions.length; i += CLAIM_CHUNK) {
-    const rows = plan.actions.slice(i, i + CLAIM_CHUNK).map((a) => ({
+  for (let i = 0; i < actions.length; i += CLAIM_CHUNK) {
+    const rows = actions.slice(i, i + CLAIM_CHUNK).map((a) => ({
       assignmentId: a.assignmentId,
       stepKey: a.stepKey,
       kind: a.kind,
@@ -115,16 +149,60 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
     );
   }
   const claimed = (await runBatch(db, claimQueries)).flat() as Array<{ id: number; assignmentId: number; stepKey: string }>;
-  if (claimed.length === 0) return result;
+  if (claimed.length === 0) return;
   const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
-  const mine = plan.actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
+  const mine = actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
+  let inserted: Array<{ id: number; dedupeKey: string }>;
+  let built: Built;
+  try {
+    built = await build(mine);
+    const queries = [];
+    for (let i = 0; i < built.messages.length; i += OUTBOX_CHUNK) {
+      queries.push(
+        db
+          .insert(outbox)
+          .values(built.messages.slice(i, i + OUTBOX_CHUNK).map((m) => outboxRow(m, at)))
+          .onConflictDoNothing({ target: outbox.dedupeKey })
+          .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey }),
+      );
+    }
+    const outboxQueries = queries.length;
+    for (let i = 0; i < mine.length; i += AUDIT_CHUNK) {
+      queries.push(
+        db.insert(auditLog).values(
+          mine.slice(i, i + AUDIT_CHUNK).map((a) => ({
+            at, actor: 'scheduler', personId: null, channel: 'system', action: `reminder.${a.kind}`,
+            entity: a.assignmentId ? 'assignment' : 'scheduler', entityId: a.assignmentId ? String(a.assignmentId) : null,
+            detail: { stepKey: a.stepKey },
+          })),
+        ),
+      );
+    }
+    inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<{ id: number; dedupeKey: string }>;
+  } catch (err) {
+    // Give the steps back so the next pass plans them again.
+    const ids = claimed.map((c) => c.id);
+    for (let i = 0; i < ids.length; i += 90) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + 90)));
+    throw err;
+  }
+  const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  for (const { item, keys } of built.items) {
+    item.outboxIds = keys.map((k) => idByKey.get(k)).filter((x): x is number => x !== undefined);
+    result.queued.push(item);
+  }
+  for (const r of inserted) result.outboxIds.push(r.id);
+}
 
-  // Phase 2: messages and audit for the won claims, in one batch; undo the claims if it fails.
-  const office = await loadOfficeTargets(deps);
+async function buildSingle(
+  deps: SchedulerDeps,
+  at: number,
+  date: string,
+  mine: PlannedAction[],
+  office: OfficeTarget[],
+  result: PassResult,
+): Promise<Built> {
   const messages: OutboundMessage[] = [];
-  const items: Array<{ item: QueuedItem; keys: string[] }> = [];
-  const noContact: NoContactAction[] = [];
-  const toOffice: EscalationAction[] = [];
+  const items: Built['items'] = [];
   for (const a of mine) {
     switch (a.kind) {
       case 'reminder': {
@@ -140,12 +218,6 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
       case 'suppressed':
         result.suppressed++;
         break;
-      case 'no_contact':
-        noContact.push(a);
-        break;
-      case 'escalate_office':
-        toOffice.push(a);
-        break;
       case 'escalate_leaders':
         items.push({ item: summary(a, '领导周报（红灯）'), keys: [] });
         break;
@@ -160,18 +232,39 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
       }
       case 'digest': {
         if (!deps.buildDigest) break;
-        const built = await deps.buildDigest({ weekKey: a.weekKey, date: plan.date, now: at });
+        const built = await deps.buildDigest({ weekKey: a.weekKey, date, now: at });
         messages.push(...built);
         items.push({ item: summary(a, '领导周报'), keys: built.map((m) => m.dedupeKey) });
         break;
       }
+      default:
+        break;
     }
   }
+  return { messages, items };
+}
+
+/** Lines in one office message before the rest is summarised (Feishu refuses over-long messages). */
+const MAX_LINES = 60;
+const MAX_CODES_PER_UNIT = 15;
+
+function capLines(lines: string[], more: (n: number) => string): string[] {
+  return lines.length <= MAX_LINES ? lines : [...lines.slice(0, MAX_LINES), more(lines.length - MAX_LINES)];
+}
+
+async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[]): Promise<Built> {
+  const messages: OutboundMessage[] = [];
+  const items: Built['items'] = [];
+  const toOffice = mine.filter((a): a is EscalationAction => a.kind === 'escalate_office');
+  const noContact = mine.filter((a): a is NoContactAction => a.kind === 'no_contact');
   if (toOffice.length) {
-    const lines = toOffice.map(
-      (e) =>
-        `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
-        `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
+    const lines = capLines(
+      toOffice.map(
+        (e) =>
+          `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
+          `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
+      ),
+      (n) => `……另有 ${n} 项，见领导周报或 \`npx duban export\``,
     );
     const text = `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
     const keys = officeMessages(messages, office, `escalation:office:${groupHash(toOffice)}`, text, 'escalation', toOffice);
@@ -184,9 +277,15 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
       list.push(n);
       byUnit.set(n.assignment.unitName, list);
     }
-    const lines = [...byUnit].map(
-      ([unit, list]) =>
-        `• ${unit}：${list.map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`).join('、')}`,
+    const lines = capLines(
+      [...byUnit].map(([unit, list]) => {
+        const codes = list
+          .slice(0, MAX_CODES_PER_UNIT)
+          .map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`);
+        const rest = list.length > MAX_CODES_PER_UNIT ? ` 等 ${list.length} 项` : '';
+        return `• ${unit}：${codes.join('、')}${rest}`;
+      }),
+      (n) => `……另有 ${n} 个单位`,
     );
     const text =
       `【无法送达】以下单位尚未绑定联络员，本次提醒无法发出：\n${lines.join('\n')}\n` +
@@ -194,51 +293,7 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
     const keys = officeMessages(messages, office, `notice:no_contact:${groupHash(noContact)}`, text, 'notice', noContact);
     for (const n of noContact) items.push({ item: summary(n, officeLabel(office)), keys });
   }
-  if (office.length === 0 && (noContact.length || toOffice.length || mine.some((a) => a.kind === 'calendar_flag'))) {
-    result.warnings.push('没有办公室接收人：请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS');
-  }
-
-  const queries = [];
-  for (let i = 0; i < messages.length; i += OUTBOX_CHUNK) {
-    queries.push(
-      db
-        .insert(outbox)
-        .values(messages.slice(i, i + OUTBOX_CHUNK).map((m) => outboxRow(m, at)))
-        .onConflictDoNothing({ target: outbox.dedupeKey })
-        .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey }),
-    );
-  }
-  for (let i = 0; i < mine.length; i += AUDIT_CHUNK) {
-    queries.push(
-      db.insert(auditLog).values(
-        mine.slice(i, i + AUDIT_CHUNK).map((a) => ({
-          at, actor: 'scheduler', personId: null, channel: 'system', action: `reminder.${a.kind}`,
-          entity: a.assignmentId ? 'assignment' : 'scheduler', entityId: a.assignmentId ? String(a.assignmentId) : null,
-          detail: { stepKey: a.stepKey },
-        })),
-      ),
-    );
-  }
-  let inserted: Array<{ id: number; dedupeKey: string }>;
-  try {
-    const out = await runBatch(db, queries);
-    inserted = out.slice(0, Math.ceil(messages.length / OUTBOX_CHUNK)).flat() as Array<{ id: number; dedupeKey: string }>;
-  } catch (err) {
-    // Give the steps back so the next pass plans them again.
-    const ids = claimed.map((c) => c.id);
-    for (let i = 0; i < ids.length; i += 90) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + 90)));
-    throw err;
-  }
-  const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
-  for (const { item, keys } of items) {
-    item.outboxIds = keys.map((k) => idByKey.get(k)).filter((x): x is number => x !== undefined);
-    result.queued.push(item);
-  }
-  result.outboxIds = inserted.map((r) => r.id);
-  deps.logger?.info('scheduler pass', {
-    date: plan.date, steps: mine.length, messages: inserted.length, suppressed: result.suppressed,
-  });
-  return result;
+  return { messages, items };
 }
 
 type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
