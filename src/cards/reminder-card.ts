@@ -107,3 +107,64 @@ export function renderReminderCard(i: ReminderCardInput): Record<string, unknown
     },
   };
 }
+
+export interface ProgressRequestItem {
+  assignmentId: number;
+  taskCode: string;
+  taskTitle: string;
+  percent: number;
+  lastReportAt: number | null;
+}
+
+/** Max tasks per progress-request card (card size limit ~30 KB, and a list a person can still read). */
+export const PROGRESS_REQUEST_MAX_ITEMS = 15;
+
+/**
+ * One periodic progress request listing a unit's standing duties (长期坚持 / 周期性), so a unit with dozens of
+ * them gets one card a month, not dozens. Each task has its own 报送进度 / 无变化 buttons.
+ */
+export function renderProgressRequestCard(i: {
+  unitName: string;
+  period: string;
+  items: ProgressRequestItem[];
+  /** "(1/3)" when the unit's list is split over several cards. */
+  part?: string;
+  now: number;
+}): Record<string, unknown> {
+  const refYear = Number(shanghaiDate(i.now).slice(0, 4));
+  const elements: Array<Record<string, unknown>> = [
+    {
+      tag: 'markdown',
+      content: `**${i.unitName}**：请报送以下 ${i.items.length} 项长期/周期性任务${periodZh(i.period)}的进展。`,
+    },
+  ];
+  for (const it of i.items) {
+    const last = it.lastReportAt ? formatDateZh(shanghaiDate(it.lastReportAt), refYear) : '尚未报送';
+    elements.push({
+      tag: 'column_set',
+      columns: [
+        {
+          tag: 'column',
+          width: 'weighted',
+          weight: 3,
+          elements: [{ tag: 'markdown', content: `**${it.taskCode}** ${it.taskTitle}\n进度 ${it.percent}%｜最近报送 ${last}` }],
+        },
+        { tag: 'column', width: 'auto', elements: [button('报送进度', { a: 'progress_form', asg: it.assignmentId }, 'primary')] },
+        { tag: 'column', width: 'auto', elements: [button('无变化', { a: 'same', asg: it.assignmentId })] },
+      ],
+    });
+  }
+  elements.push({
+    tag: 'markdown',
+    content: `<font color="grey">也可直接回复本消息，例如：${i.items[0]?.taskCode ?? '4.1.5'} 80% 已完成排查</font>`,
+  });
+  return {
+    schema: '2.0',
+    config: { update_multi: true },
+    header: {
+      title: { tag: 'plain_text', content: `进度报送：${periodZh(i.period)}${i.part ? ` ${i.part}` : ''}` },
+      template: 'blue',
+    },
+    body: { elements },
+  };
+}

@@ -10,7 +10,7 @@ import { getPolicy } from '../db/policy-store.js';
 import {
   assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
 } from '../db/schema.js';
-import { renderReminderCard } from '../cards/reminder-card.js';
+import { PROGRESS_REQUEST_MAX_ITEMS, renderProgressRequestCard, renderReminderCard } from '../cards/reminder-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
   checkGate, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
@@ -100,12 +100,14 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
   // office notices that group many steps are committed last, in one message per pass.
   const office = await loadOfficeTargets(deps);
-  const grouped = plan.actions.filter((a) => a.kind === 'no_contact' || a.kind === 'escalate_office');
-  const single = plan.actions.filter((a) => a.kind !== 'no_contact' && a.kind !== 'escalate_office');
+  const isGrouped = (a: PlannedAction) =>
+    a.kind === 'no_contact' || a.kind === 'escalate_office' || (a.kind === 'reminder' && a.step === 'periodic');
+  const grouped = plan.actions.filter(isGrouped);
+  const single = plan.actions.filter((a) => !isGrouped(a));
   for (let i = 0; i < single.length; i += SLICE) {
     await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
   }
-  if (grouped.length) await commitSteps(deps, at, grouped, result, async (mine) => buildGrouped(mine, office));
+  if (grouped.length) await commitSteps(deps, at, grouped, result, async (mine) => buildGrouped(mine, office, at));
   const officeKinds = new Set(['no_contact', 'escalate_office', 'calendar_flag']);
   if (office.length === 0 && result.queued.some((q) => officeKinds.has(q.kind))) {
     result.warnings.push('没有办公室接收人：请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS');
@@ -252,9 +254,54 @@ function capLines(lines: string[], more: (n: number) => string): string[] {
   return lines.length <= MAX_LINES ? lines : [...lines.slice(0, MAX_LINES), more(lines.length - MAX_LINES)];
 }
 
-async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[]): Promise<Built> {
+async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: number): Promise<Built> {
   const messages: OutboundMessage[] = [];
   const items: Built['items'] = [];
+  const periodic = mine.filter((a): a is ReminderAction => a.kind === 'reminder');
+  const byUnit = new Map<number, ReminderAction[]>();
+  for (const r of periodic) {
+    const list = byUnit.get(r.assignment.unitId) ?? [];
+    list.push(r);
+    byUnit.set(r.assignment.unitId, list);
+  }
+  for (const list of byUnit.values()) {
+    const who = list[0]!.recipients.map((c) => `${c.name ?? c.openId}（${list[0]!.assignment.unitName}联络员）`).join('、');
+    if (list.length === 1) {
+      const a = list[0]!;
+      const keys = a.recipients.map((c) => {
+        const msg = reminderMessage(a, c, at);
+        messages.push(msg);
+        return msg.dedupeKey;
+      });
+      items.push({ item: summary(a, who), keys });
+      continue;
+    }
+    // One card (or a few) per unit and period instead of one per standing duty.
+    const parts: ReminderAction[][] = [];
+    for (let i = 0; i < list.length; i += PROGRESS_REQUEST_MAX_ITEMS) parts.push(list.slice(i, i + PROGRESS_REQUEST_MAX_ITEMS));
+    const keys: string[] = [];
+    parts.forEach((part, idx) => {
+      const card = renderProgressRequestCard({
+        unitName: part[0]!.assignment.unitName,
+        period: part[0]!.period ?? '',
+        part: parts.length > 1 ? `(${idx + 1}/${parts.length})` : undefined,
+        items: part.map((a) => ({
+          assignmentId: a.assignmentId, taskCode: a.assignment.taskCode, taskTitle: a.assignment.taskTitle,
+          percent: a.assignment.percent, lastReportAt: a.assignment.lastReportAt,
+        })),
+        now: at,
+      });
+      for (const c of part[0]!.recipients) {
+        const msg: OutboundMessage = {
+          dedupeKey: `periodic:${part[0]!.assignment.unitId}:${part[0]!.period}:${groupHash(part)}:p${c.personId}`,
+          receiveIdType: 'open_id', receiveId: c.openId, msgType: 'interactive', content: card, purpose: 'reminder',
+        };
+        messages.push(msg);
+        keys.push(msg.dedupeKey);
+      }
+    });
+    for (const a of list) items.push({ item: summary(a, who), keys });
+  }
   const toOffice = mine.filter((a): a is EscalationAction => a.kind === 'escalate_office');
   const noContact = mine.filter((a): a is NoContactAction => a.kind === 'no_contact');
   if (toOffice.length) {
@@ -477,8 +524,11 @@ function stepZh(step: string, offset: number, period?: string): string {
       return '截止日提醒';
     case 'after':
       return `逾期第 ${offset} 次提醒（红牌）`;
-    default:
-      return `${period ?? ''} 进度报送请求`.trim();
+    default: {
+      const m = /^(\d{4})-(?:(\d{2})|Q(\d))$/.exec(period ?? '');
+      const when = !m ? '' : m[2] ? `${m[1]}年${Number(m[2])}月` : `${m[1]}年第${m[3]}季度`;
+      return `${when}进度报送请求`;
+    }
   }
 }
 

@@ -21,7 +21,23 @@ export function formatTick(r: TickResult): string[] {
   if (r.queued.length === 0 && !r.skippedReason) out.push('没有到期的提醒（已发过的不会重复发送）。');
   if (r.queued.length) {
     out.push(`本次排队 ${r.queued.length} 项，消息 ${r.outboxIds.length} 条：`);
-    for (const q of r.queued) out.push(`  • ${q.recipient} ← ${q.task ? `${q.task}｜` : ''}${q.step}`);
+    // Many items with the same recipient and step (monthly requests, no-contact notices) print as one line.
+    const groups = new Map<string, typeof r.queued>();
+    for (const q of r.queued) {
+      const k = `${q.recipient}\u0000${q.step}`;
+      const g = groups.get(k);
+      if (g) g.push(q);
+      else groups.set(k, [q]);
+    }
+    for (const g of groups.values()) {
+      const q = g[0]!;
+      if (g.length <= 3) {
+        for (const x of g) out.push(`  • ${x.recipient} ← ${x.task ? `${x.task}｜` : ''}${x.step}`);
+      } else {
+        const tasks = g.slice(0, 3).map((x) => x.task ?? x.stepKey).join('、');
+        out.push(`  • ${q.recipient} ← ${q.step}：${g.length} 项（${tasks} 等）`);
+      }
+    }
   }
   if (r.suppressed) out.push(`另有 ${r.suppressed} 项因单位已报送进度而跳过。`);
   for (const w of r.warnings) out.push(`注意：${w}`);

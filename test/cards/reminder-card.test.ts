@@ -46,3 +46,23 @@ describe('renderReminderCard', () => {
     expect(JSON.stringify(card)).toContain('长期坚持');
   });
 });
+
+describe('renderProgressRequestCard', () => {
+  it('lists a unit’s standing duties with per-task buttons', async () => {
+    const { renderProgressRequestCard } = await import('../../src/cards/reminder-card.js');
+    const card = renderProgressRequestCard({
+      unitName: '安定区', period: '2022-07', part: '(1/2)', now: base.now,
+      items: [
+        { assignmentId: 3, taskCode: '4.1.5', taskTitle: '推进县级城市建成区黑臭水体整治', percent: 20, lastReportAt: null },
+        { assignmentId: 4, taskCode: '5.1.3', taskTitle: '开展农村黑臭水体排查和治理', percent: 50, lastReportAt: base.lastReportAt },
+      ],
+    });
+    expect(card.header).toMatchObject({ template: 'blue', title: { content: '进度报送：2022年7月 (1/2)' } });
+    const text = JSON.stringify(card);
+    expect(text).toContain('请报送以下 2 项');
+    expect(text).toContain('{"a":"progress_form","asg":3}');
+    expect(text).toContain('{"a":"same","asg":4}');
+    expect(text).toContain('最近报送 6月10日');
+    expect(text).toContain('例如：4.1.5 80%');
+  });
+});

@@ -31,8 +31,10 @@ describe('npx duban tick', () => {
     const r = await cli('tick', '--at', '2022-06-16T09:30:00+08:00');
     expect(r.code).toBe(0);
     expect(r.out).toContain('督办巡检：2022年6月16日 09:30');
-    expect(r.out).toContain('安定区联络员（安定区联络员） ← 4.1.3 完成县级城市建成区黑臭水体排查（安定区）｜截止前 10 个工作日提醒');
+    expect(r.out).toContain('安定区联络员（安定区联络员） ← 4.1.6 完成县级城市建成区黑臭水体排查（安定区）｜截止前 10 个工作日提醒');
     expect(r.out).toContain('单位未绑定联络员');
+    // The June progress requests for 安定区's standing duties print as one line, not one per duty.
+    expect(r.out).toMatch(/安定区联络员（安定区联络员） ← 2022年6月进度报送请求：\d+ 项/);
     expect(r.out).toContain('没有办公室接收人');
     const again = await cli('tick', '--at', '2022-06-16T09:30:00+08:00');
     expect(again.out).toContain('没有到期的提醒');

@@ -1,35 +1,50 @@
-// Test fixture: a small plan with the black-odorous-water survey (4.1.x, due 2022-06-30) assigned to the
-// seven counties, plus an ongoing duty. Switching to the bundled plan is one line in seedPlan().
-import { and, eq, like } from 'drizzle-orm';
+// Test fixture: the bundled Dingxi 2022 plan (src/plans/dingxi-2022.json), contacts for the counties and an
+// office chat. The survey task 4.1.6 (due 2022-06-30) is what most scheduler tests look at.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { and, eq } from 'drizzle-orm';
+import { planFile, type PlanFile } from '../../src/domain/plan-file.js';
 import type { Db } from '../../src/db/client.js';
 import { assignments, chats, deadlines, people, plans, roles, tasks, units } from '../../src/db/schema.js';
 
 export const COUNTIES = ['安定区', '通渭县', '陇西县', '渭源县', '临洮县', '漳县', '岷县'];
+/** Task 4.1.6 of the bundled plan: due 2022-06-30, assigned to two departments and the seven counties. */
 export const SURVEY_TITLE = '完成县级城市建成区黑臭水体排查';
 
+/** Load the bundled Dingxi 2022 plan (196 tasks, 39 units, 754 assignments). */
 export async function seedPlan(db: Db): Promise<void> {
-  // With the bundled plan on main: `await applyPlan(db, bundledPlan, now)` instead of the fixture below.
-  await insertFixturePlan(db);
+  // When the plan loader is on main this becomes: await applyPlan(db, bundledPlan(), { now: 0, ... });
+  await insertPlanFile(db, planFile.parse(JSON.parse(fs.readFileSync(PLAN_PATH, 'utf8'))));
 }
 
-async function insertFixturePlan(db: Db): Promise<void> {
-  const [plan] = await db.insert(plans).values({ code: 'fixture-2022', title: '测试方案' }).returning();
-  const unitRows = await db
-    .insert(units)
-    .values(COUNTIES.map((name) => ({ name, kind: 'county' })))
-    .returning();
-  const [survey] = await db
-    .insert(tasks)
-    .values({ planId: plan!.id, code: '4.1.3', chapter: 4, section: 1, seq: 3, title: SURVEY_TITLE, sourceText: SURVEY_TITLE })
-    .returning();
-  await db.insert(deadlines).values({ taskId: survey!.id, kind: 'month_end', dueDate: '2022-06-30', label: '2022年6月底前' });
-  await db.insert(assignments).values(unitRows.map((u) => ({ taskId: survey!.id, unitId: u.id, role: 'lead' })));
-  const [ongoing] = await db
-    .insert(tasks)
-    .values({ planId: plan!.id, code: '9.1.1', chapter: 9, section: 1, seq: 1, title: '落实河湖长制巡河', sourceText: '长期坚持' })
-    .returning();
-  await db.insert(deadlines).values({ taskId: ongoing!.id, kind: 'ongoing', label: '长期坚持' });
-  await db.insert(assignments).values({ taskId: ongoing!.id, unitId: unitRows[0]!.id, role: 'lead' });
+const PLAN_PATH = fileURLToPath(new URL('../../src/plans/dingxi-2022.json', import.meta.url));
+
+/** A minimal stand-in for the plan loader: inserts the plan file as is (tests only). */
+async function insertPlanFile(db: Db, plan: PlanFile): Promise<void> {
+  const [row] = await db.insert(plans).values({ code: plan.code, title: plan.title }).returning();
+  const unitIds = new Map<string, number>();
+  for (const u of plan.units) {
+    const [r] = await db.insert(units).values({ name: u.name, kind: u.kind, aliases: u.aliases }).returning();
+    unitIds.set(u.name, r!.id);
+    for (const a of u.aliases) unitIds.set(a, r!.id);
+  }
+  for (const t of plan.tasks) {
+    const [chapter, section, seq] = t.code.split('.').map(Number) as [number, number, number];
+    const [task] = await db
+      .insert(tasks)
+      .values({ planId: row!.id, code: t.code, chapter, section, seq, title: t.title, sourceText: t.text, note: t.note ?? null })
+      .returning();
+    for (const d of t.deadlines) {
+      await db.insert(deadlines).values({
+        taskId: task!.id, kind: d.kind, dueDate: d.dueDate ?? null, recurrence: d.recurrence ?? null, label: d.label, what: d.what ?? null,
+      });
+    }
+    for (const a of t.assignments) {
+      const unitId = unitIds.get(a.unit);
+      if (!unitId) throw new Error(`fixture: unknown unit ${a.unit}`);
+      await db.insert(assignments).values({ taskId: task!.id, unitId, role: a.role, proposed: a.proposed }).onConflictDoNothing();
+    }
+  }
 }
 
 /** Bind one contact per county (open id ou_<county index>), optionally leaving some out. */
@@ -55,12 +70,12 @@ export async function unitId(db: Db, name: string): Promise<number> {
   return u!.id;
 }
 
-export async function surveyAssignment(db: Db, county: string): Promise<number> {
+export async function surveyAssignment(db: Db, unit: string): Promise<number> {
   const [row] = await db
     .select({ id: assignments.id })
     .from(assignments)
     .innerJoin(tasks, eq(tasks.id, assignments.taskId))
     .innerJoin(units, eq(units.id, assignments.unitId))
-    .where(and(like(tasks.title, `%黑臭水体排查%`), eq(units.name, county)));
+    .where(and(eq(tasks.title, SURVEY_TITLE), eq(units.name, unit)));
   return row!.id;
 }
