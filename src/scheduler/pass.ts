@@ -1,7 +1,7 @@
 // One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
 // reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { runBatch } from '../db/batch.js';
@@ -363,12 +363,22 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     db
       .select({ taskId: deadlines.taskId, kind: deadlines.kind, dueDate: deadlines.dueDate, recurrence: deadlines.recurrence, label: deadlines.label })
       .from(deadlines),
+    // Steps of done assignments can never matter again: only open ones (and global steps, id 0) are read.
     db
       .select({
         assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
         dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
       })
-      .from(reminderLog),
+      .from(reminderLog)
+      .where(
+        or(
+          eq(reminderLog.assignmentId, 0),
+          inArray(
+            reminderLog.assignmentId,
+            db.select({ id: assignments.id }).from(assignments).where(inArray(assignments.state, ['not_started', 'in_progress'])),
+          ),
+        ),
+      ),
     db
       .select({ unitId: roles.unitId, personId: people.id, openId: people.openId, name: people.name })
       .from(roles)
