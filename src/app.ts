@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
+import { registerLarkRoutes } from './lark/routes.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
 
 export function createApp(deps: AppDeps) {
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps) {
     );
   });
 
+  registerLarkRoutes(app, deps);
   registerSchedulerRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));

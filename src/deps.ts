@@ -2,7 +2,8 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
-import type { BuildDigest, DeliverOutbox } from './scheduler/pass.js';
+import type { Messenger } from './lark/messenger.js';
+import type { BuildDigest } from './scheduler/pass.js';
 
 export interface AppDeps {
   db: Db;
@@ -15,8 +16,13 @@ export interface AppDeps {
    * acknowledged first and processed here.
    */
   defer: (work: Promise<unknown>) => void;
+  /** Delivers outbox rows: the Lark SDK when configured, else the console printer. */
+  messenger: Messenger;
+  /**
+   * Node: wake the in-process outbox loop after queueing messages. Absent (Workers): the deferred work drains
+   * the outbox itself.
+   */
+  kickOutbox?: () => void;
   /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
   buildDigest?: BuildDigest;
-  /** Delivers queued outbox rows (the Lark sender); absent: rows wait in the outbox. */
-  deliverOutbox?: DeliverOutbox;
 }

@@ -7,6 +7,10 @@ import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
+import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
+import { createOutboxLoop } from './lark/sender.js';
+import { processPendingInbound } from './lark/inbox.js';
+import type { AppDeps } from './deps.js';
 
 export interface NodeService {
   port: number;
@@ -31,8 +35,24 @@ export async function startNodeService(env: Record<string, string | undefined> =
     pending.add(p);
   };
 
-  const app = createApp({ db, config, logger, clock, defer });
-  const scheduler = config.SCHEDULER_ENABLED ? startSchedulerCron({ db, config, logger, clock }) : null;
+  const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
+  const base = { db, config, logger, clock, defer, messenger };
+  // SCHEDULER_ENABLED=false: this process only queues; another process sends.
+  const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
+  const deps: AppDeps = { ...base, kickOutbox: loop ? () => loop.kick() : () => undefined };
+  const app = createApp(deps);
+
+  // Events acknowledged but not processed before a crash, and failures due for a retry.
+  const runPending = () => defer(processPendingInbound(deps, clock()));
+  runPending();
+  const pendingTimer = setInterval(runPending, 30_000);
+  pendingTimer.unref();
+  loop?.start();
+
+  // The reminder scheduler: a pass every 15 minutes; what it queues is delivered by the outbox loop.
+  const scheduler = config.SCHEDULER_ENABLED
+    ? startSchedulerCron({ ...deps, onQueued: () => deps.kickOutbox?.() })
+    : null;
   if (scheduler) logger.info('scheduler enabled: a pass every 15 minutes (Asia/Shanghai working hours)');
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -50,8 +70,10 @@ export async function startNodeService(env: Record<string, string | undefined> =
     port,
     async close() {
       await scheduler?.stop();
+      clearInterval(pendingTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);
+      await loop?.stop();
       database.close();
     },
   };

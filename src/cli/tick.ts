@@ -1,6 +1,8 @@
 // `npx duban tick [--at <ISO>]`: one scheduler pass by hand, for now or any instant; prints what it queued.
+import { createConsoleMessenger, createLarkMessenger } from '../lark/messenger.js';
 import { createLogger } from '../logger.js';
-import { formatTick, runTick } from '../scheduler/run.js';
+import { runSchedulerPass } from '../scheduler/pass.js';
+import { createDrainDelivery, formatDelivery, formatPass } from '../scheduler/run.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 export const tickCommand: CliCommand = {
@@ -18,11 +20,15 @@ export const tickCommand: CliCommand = {
       if (Number.isNaN(at)) throw new CliUsageError(`无法识别的时刻：${s}（例如 2022-06-16T09:30:00+08:00）`);
     }
     const { db } = ctx.database();
-    const result = await runTick(
-      { db, config: ctx.config, logger: createLogger('warn', ctx.err), ...(ctx.deliverOutbox ? { deliverOutbox: ctx.deliverOutbox } : {}) },
-      at,
-    );
-    for (const line of formatTick(result)) ctx.out(line);
+    const logger = createLogger('warn', ctx.err);
+    // Offline (no LARK_APP_ID) every message is printed instead of sent.
+    const messenger = ctx.config.larkConfigured ? createLarkMessenger(ctx.config) : createConsoleMessenger(ctx.out);
+    const deliverOutbox = createDrainDelivery({ db, clock: ctx.now, messenger, logger }, 120_000);
+    const pass = await runSchedulerPass({ db, config: ctx.config, logger }, at);
+    for (const line of formatPass(pass)) ctx.out(line);
+    if (pass.outboxIds.length) ctx.out(ctx.config.larkConfigured ? '正在发送…' : '离线模式（未设置 LARK_APP_ID）：以下为将要发送的消息：');
+    const delivered = pass.outboxIds.length ? await deliverOutbox(at) : null;
+    for (const line of formatDelivery({ ...pass, delivered })) ctx.out(line);
     return 0;
   },
 };

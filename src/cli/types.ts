@@ -9,8 +9,6 @@ export interface CliContext {
   out: (line: string) => void;
   err: (line: string) => void;
   now: () => number;
-  /** Delivers queued outbox rows (the Lark sender), when one is wired in. */
-  deliverOutbox?: (now: number) => Promise<{ sent: number; failed: number; lines?: string[] }>;
 }
 
 export interface CliCommand {

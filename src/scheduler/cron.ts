@@ -17,7 +17,13 @@ export interface SchedulerRuntime {
 }
 
 export function startSchedulerCron(
-  deps: SchedulerDeps & { deliverOutbox?: DeliverOutbox; clock: () => number },
+  deps: SchedulerDeps & {
+    clock: () => number;
+    /** Delivers synchronously after the pass (tests, one-shot runs). */
+    deliverOutbox?: DeliverOutbox;
+    /** Called when a pass queued messages (Node: wake the outbox loop). */
+    onQueued?: () => void;
+  },
   opts: { expression?: string; holder?: string; schedule?: boolean } = {},
 ): SchedulerRuntime {
   const holder = opts.holder ?? `node:${randomUUID()}`;
@@ -27,7 +33,9 @@ export function startSchedulerCron(
     // The lease only avoids duplicate work; two passes at once would still queue nothing twice.
     if (!(await acquireLease(deps.db, SCHEDULER_LEASE, holder, now, LEASE_MS))) return null;
     try {
-      return await runTick(deps, now);
+      const r = await runTick(deps, now);
+      if (r.outboxIds.length) deps.onQueued?.();
+      return r;
     } finally {
       await releaseLease(deps.db, SCHEDULER_LEASE, holder);
     }

@@ -30,8 +30,15 @@ export interface DigestHookInput {
 /** Builds the weekly digest messages (another module owns the digest card); the pass queues what it returns. */
 export type BuildDigest = (input: DigestHookInput) => Promise<OutboundMessage[]>;
 
-/** Delivers pending outbox rows now (the Lark sender's drain); returns what it did, for printing. */
-export type DeliverOutbox = (now: number) => Promise<{ sent: number; failed: number; lines?: string[] }>;
+/** Delivers pending outbox rows now (the Lark sender's drainOutbox); returns what it did, for printing. */
+export type DeliverOutbox = (now: number) => Promise<DeliveryReport>;
+
+export interface DeliveryReport {
+  sent: number;
+  failed: number;
+  retried?: number;
+  rateLimited?: number;
+}
 
 export interface SchedulerDeps {
   db: Db;
@@ -100,18 +107,26 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
   // office notices that group many steps are committed last, in one message per pass.
   const office = await loadOfficeTargets(deps);
+  const forOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'calendar_flag';
+  let actions = plan.actions;
+  if (office.length === 0 && actions.some(forOffice)) {
+    // Nobody to tell: leave these steps open so they go out once an office chat or member exists.
+    const held = actions.filter(forOffice).length;
+    actions = actions.filter((a) => !forOffice(a));
+    result.warnings.push(
+      `有 ${held} 项需告知办公室（未绑定联络员、逾期升级或节假日数据缺失），但没有办公室接收人：` +
+        '请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS；之后的巡检会补发',
+    );
+    deps.logger?.warn('scheduler: no office recipient; office notices held back', { held });
+  }
   const isGrouped = (a: PlannedAction) =>
     a.kind === 'no_contact' || a.kind === 'escalate_office' || (a.kind === 'reminder' && a.step === 'periodic');
-  const grouped = plan.actions.filter(isGrouped);
-  const single = plan.actions.filter((a) => !isGrouped(a));
+  const grouped = actions.filter(isGrouped);
+  const single = actions.filter((a) => !isGrouped(a));
   for (let i = 0; i < single.length; i += SLICE) {
     await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
   }
   if (grouped.length) await commitSteps(deps, at, grouped, result, async (mine) => buildGrouped(mine, office, at));
-  const officeKinds = new Set(['no_contact', 'escalate_office', 'calendar_flag']);
-  if (office.length === 0 && result.queued.some((q) => officeKinds.has(q.kind))) {
-    result.warnings.push('没有办公室接收人：请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS');
-  }
   deps.logger?.info('scheduler pass', {
     date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
   });

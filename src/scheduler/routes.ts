@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { SKIP_REASON_ZH } from './pass.js';
-import { runTick } from './run.js';
+import { createDrainDelivery, runTick } from './run.js';
 
 const body = z
   .object({ at: z.iso.datetime({ offset: true, message: 'at 应为 ISO-8601 时刻，例如 2022-06-16T09:30:00+08:00' }).optional() })
@@ -50,7 +50,9 @@ export function registerSchedulerRoutes(app: Hono, deps: AppDeps): void {
       return c.json({ error: 'bad_request', message: parsed.error.issues.map((i) => i.message).join('；') }, 400);
     }
     const at = parsed.data.at ? Date.parse(parsed.data.at) : deps.clock();
-    const r = await runTick(deps, at);
+    // Deliver what fits in ~20 s here; the outbox loop (Node) or the next drain (Workers) sends the rest.
+    const r = await runTick({ ...deps, deliverOutbox: createDrainDelivery(deps, 20_000) }, at);
+    deps.kickOutbox?.();
     return c.json({
       at: new Date(r.at).toISOString(),
       date: r.date,

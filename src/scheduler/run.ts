@@ -1,9 +1,24 @@
 // Run one pass and deliver what it queued: shared by the cron job, `npx duban tick` and the admin route.
 import { formatDateZh, shanghaiDate, shanghaiMinutes } from '../domain/dates.js';
-import { runSchedulerPass, SKIP_REASON_ZH, type DeliverOutbox, type PassResult, type SchedulerDeps } from './pass.js';
+import type { AppDeps } from '../deps.js';
+import { drainOutbox } from '../lark/sender.js';
+import {
+  runSchedulerPass, SKIP_REASON_ZH, type DeliverOutbox, type DeliveryReport, type PassResult, type SchedulerDeps,
+} from './pass.js';
 
 export interface TickResult extends PassResult {
-  delivered: { sent: number; failed: number; lines?: string[] } | null;
+  delivered: DeliveryReport | null;
+}
+
+/**
+ * Delivery through the Lark sender. Rows of a pass are due from the pass's instant, so a pass "in the future"
+ * (tick --at) is drained at that instant; a pass in the past at the real clock.
+ */
+export function createDrainDelivery(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>,
+  maxMs: number,
+): DeliverOutbox {
+  return (at) => drainOutbox(deps, { now: Math.max(at, deps.clock()), maxMs });
 }
 
 export async function runTick(deps: SchedulerDeps & { deliverOutbox?: DeliverOutbox }, at: number): Promise<TickResult> {
@@ -12,8 +27,12 @@ export async function runTick(deps: SchedulerDeps & { deliverOutbox?: DeliverOut
   return { ...pass, delivered };
 }
 
-/** The Chinese summary printed by `npx duban tick`. */
+/** The Chinese summary printed by `npx duban tick`: the pass, then (when delivered) the delivery. */
 export function formatTick(r: TickResult): string[] {
+  return [...formatPass(r), ...formatDelivery(r)];
+}
+
+export function formatPass(r: PassResult): string[] {
   const m = shanghaiMinutes(r.at);
   const time = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
   const out = [`督办巡检：${formatDateZh(shanghaiDate(r.at))} ${time}（北京时间）`];
@@ -41,10 +60,22 @@ export function formatTick(r: TickResult): string[] {
   }
   if (r.suppressed) out.push(`另有 ${r.suppressed} 项因单位已报送进度而跳过。`);
   for (const w of r.warnings) out.push(`注意：${w}`);
+  return out;
+}
+
+export function formatDelivery(r: TickResult): string[] {
+  const out: string[] = [];
   if (r.outboxIds.length) {
     if (r.delivered) {
-      out.push(`已投递 ${r.delivered.sent} 条${r.delivered.failed ? `，失败 ${r.delivered.failed} 条（将自动重试）` : ''}。`);
-      for (const l of r.delivered.lines ?? []) out.push(`  ${l}`);
+      const d = r.delivered;
+      const extra = [
+        d.failed ? `失败 ${d.failed} 条（原因见 outbox 表）` : '',
+        d.retried ? `${d.retried} 条稍后重试` : '',
+        d.rateLimited ? `${d.rateLimited} 条因限流稍后发送` : '',
+      ].filter(Boolean);
+      out.push(`已投递 ${d.sent} 条${extra.length ? `；${extra.join('，')}` : ''}。`);
+      const left = r.outboxIds.length - d.sent - d.failed;
+      if (left > 0) out.push(`其余消息留在发件箱（outbox），由服务的发送程序继续投递。`);
     } else {
       out.push('消息已写入发件箱（outbox），由发送程序投递。');
     }

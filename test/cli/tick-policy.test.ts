@@ -32,7 +32,12 @@ describe('npx duban tick', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('督办巡检：2022年6月16日 09:30');
     expect(r.out).toContain('安定区联络员（安定区联络员） ← 4.1.6 完成县级城市建成区黑臭水体排查（安定区）｜截止前 10 个工作日提醒');
-    expect(r.out).toContain('单位未绑定联络员');
+    // No office chat or member yet: the no-contact notice is held back, with a warning saying what to do.
+    expect(r.out).not.toContain('单位未绑定联络员');
+    // Offline (no LARK_APP_ID): what was queued is delivered to the console printer.
+    expect(r.out).toContain('离线模式（未设置 LARK_APP_ID）');
+    expect(r.out).toMatch(/→ open_id:ou_contact_0 ———\n【督办提醒：距截止还有 10 个工作日】/);
+    expect(r.out).toMatch(/已投递 \d+ 条/);
     // The June progress requests for 安定区's standing duties print as one line, not one per duty.
     expect(r.out).toMatch(/安定区联络员（安定区联络员） ← 2022年6月进度报送请求：\d+ 项/);
     expect(r.out).toContain('没有办公室接收人');

@@ -231,6 +231,17 @@ describe('scheduler pass against the plan', () => {
     expect(surveyReminderItems(after).map((q) => q.recipient)).toEqual(['岷县联络员（岷县联络员）']);
   });
 
+  it('holds office notices back until the office has a chat or member, then sends them', async () => {
+    await bindContacts(db, ['岷县']);
+    const res = await runSchedulerPass(deps, at('2022-06-16'));
+    expect(res.queued.filter((q) => q.kind === 'no_contact')).toHaveLength(0);
+    expect(res.warnings.join()).toContain('本群设为办公室');
+    await registerOfficeChat(db);
+    const later = await runSchedulerPass(deps, at('2022-06-16', '09:45'));
+    expect(survey(later).filter((q) => q.kind === 'no_contact').map((q) => q.task)).toContain(`4.1.6 ${SURVEY_TITLE}（岷县）`);
+    expect((await rows()).filter((r) => r.purpose === 'notice' && r.receiveId === 'oc_office')).toHaveLength(1);
+  });
+
   it('flags a year without calendar data to the office once and sends nothing on guessed days', async () => {
     await bindContacts(db);
     await registerOfficeChat(db);

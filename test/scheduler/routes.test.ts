@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { outbox } from '../../src/db/schema.js';
-import { createTestDeps, type TestDeps } from '../helpers/deps.js';
+import { setPolicy } from '../../src/db/policy-store.js';
+import { createTestDeps, type RecordingMessenger, type TestDeps } from '../helpers/deps.js';
 import { bindContacts, seedPlan } from './fixture.js';
 
 let deps: TestDeps;
@@ -60,17 +61,16 @@ describe('POST /api/scheduler/run', () => {
     expect(holiday.skippedReason).toBe('not_workday');
   });
 
-  it('uses the clock when no instant is given and delivers through deliverOutbox when wired', async () => {
+  it('uses the clock when no instant is given and delivers what it queued through the messenger', async () => {
     const app = await setup();
-    const calls: number[] = [];
-    deps.deliverOutbox = async (now) => {
-      calls.push(now);
-      return { sent: 8, failed: 0 };
-    };
+    await setPolicy(deps.db, { periodicEvery: 'off' }, { now: 0 });
     deps.setNow(Date.parse('2022-06-16T01:30:00Z'));
     const body = await json(await post(app, '', 's3cret-token'));
     expect(body.date).toBe('2022-06-16');
-    expect(body.delivered).toEqual({ sent: 8, failed: 0 });
-    expect(calls).toEqual([Date.parse('2022-06-16T01:30:00Z')]);
+    const messenger = deps.messenger as RecordingMessenger;
+    expect(messenger.delivered.map((r) => r.id).sort()).toEqual([...body.outboxIds].sort());
+    expect(body.delivered).toMatchObject({ sent: body.outboxIds.length, failed: 0 });
+    const sent = await deps.db.select().from(outbox);
+    expect(sent.every((r) => r.status === 'sent')).toBe(true);
   });
 });
