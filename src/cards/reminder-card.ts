@@ -15,7 +15,7 @@ export interface ReminderCardInput {
   dueDate: string | null;
   /** Calendar days until the due date (negative when overdue). */
   daysLeft: number | null;
-  /** Working days left (before) or the overdue reminder's number (after). */
+  /** Working days left as of sending (before) or the overdue reminder's number (after). */
   offset: number;
   /** 'YYYY-MM' or 'YYYY-Qn' for periodic requests. */
   period?: string;
@@ -45,6 +45,7 @@ function periodZh(period: string): string {
 }
 
 export function reminderTitle(i: Pick<ReminderCardInput, 'step' | 'offset' | 'daysLeft' | 'period'>): string {
+  if (i.step !== 'periodic' && i.daysLeft !== null && i.daysLeft < 0) return `逾期提醒：已逾期 ${-i.daysLeft} 天`;
   switch (i.step) {
     case 'before':
       return `督办提醒：距截止还有 ${i.offset} 个工作日`;

@@ -86,6 +86,8 @@ export interface ReminderAction {
   escalationLevel: number;
   /** Calendar days until the due date (negative when overdue). */
   daysLeft: number | null;
+  /** Working days until the due date as of now (a catch-up step may be sent after its nominal day). */
+  workdaysLeft: number | null;
   assignment: PlanAssignment;
   recipients: Contact[];
 }
@@ -167,6 +169,8 @@ interface DueInfo {
   latest: LadderStep | null;
   overdueWorkdays: number;
   daysLeft: number;
+  /** Working days from today to the due date (0 on or after it). */
+  workdaysLeft: number;
   /** The due year has no calendar data: nothing is planned on guessed days. */
   noData: boolean;
   /** …and the deadline is near enough that the office must be told now. */
@@ -185,7 +189,7 @@ export function describeDue(due: string, today: string, policy: ReminderPolicy):
   const year = Number(due.slice(0, 4));
   if (!hasCalendarData(year)) {
     const reach = Math.max(0, ...policy.beforeWorkdays) * 2 + 20;
-    return { latest: null, overdueWorkdays: 0, daysLeft, noData: true, flagYear: daysLeft <= reach };
+    return { latest: null, overdueWorkdays: 0, daysLeft, workdaysLeft: 0, noData: true, flagYear: daysLeft <= reach };
   }
   const steps: LadderStep[] = [];
   // Largest offset first so that ties on one date resolve to the step nearer the deadline.
@@ -210,7 +214,9 @@ export function describeDue(due: string, today: string, policy: ReminderPolicy):
   }
   let latest: LadderStep | null = null;
   for (const s of steps) if (s.date <= today && (!latest || s.date >= latest.date)) latest = s;
-  return { latest, overdueWorkdays, daysLeft, noData: false, flagYear: false };
+  // Only needed for a reached step, whose date is at most ~max(beforeWorkdays) working days before the due date.
+  const workdaysLeft = latest && today < due ? workdaysBetween(today, due) : 0;
+  return { latest, overdueWorkdays, daysLeft, workdaysLeft, noData: false, flagYear: false };
 }
 
 function periodKey(today: string, every: 'monthly' | 'quarterly'): { key: string; start: string } {
@@ -283,6 +289,7 @@ export function planReminders(input: PlanInput): PlanResult {
       if (a.lastReportAt !== null && a.lastReportAt >= periodStartMs) continue; // already reported this period
       pushStep(actions, a, sent, input.contactsByUnit, {
         key, step: 'periodic', offset: 0, dueDate: null, period: period.key, urgency: 'normal', level: 0, daysLeft: null,
+        workdaysLeft: null,
       });
       continue;
     }
@@ -323,9 +330,11 @@ export function planReminders(input: PlanInput): PlanResult {
       actions.push({ kind: 'suppressed', assignmentId: a.id, stepKey: s.key, dueDate: due.date, assignment: a });
       continue;
     }
-    const urgency: Urgency = s.step === 'after' ? 'overdue' : s.step === 'due' || s.offset <= 3 ? 'soon' : 'normal';
+    const urgency: Urgency =
+      s.step === 'after' || info.daysLeft < 0 ? 'overdue' : s.step === 'due' || info.workdaysLeft <= 3 ? 'soon' : 'normal';
     pushStep(actions, a, sent, input.contactsByUnit, {
       key: s.key, step: s.step, offset: s.offset, dueDate: due.date, urgency, level: s.level, daysLeft: info.daysLeft,
+      workdaysLeft: info.workdaysLeft,
     });
   }
   return { date: today, actions };
@@ -352,7 +361,7 @@ function pushStep(
   contactsByUnit: Map<number, Contact[]>,
   s: {
     key: string; step: StepKind; offset: number; dueDate: string | null; period?: string;
-    urgency: Urgency; level: number; daysLeft: number | null;
+    urgency: Urgency; level: number; daysLeft: number | null; workdaysLeft: number | null;
   },
 ) {
   if (sent.some((x) => x.stepKey === s.key)) return;
@@ -368,6 +377,7 @@ function pushStep(
   }
   actions.push({
     kind: 'reminder', assignmentId: a.id, stepKey: s.key, step: s.step, offset: s.offset, dueDate: s.dueDate,
-    period: s.period, urgency: s.urgency, escalationLevel: s.level, daysLeft: s.daysLeft, assignment: a, recipients,
+    period: s.period, urgency: s.urgency, escalationLevel: s.level, daysLeft: s.daysLeft, workdaysLeft: s.workdaysLeft,
+    assignment: a, recipients,
   });
 }

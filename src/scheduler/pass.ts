@@ -508,7 +508,7 @@ function reminderMessage(a: ReminderAction, c: Contact, now: number): OutboundMe
       dueLabel: due?.date === a.dueDate ? due.label : null,
       dueDate: a.dueDate,
       daysLeft: a.daysLeft,
-      offset: a.offset,
+      offset: a.step === 'before' ? (a.workdaysLeft ?? a.offset) : a.offset,
       period: a.period,
       percent: a.assignment.percent,
       lastReportAt: a.assignment.lastReportAt,

@@ -141,6 +141,17 @@ describe('scheduler pass against the plan', () => {
     expect((await runSchedulerPass(deps, at('2022-07-01'))).queued.filter((q) => q.kind === 'reminder' && q.task?.includes(SURVEY_TITLE))).toHaveLength(0);
   });
 
+  it('a late catch-up step says the working days actually left, and goes red once the deadline has passed', async () => {
+    await bindContacts(db);
+    await runSchedulerPass(deps, at('2022-06-20')); // first pass four days after before:10
+    const card = JSON.parse((await surveyReminders())[0]!.content);
+    expect(card.header).toMatchObject({ template: 'blue', title: { content: '督办提醒：距截止还有 8 个工作日' } });
+    await runSchedulerPass(deps, at('2022-07-01')); // the due-day step, caught up a day late
+    const late = (await surveyReminders()).filter((r) => r.dedupeKey.includes(':due:2022-06-30:'));
+    expect(late).toHaveLength(7);
+    expect(JSON.parse(late[0]!.content).header).toMatchObject({ template: 'red', title: { content: '逾期提醒：已逾期 1 天' } });
+  });
+
   it('an assignment marked done (claimed or closed) gets no reminder', async () => {
     await bindContacts(db);
     await db.update(assignments).set({ state: 'claimed', percent: 100 }).where(eq(assignments.id, await surveyAssignment(db, '漳县')));
