@@ -227,9 +227,14 @@ function periodKey(today: string, every: 'monthly' | 'quarterly'): { key: string
   return { key: `${y}-Q${q}`, start: `${y}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01` };
 }
 
-/** True when no working day of the period comes before today (so today is its first, or it has just begun). */
-function firstWorkdayOnOrBefore(start: string, today: string): boolean {
+/** True once the period's first working day has come (requests go out on it, or at the next pass after it). */
+function periodHasBegun(start: string, today: string): boolean {
   return addWorkdays(start, 0) <= today;
+}
+
+/** Standing duties, and multi-year targets ("到2025年") whose deadline ladder has not started, get periodic requests. */
+function wantsPeriodic(a: PlanAssignment, due: { kind: string } | null): boolean {
+  return due?.kind === 'target_year' || a.deadlines.some((d) => d.kind === 'ongoing' || d.kind === 'recurring');
 }
 
 /** Why nothing may be sent at `now` (null when reminders may go out): cheap, so a pass can stop before reading. */
@@ -243,6 +248,7 @@ export function checkGate(now: number, workHours: WorkHours): SkipReason | null 
 }
 
 const OPEN_STATES = new Set(['not_started', 'in_progress']);
+const LADDER_KEY = /^(before|due|after):/;
 
 export function planReminders(input: PlanInput): PlanResult {
   const { now, policy } = input;
@@ -273,7 +279,7 @@ export function planReminders(input: PlanInput): PlanResult {
 
   const dueCache = new Map<string, DueInfo>();
   const period = policy.periodicEvery === 'off' ? null : periodKey(today, policy.periodicEvery);
-  const periodOpen = period ? firstWorkdayOnOrBefore(period.start, today) : false;
+  const periodOpen = period ? periodHasBegun(period.start, today) : false;
   const periodStartMs = period ? shanghaiInstant(period.start) : 0;
   const noSteps: SentStep[] = [];
 
@@ -282,29 +288,28 @@ export function planReminders(input: PlanInput): PlanResult {
     const sent = input.sentSteps.get(a.id) ?? noSteps;
     const due = currentDue(a.deadlines, a.extendedTo, today);
 
-    if (!due) {
-      if (!period || !periodOpen) continue;
-      if (!a.deadlines.some((d) => d.kind === 'ongoing' || d.kind === 'recurring')) continue;
-      const key = `periodic:${period.key}`;
+    let info: DueInfo | undefined;
+    if (due) {
+      info = dueCache.get(due.date);
+      if (!info) {
+        info = describeDue(due.date, today, policy);
+        dueCache.set(due.date, info);
+      }
+      if (info.noData && info.flagYear) flagYear(Number(due.date.slice(0, 4)));
+    }
+    const s = info?.latest ?? null;
+
+    if (!s) {
+      // No deadline step reached: a standing duty (or a distant target) is asked for progress once a period.
+      if (!period || !periodOpen || !wantsPeriodic(a, due)) continue;
       if (a.lastReportAt !== null && a.lastReportAt >= periodStartMs) continue; // already reported this period
       pushStep(actions, a, sent, input.contactsByUnit, {
-        key, step: 'periodic', offset: 0, dueDate: null, period: period.key, urgency: 'normal', level: 0, daysLeft: null,
-        workdaysLeft: null,
+        key: `periodic:${period.key}`, step: 'periodic', offset: 0, dueDate: null, period: period.key,
+        urgency: 'normal', level: 0, daysLeft: null, workdaysLeft: null,
       });
       continue;
     }
-
-    let info = dueCache.get(due.date);
-    if (!info) {
-      info = describeDue(due.date, today, policy);
-      dueCache.set(due.date, info);
-    }
-    if (info.noData) {
-      if (info.flagYear) flagYear(Number(due.date.slice(0, 4)));
-      continue;
-    }
-    const s = info.latest;
-    if (!s) continue;
+    if (!due || !info) continue;
 
     if (s.step === 'after') {
       if (s.level >= 2) {
@@ -324,7 +329,9 @@ export function planReminders(input: PlanInput): PlanResult {
     // (sent or itself suppressed), or on the step's own day before this pass, answers the step.
     let ref = shanghaiInstant(s.date);
     let lastStepAt = -Infinity;
-    for (const x of sent) if (x.dueDate === due.date && !x.stepKey.startsWith('escalate:') && x.plannedAt > lastStepAt) lastStepAt = x.plannedAt;
+    for (const x of sent) {
+      if (x.dueDate === due.date && LADDER_KEY.test(x.stepKey) && x.plannedAt > lastStepAt) lastStepAt = x.plannedAt;
+    }
     if (lastStepAt > -Infinity) ref = Math.min(ref, lastStepAt);
     if (a.lastReportAt !== null && a.lastReportAt >= ref) {
       actions.push({ kind: 'suppressed', assignmentId: a.id, stepKey: s.key, dueDate: due.date, assignment: a });

@@ -88,6 +88,21 @@ describe('planReminders', () => {
     const off = { ...DEFAULT_POLICY, periodicEvery: 'off' as const };
     expect(keys(input({ now: at('2022-07-01'), policy: off, assignments: [ongoing] }))).toEqual([]);
   });
+  it('asks a distant target for progress each period until its deadline ladder starts', () => {
+    const target = asg(1, { deadlines: [{ kind: 'target_year', dueDate: '2025-12-31', label: '到2025年' }] });
+    expect(keys(input({ now: at('2022-07-01'), assignments: [target] }))).toEqual(['reminder:periodic:2022-07']);
+    const mixed = asg(1, { deadlines: [{ kind: 'ongoing', dueDate: null, label: '长期坚持' }, { kind: 'year_end', dueDate: '2022-12-31', label: '2022年底前' }] });
+    expect(keys(input({ now: at('2022-07-01'), assignments: [mixed] }))).toEqual(['reminder:periodic:2022-07']);
+    // From 10 working days before the year-end deadline the ladder takes over.
+    expect(keys(input({ now: at('2022-12-19'), assignments: [mixed] }))).toEqual(['reminder:before:10:2022-12-31']);
+    const yearEnd = asg(1, { deadlines: [{ kind: 'year_end', dueDate: '2022-12-31', label: '2022年底前' }] });
+    expect(keys(input({ now: at('2022-07-01'), assignments: [yearEnd] }))).toEqual([]);
+  });
+  it('a no-contact notice is not a reminder: it does not make a later report suppress the step', () => {
+    const sent: SentStep[] = [{ stepKey: 'no_contact:before:10:2022-06-30', plannedAt: at('2022-06-16'), dueDate: '2022-06-30', escalationLevel: 0 }];
+    const i = input({ now: at('2022-06-16', '11:00'), sentSteps: new Map([[1, sent]]), assignments: [asg(1, { lastReportAt: at('2022-06-10') })] });
+    expect(keys(i)).toEqual(['reminder:before:10:2022-06-30']);
+  });
   it('gates on working days and hours, and flags a year without calendar data', () => {
     expect(planReminders(input({ now: at('2022-06-18') })).skippedReason).toBe('not_workday');
     expect(planReminders(input({ now: at('2022-06-16', '18:30') })).skippedReason).toBe('outside_hours');
