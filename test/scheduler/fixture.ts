@@ -13,7 +13,7 @@ export const SURVEY_TITLE = '完成县级城市建成区黑臭水体排查';
 
 /** Load the bundled Dingxi 2022 plan (196 tasks, 39 units, 754 assignments). */
 export async function seedPlan(db: Db): Promise<void> {
-  // When the plan loader is on main this becomes: await applyPlan(db, bundledPlan(), { now: 0, ... });
+  // With the plan loader on main this is: await applyPlan(db, bundledPlan(), { now: 0, actor: 'system', channel: 'system' });
   await insertPlanFile(db, planFile.parse(JSON.parse(fs.readFileSync(PLAN_PATH, 'utf8'))));
 }
 
