@@ -119,14 +119,18 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
     );
     deps.logger?.warn('scheduler: no office recipient; office notices held back', { held });
   }
-  const isGrouped = (a: PlannedAction) =>
-    a.kind === 'no_contact' || a.kind === 'escalate_office' || (a.kind === 'reminder' && a.step === 'periodic');
-  const grouped = actions.filter(isGrouped);
-  const single = actions.filter((a) => !isGrouped(a));
+  const isPeriodic = (a: PlannedAction) => a.kind === 'reminder' && a.step === 'periodic';
+  const isOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office';
+  const single = actions.filter((a) => !isPeriodic(a) && !isOffice(a));
   for (let i = 0; i < single.length; i += SLICE) {
     await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
   }
-  if (grouped.length) await commitSteps(deps, at, grouped, result, async (mine) => buildGrouped(mine, office, at));
+  // Periodic requests are one card per unit: slices never split a unit.
+  for (const slice of slicesByUnit(actions.filter(isPeriodic))) {
+    await commitSteps(deps, at, slice, result, async (mine) => buildGrouped(mine, office, at));
+  }
+  const officeActions = actions.filter(isOffice);
+  if (officeActions.length) await commitSteps(deps, at, officeActions, result, async (mine) => buildGrouped(mine, office, at));
   deps.logger?.info('scheduler pass', {
     date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
   });
@@ -134,6 +138,27 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
 }
 
 const SLICE = 1000;
+
+function slicesByUnit(list: PlannedAction[]): PlannedAction[][] {
+  const byUnit = new Map<number, PlannedAction[]>();
+  for (const a of list) {
+    const unit = 'assignment' in a ? a.assignment.unitId : 0;
+    const l = byUnit.get(unit);
+    if (l) l.push(a);
+    else byUnit.set(unit, [a]);
+  }
+  const out: PlannedAction[][] = [];
+  let cur: PlannedAction[] = [];
+  for (const l of byUnit.values()) {
+    if (cur.length && cur.length + l.length > SLICE) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(...l);
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
 
 type Built = { messages: OutboundMessage[]; items: Array<{ item: QueuedItem; keys: string[] }> };
 
