@@ -1,50 +1,18 @@
 // Test fixture: the bundled Dingxi 2022 plan (src/plans/dingxi-2022.json), contacts for the counties and an
 // office chat. The survey task 4.1.6 (due 2022-06-30) is what most scheduler tests look at.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
-import { planFile, type PlanFile } from '../../src/domain/plan-file.js';
+import { bundledPlan } from '../../src/plans/bundled.js';
+import { applyPlan } from '../../src/plans/load.js';
 import type { Db } from '../../src/db/client.js';
-import { assignments, chats, deadlines, people, plans, roles, tasks, units } from '../../src/db/schema.js';
+import { assignments, chats, people, roles, tasks, units } from '../../src/db/schema.js';
 
 export const COUNTIES = ['安定区', '通渭县', '陇西县', '渭源县', '临洮县', '漳县', '岷县'];
 /** Task 4.1.6 of the bundled plan: due 2022-06-30, assigned to two departments and the seven counties. */
 export const SURVEY_TITLE = '完成县级城市建成区黑臭水体排查';
 
-/** Load the bundled Dingxi 2022 plan (196 tasks, 39 units, 754 assignments). */
+/** Load the bundled Dingxi 2022 plan (196 tasks, 39 units) through the real loader. */
 export async function seedPlan(db: Db): Promise<void> {
-  // With the plan loader on main this is: await applyPlan(db, bundledPlan(), { now: 0, actor: 'system', channel: 'system' });
-  await insertPlanFile(db, planFile.parse(JSON.parse(fs.readFileSync(PLAN_PATH, 'utf8'))));
-}
-
-const PLAN_PATH = fileURLToPath(new URL('../../src/plans/dingxi-2022.json', import.meta.url));
-
-/** A minimal stand-in for the plan loader: inserts the plan file as is (tests only). */
-async function insertPlanFile(db: Db, plan: PlanFile): Promise<void> {
-  const [row] = await db.insert(plans).values({ code: plan.code, title: plan.title }).returning();
-  const unitIds = new Map<string, number>();
-  for (const u of plan.units) {
-    const [r] = await db.insert(units).values({ name: u.name, kind: u.kind, aliases: u.aliases }).returning();
-    unitIds.set(u.name, r!.id);
-    for (const a of u.aliases) unitIds.set(a, r!.id);
-  }
-  for (const t of plan.tasks) {
-    const [chapter, section, seq] = t.code.split('.').map(Number) as [number, number, number];
-    const [task] = await db
-      .insert(tasks)
-      .values({ planId: row!.id, code: t.code, chapter, section, seq, title: t.title, sourceText: t.text, note: t.note ?? null })
-      .returning();
-    for (const d of t.deadlines) {
-      await db.insert(deadlines).values({
-        taskId: task!.id, kind: d.kind, dueDate: d.dueDate ?? null, recurrence: d.recurrence ?? null, label: d.label, what: d.what ?? null,
-      });
-    }
-    for (const a of t.assignments) {
-      const unitId = unitIds.get(a.unit);
-      if (!unitId) throw new Error(`fixture: unknown unit ${a.unit}`);
-      await db.insert(assignments).values({ taskId: task!.id, unitId, role: a.role, proposed: a.proposed }).onConflictDoNothing();
-    }
-  }
+  await applyPlan(db, bundledPlan(), { now: 0, actor: 'system', channel: 'system' });
 }
 
 /** Bind one contact per county (open id ou_<county index>), optionally leaving some out. */
