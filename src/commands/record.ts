@@ -215,17 +215,17 @@ export async function recordReport(
   let text: string;
   switch (input.kind) {
     case 'progress':
-      text = `已记录 ${label(view)} 进度 ${percent}%。${dueLine(after.assessment, ctx.today)}`;
+      text = `已记录 ${label(view)}进度 ${percent}%。${dueLine(after.assessment, ctx.today)}`;
       if (percent === 100) text += `\n如已全部完成，请发送「完成 ${view.task.code}」申报完成。`;
       break;
     case 'done_claim':
-      text = `已记录 ${label(view)} 申报完成，等待办公室核验销号。`;
+      text = `已记录 ${label(view)}申报完成，等待办公室核验销号。`;
       break;
     case 'no_change':
-      text = `已记录 ${label(view)} 本期无变化，进度仍为 ${percent}%。${dueLine(after.assessment, ctx.today)}`;
+      text = `已记录 ${label(view)}本期无变化，进度仍为 ${percent}%。${dueLine(after.assessment, ctx.today)}`;
       break;
     case 'note':
-      text = `已记录 ${label(view)} 进展说明，进度仍为 ${percent}%。如需更新进度，回复“60%”这样的百分比。`;
+      text = `已记录 ${label(view)}进展说明，进度仍为 ${percent}%。如需更新进度，回复“60%”这样的百分比。`;
       break;
   }
   return { ok: true, text: text + cut, view: after };
