@@ -10,12 +10,20 @@ export const MAX_KEPT_CHARS = 10_000;
 
 const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 
+// Full-width punctuation that is ordinary Chinese writing: kept as typed in notes (NFKC would turn ， into ,).
+const CJK_PUNCT = new Set([...'，！？：；（）～＂＇']);
+
+/** Full-width ASCII (digits, letters, ％, ．, ／, ＃ …) to ASCII, keeping Chinese punctuation as typed. */
+export function foldWidth(s: string): string {
+  return s.replace(/[！-～]/g, (c) => (CJK_PUNCT.has(c) ? c : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+}
+
 /**
- * Normalise a message: NFKC (full-width digits, letters, ％, spaces become ASCII), no zero-width characters,
- * no leading `/`, runs of spaces collapsed, trimmed. Newlines are kept as spaces so a note can span lines.
+ * Normalise a message: full-width digits, letters, ％ and spaces become ASCII (Chinese punctuation stays), no
+ * zero-width characters, no leading `/`, runs of spaces collapsed, trimmed. Newlines become spaces.
  */
 export function normaliseText(raw: string): string {
-  let s = raw.normalize('NFKC').replace(ZERO_WIDTH, '');
+  let s = foldWidth(raw).replace(ZERO_WIDTH, '');
   s = s.replace(/[\t\r\n\u3000]+/g, ' ').replace(/ {2,}/g, ' ').trim();
   s = s.replace(/^[/／]+\s*/, '');
   return s;
