@@ -2,7 +2,17 @@
 import { and, eq } from 'drizzle-orm';
 import { auditInsert, actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
-import { assignments, extensionRequests, metricReports, people, progressReports, targets } from '../db/schema.js';
+import {
+  assignments,
+  bindRequests,
+  extensionRequests,
+  metricReports,
+  people,
+  progressReports,
+  targets,
+  tasks,
+  units,
+} from '../db/schema.js';
 import { formatDateZh } from '../domain/dates.js';
 import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
@@ -524,5 +534,54 @@ const metric: CommandDef<{ indicator: string; value: number; note: string }> = {
   },
 };
 
+const pendingCmd: CommandDef<null> = {
+  names: ['待办', 'pending'],
+  usage: '待办',
+  summary: '办公室待处理事项：延期申请、绑定申请、待核验的完成申报',
+  roles: ['office'],
+  parse: () => ok(null),
+  async run(ctx) {
+    const { db } = ctx.deps;
+    const ext = await db
+      .select({ r: extensionRequests, code: tasks.code, unit: units.name })
+      .from(extensionRequests)
+      .innerJoin(assignments, eq(assignments.id, extensionRequests.assignmentId))
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(eq(extensionRequests.status, 'pending'));
+    const binds = await db
+      .select({ r: bindRequests, who: people.name, openId: people.openId, unit: units.name })
+      .from(bindRequests)
+      .innerJoin(people, eq(people.id, bindRequests.personId))
+      .innerJoin(units, eq(units.id, bindRequests.unitId))
+      .where(eq(bindRequests.status, 'pending'));
+    const claims = await db
+      .select({ code: tasks.code, unit: units.name, title: tasks.title })
+      .from(assignments)
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(eq(assignments.state, 'claimed'));
+    if (!ext.length && !binds.length && !claims.length) return { text: '没有待处理事项。' };
+    const y = Number(ctx.today.slice(0, 4));
+    const out: string[] = [];
+    if (ext.length)
+      out.push(
+        `延期申请 ${ext.length} 件（批准/驳回 <申请号>）：`,
+        ...ext.slice(0, 20).map((e) => `  #${e.r.id} ${e.code}（${e.unit}）延至 ${formatDateZh(e.r.newDueDate, y)}：${e.r.reason.slice(0, 40)}`),
+      );
+    if (binds.length)
+      out.push(
+        `绑定申请 ${binds.length} 件（同意/拒绝 <申请号>）：`,
+        ...binds.slice(0, 20).map((b) => `  #${b.r.id} ${b.who ?? b.openId} → ${b.unit}`),
+      );
+    if (claims.length)
+      out.push(
+        `待核验完成申报 ${claims.length} 项（销号/退回 <编号> <单位>）：`,
+        ...claims.slice(0, 30).map((c) => `  ${c.code}（${c.unit}）${c.title.slice(0, 20)}`),
+      );
+    return { text: out.join('\n') };
+  },
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const taskCommands: CommandDef<any>[] = [mine, task, progress, done, same, extend, approveExt, rejectExt, returnCmd, closeCmd, metric];
+export const taskCommands: CommandDef<any>[] = [mine, task, progress, done, same, extend, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metric];

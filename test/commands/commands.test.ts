@@ -217,10 +217,12 @@ describe('extension round trip', () => {
     const id = Number(/#(\d+)/.exec(r)![1]);
     expect((await notices()).some((n) => n.receiveId === OFFICE && n.content.includes(`批准 ${id}`))).toBe(true);
     expect(await say(ENV, `延期 4.1.1 8月底 再延`)).toContain('待审批的延期申请');
+    expect(await say(OFFICE, '待办')).toContain(`#${id} 4.1.1（市生态环境局）延至 7月31日`);
     const ok = await say(OFFICE, `批准 ${id}`);
     expect(ok).toContain('已批准延期申请');
     expect(await asg(fx.asg.t411env)).toMatchObject({ extendedTo: '2022-07-31' });
     expect((await notices()).some((n) => n.receiveId === ENV && n.content.includes('已批准'))).toBe(true);
+    expect(await say(OFFICE, '待办')).toBe('没有待处理事项。');
     expect(await say(OFFICE, `批准 ${id}`)).toContain('不能重复处理');
     expect(await say(ENV, '进度 4.1.1 10%')).toContain('截止 7月31日（已延期）');
   });
@@ -238,6 +240,7 @@ describe('extension round trip', () => {
 describe('return / close round trip', () => {
   it('claim → return (unit told) → claim again → close', async () => {
     await say(ANDING, '完成 4.1.2');
+    expect(await say(OFFICE, '待办')).toContain('4.1.2（安定区）');
     expect(await say(OFFICE, '退回 4.1.2 缺少验收材料')).toContain('已退回 4.1.2（安定区）');
     expect(await asg(fx.asg.t412anding)).toMatchObject({ state: 'in_progress' });
     expect((await notices()).some((n) => n.receiveId === ANDING && n.content.includes('缺少验收材料'))).toBe(true);
@@ -358,6 +361,7 @@ describe('binding and chats', () => {
     const id = Number(/#(\d+)/.exec(r)![1]);
     expect(r).toContain('市住建局');
     expect((await notices()).some((n) => n.receiveId === OFFICE && n.content.includes(`同意 ${id}`))).toBe(true);
+    expect(await say(OFFICE, 'pending')).toContain(`#${id}`);
     expect(await say(OFFICE, `同意 ${id}`)).toContain('绑定为 市住建局 联络员');
     expect((await notices()).some((n) => n.receiveId === STRANGER && n.content.includes('已通过'))).toBe(true);
     expect(await say(STRANGER, '帮助')).toContain('进度 <编号>');
