@@ -20,6 +20,8 @@ export const isEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s);
 /** Mainland mobiles with or without +86. */
 export const isMobile = (s: string) => /^(\+?86)?1\d{10}$/.test(s.replace(/[\s-]/g, ''));
 
+export const normaliseMobile = (s: string) => s.replace(/[\s-]/g, '').replace(/^\+?86(?=1\d{10}$)/, '');
+
 /** Used when no Feishu credentials are configured: says what to do instead. */
 export const offlineContactDirectory: ContactDirectory = {
   async resolve() {
@@ -38,7 +40,8 @@ export function createLarkContactDirectory(config: Config): ContactDirectory {
   return {
     async resolve(keys) {
       const emails = keys.filter(isEmail);
-      const mobiles = keys.filter((k) => !isEmail(k) && isMobile(k)).map((m) => m.replace(/[\s-]/g, ''));
+      // Mainland numbers are sent without the country code, which is how the directory stores them.
+      const mobiles = keys.filter((k) => !isEmail(k) && isMobile(k)).map(normaliseMobile);
       const found = new Map<string, string>();
       // The API takes at most 50 emails and 50 mobiles per call.
       for (let i = 0; i < Math.max(emails.length, mobiles.length); i += 50) {
@@ -50,11 +53,11 @@ export function createLarkContactDirectory(config: Config): ContactDirectory {
         for (const u of res.data?.user_list ?? []) {
           if (!u.user_id) continue;
           if (u.email) found.set(u.email.toLowerCase(), u.user_id);
-          if (u.mobile) found.set(u.mobile.replace(/^\+86/, ''), u.user_id);
+          if (u.mobile) found.set(normaliseMobile(u.mobile), u.user_id);
         }
       }
       return keys.map((k) => {
-        const norm = isEmail(k) ? k.toLowerCase() : k.replace(/[\s-]/g, '').replace(/^\+?86(?=1\d{10}$)/, '');
+        const norm = isEmail(k) ? k.toLowerCase() : normaliseMobile(k);
         return { key: k, openId: found.get(norm) ?? null };
       });
     },
