@@ -163,6 +163,15 @@ const progress: CommandDef<ProgressArgs> = {
   },
 };
 
+/** When the first word after the code names one of the task's units, it picks that unit (the office's way). */
+async function unitFromRest(ctx: CommandContext, taskId: number, rest: string): Promise<{ unit: string | null; rest: string }> {
+  const [first, after] = splitFirst(rest);
+  if (!first) return { unit: null, rest };
+  const views = await taskAssignments(ctx.deps.db, taskId, ctx.today);
+  const hit = views.find((v) => v.unit.name === first || v.unit.aliases.includes(first));
+  return hit ? { unit: hit.unit.name, rest: after } : { unit: null, rest };
+}
+
 const codeUnitNote = (arg: string): ParseResult<{ code: string; unit: string | null; note: string }> => {
   const [code, rest] = splitFirst(arg);
   if (!code) return fail('缺少任务编号。');
@@ -179,9 +188,10 @@ const done: CommandDef<{ code: string; unit: string | null; note: string }> = {
   async run(ctx, a) {
     const t = await findTask(ctx.deps.db, a.code);
     if (!t.ok) return { text: t.error };
-    const v = await pickAssignment(ctx, t.value, a.unit);
+    const u = await unitFromRest(ctx, t.value.id, a.note);
+    const v = await pickAssignment(ctx, t.value, u.unit);
     if (!v.ok) return { text: v.error };
-    const r = await recordReport(ctx, v.value, { kind: 'done_claim', note: a.note });
+    const r = await recordReport(ctx, v.value, { kind: 'done_claim', note: u.rest });
     return { text: r.ok ? r.text : r.error };
   },
 };
@@ -196,9 +206,10 @@ const same: CommandDef<{ code: string; unit: string | null; note: string }> = {
   async run(ctx, a) {
     const t = await findTask(ctx.deps.db, a.code);
     if (!t.ok) return { text: t.error };
-    const v = await pickAssignment(ctx, t.value, a.unit);
+    const u = await unitFromRest(ctx, t.value.id, a.note);
+    const v = await pickAssignment(ctx, t.value, u.unit);
     if (!v.ok) return { text: v.error };
-    const r = await recordReport(ctx, v.value, { kind: 'no_change', note: a.note });
+    const r = await recordReport(ctx, v.value, { kind: 'no_change', note: u.rest });
     return { text: r.ok ? r.text : r.error };
   },
 };

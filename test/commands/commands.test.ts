@@ -207,6 +207,9 @@ describe('role refusals', () => {
   it('the office may report for any unit but must name it when a task has two', async () => {
     expect(await say(OFFICE, '进度 4.1.1 50%')).toContain('有多个责任单位');
     expect(await say(OFFICE, '进度 4.1.1 安定 50%')).toContain('已记录 4.1.1（安定区）进度 50%');
+    expect(await say(OFFICE, '无变化 4.1.1 市生态环境局')).toContain('已记录 4.1.1（市生态环境局）本期无变化');
+    expect(await say(OFFICE, '完成 4.1.1 安定区 已验收')).toContain('已记录 4.1.1（安定区）申报完成');
+    expect((await reports()).at(-1)!.note).toBe('已验收');
   });
 });
 
