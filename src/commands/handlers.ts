@@ -39,6 +39,17 @@ const buttonValue = z.object({
   asg: z.coerce.number().int().positive(),
 });
 
+/** Commands whose failed parse inside a reply to a card means "treat the reply as a report". */
+const REPORT_COMMANDS = new Set(['进度', '完成', '无变化']);
+
+/** The request number a notice was about, for 批准/驳回 (extension) and 同意/拒绝 (binding) sent as replies. */
+function fillRequestNo(command: string, noticeKey: string, rest: string): string | null {
+  const ext = /^notice:ext:(\d+):/.exec(noticeKey);
+  const bind = /^notice:bind:(\d+):/.exec(noticeKey);
+  const id = (command === '批准' || command === '驳回' ? ext : command === '同意' || command === '拒绝' ? bind : null)?.[1];
+  return id ? `${id} ${rest}`.trim() : null;
+}
+
 const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报送，例如“60% 已完成排查”。';
 
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
@@ -130,13 +141,19 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       const m = matchCommandName(text, names);
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {
+        const reportish = REPORT_COMMANDS.has(cmd.names[0]!);
         if (!mayRun(actor, cmd.roles)) {
-          if (replyTo) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
+          if (replyTo && reportish) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
           return await reply(msg, { text: refusalText(actor, cmd.roles, cmd.names[0]!) }, now);
         }
-        const parsed = await cmd.parse(m.rest, ctx);
+        let parsed = await cmd.parse(m.rest, ctx);
+        if (!parsed.ok && replyTo) {
+          // Replying 批准 / 驳回 <原因> / 同意 / 拒绝 to the bot's request notice: the notice names the request.
+          const filled = fillRequestNo(cmd.names[0]!, replyTo.dedupeKey, m.rest);
+          if (filled !== null) parsed = await cmd.parse(filled, ctx);
+          else if (reportish) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
+        }
         if (!parsed.ok) {
-          if (replyTo) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
           const ex = cmd.example ? `\n例如：${cmd.example}` : '';
           return await reply(msg, { text: `${parsed.error}\n正确格式：${cmd.usage}${ex}` }, now, `bad_args:${cmd.names[0]}`);
         }

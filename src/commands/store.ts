@@ -1,5 +1,5 @@
 // Reads the command layer needs: tasks by code, units by name or alias, assignments with their deadlines.
-import { and, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   assignments,
@@ -146,7 +146,7 @@ export async function lookupSentMessage(db: Db, messageIds: string[]) {
   const rows = await db
     .select()
     .from(outbox)
-    .where(and(inArray(outbox.messageId, ids), or(isNotNull(outbox.assignmentId), isNotNull(outbox.taskId))));
+    .where(and(inArray(outbox.messageId, ids), inArray(outbox.op, ['send', 'reply'])));
   // Prefer the direct parent over the thread root.
   return rows.sort((a, b) => ids.indexOf(a.messageId!) - ids.indexOf(b.messageId!))[0] ?? null;
 }

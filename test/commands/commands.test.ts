@@ -240,6 +240,26 @@ describe('extension round trip', () => {
   });
 });
 
+describe('answering a request notice by replying to it', () => {
+  it('批准 / 驳回 <原因> / 同意 as a reply need no request number', async () => {
+    const deliver = async (keyPrefix: string, mid: string) => {
+      const n = (await notices()).find((x) => x.dedupeKey.startsWith(keyPrefix))!;
+      await deps.db.update(outbox).set({ status: 'sent', messageId: mid }).where(eq(outbox.id, n.id));
+    };
+    const id = Number(/#(\d+)/.exec(await say(ENV, '延期 4.1.1 7月底 雨季'))![1]);
+    await deliver(`notice:ext:${id}:`, 'om_ext_notice');
+    expect(await say(OFFICE, '批准', { parentId: 'om_ext_notice' })).toContain(`已批准延期申请 #${id}`);
+    const id2 = Number(/#(\d+)/.exec(await say(ANDING, '延期 4.1.2 年底 资金'))![1]);
+    await deliver(`notice:ext:${id2}:`, 'om_ext_notice2');
+    expect(await say(OFFICE, '驳回 节点不能推迟', { parentId: 'om_ext_notice2' })).toContain(`已驳回延期申请 #${id2}`);
+    const b = Number(/#(\d+)/.exec(await say(STRANGER, '绑定 住建局'))![1]);
+    await deliver(`notice:bind:${b}:`, 'om_bind_notice');
+    expect(await say(OFFICE, '同意', { parentId: 'om_bind_notice' })).toContain(`已同意绑定申请 #${b}`);
+    // Two requests and two decisions; the replies were not taken as progress notes.
+    expect(await reports()).toHaveLength(4);
+  });
+});
+
 describe('return / close round trip', () => {
   it('claim → return (unit told) → claim again → close', async () => {
     await say(ANDING, '完成 4.1.2');
