@@ -505,11 +505,12 @@ const metric: CommandDef<{ indicator: string; value: number; note: string }> = {
   async run(ctx, a) {
     const { db } = ctx.deps;
     const all = await db.select().from(targets);
-    const key = a.indicator.toLowerCase();
-    const hits = all.filter((t) => t.indicator.toLowerCase() === key || t.aliases.some((x) => x.toLowerCase() === key));
+    const fold = (x: string) => x.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+    const key = fold(a.indicator);
+    const hits = all.filter((t) => fold(t.indicator) === key || t.aliases.some((x) => fold(x) === key));
     if (hits.length === 0) {
       const names = [...new Set(all.flatMap((t) => [t.indicator, ...t.aliases]))];
-      const near = names.filter((n) => n.toLowerCase().includes(key) || key.includes(n.toLowerCase())).slice(0, 5);
+      const near = names.filter((n) => fold(n).includes(key) || key.includes(fold(n))).slice(0, 5);
       return {
         text: `没有名为“${a.indicator}”的指标。` + (near.length ? `你是不是要找：${near.join('、')}？` : names.length ? `可报送的指标：${names.slice(0, 10).join('、')}` : '尚未导入指标目标。'),
       };

@@ -431,11 +431,12 @@ describe('指标', () => {
   it('records a value against its target and says whether it is met', async () => {
     expect(await say(ENV, '指标 PM2.5 23.6')).toContain('已达标');
     expect(await say(ENV, '指标 细颗粒物 30')).toContain('未达标');
+    expect(await say(ENV, '指标 ｐｍ２．５ 20')).toContain('已达标');
     expect(await say(ENV, '指标 PM10 30')).toContain('没有名为“PM10”的指标');
     expect(await say(ENV, '指标 PM2.5')).toContain('正确格式：指标');
     const rows = await deps.db.select().from(metricReports);
-    expect(rows.map((r) => r.value)).toEqual([23.6, 30]);
-    expect((await audits()).filter((a) => a.action === 'metric.report')).toHaveLength(2);
+    expect(rows.map((r) => r.value)).toEqual([23.6, 30, 20]);
+    expect((await audits()).filter((a) => a.action === 'metric.report')).toHaveLength(3);
   });
 });
 
