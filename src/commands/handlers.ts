@@ -56,7 +56,10 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   const registry = buildRegistry();
   const names = allNames(registry);
   let contacts = opts.contacts;
-  const contactDirectory = () => (contacts ??= createLarkContactDirectory(deps.config));
+  // Built on first use: most messages never need the directory (or its SDK client).
+  const lazyContacts: ContactDirectory = {
+    resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
+  };
 
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
     const q: unknown[] = [];
@@ -129,7 +132,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       now,
       today: shanghaiDate(now),
       channel: 'chat',
-      contacts: contactDirectory(),
+      contacts: lazyContacts,
     };
     try {
       const text = normaliseText([...msg.text].slice(0, MAX_PARSE_CHARS).join(''));
