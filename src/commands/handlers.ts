@@ -171,7 +171,9 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       return await reply(msg, { text: `${lead}${hint}${actor.roles.length ? HOW_TO : strangerHint()}` }, now, msg.parentId ? 'reply_untied' : 'unknown_command');
     } catch (err) {
       deps.logger.error('command failed', { messageId: msg.messageId, error: (err as Error).message });
-      await reply(msg, { text: '处理这条消息时出错了，消息已保存，请稍后重试或联系办公室。' }, now, 'error').catch(() => undefined);
+      // Tell the person and keep the text; if even that cannot be written (database down), rethrow so the
+      // inbox retries the event later instead of losing it.
+      await reply(msg, { text: '处理这条消息时出错了，消息已保存，请稍后重试或联系办公室。' }, now, 'error');
     }
   }
 

@@ -445,3 +445,16 @@ it('the first contact creates a people row; OFFICE_OPEN_IDS count as office with
   expect(await deps.db.select().from(people).where(and(eq(people.openId, OFFICE)))).toHaveLength(1);
   expect(await deps.db.select().from(roles).where(eq(roles.unitId, 0))).toHaveLength(1); // only the leader's
 });
+
+describe('faults', () => {
+  it('a command that throws is answered and kept; when nothing can be written the error propagates for a retry', async () => {
+    const sqlite = (deps.db as unknown as { $client: { exec(s: string): void } }).$client;
+    sqlite.exec("CREATE TRIGGER pr_down BEFORE INSERT ON progress_reports BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+    expect(await say(ENV, '进度 4.1.1 60%')).toContain('处理这条消息时出错了');
+    expect((await unmatched()).map((u) => u.reason)).toEqual(['error']);
+    expect((await asg(fx.asg.t411env)).percent).toBe(0); // the batch rolled back whole
+    expect(await audits()).toHaveLength(0);
+    sqlite.exec("CREATE TRIGGER ob_down BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+    await expect(h.onMessage(message(ENV, '进度 4.1.1 70%'), deps.clock())).rejects.toThrow('disk I/O error');
+  });
+});
