@@ -17,6 +17,8 @@ import { allNames, buildRegistry } from './index.js';
 import {
   didYouMean,
   interpretReply,
+  isTaskCode,
+  normaliseCode,
   matchCommandName,
   MAX_KEPT_CHARS,
   MAX_PARSE_CHARS,
@@ -145,6 +147,9 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {
         const reportish = REPORT_COMMANDS.has(cmd.names[0]!);
+        // In a reply to a card, "完成了排查…" or "进度正常" is prose about that card's task, not a command.
+        if (replyTo && reportish && !isTaskCode(normaliseCode(splitFirst(m.rest)[0])))
+          return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
         if (!mayRun(actor, cmd.roles)) {
           if (replyTo && reportish) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
           return await reply(msg, { text: refusalText(actor, cmd.roles, cmd.names[0]!) }, now);

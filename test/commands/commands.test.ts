@@ -305,10 +305,12 @@ describe('replies to the bot’s cards', () => {
     await reminder(fx.asg.t411env, 'om_rem_1');
     expect(await say(ENV, '已完成排查，形成整治方案', { parentId: 'om_rem_1', rootId: 'om_rem_1' })).toContain('已记录 4.1.1（市生态环境局）进展说明');
     expect(await say(ENV, '目前 80%，正在招标', { parentId: 'om_rem_1' })).toContain('进度 80%');
+    expect(await say(ENV, '完成了招标文件编制', { parentId: 'om_rem_1' })).toContain('进展说明');
     expect(await say(ENV, '完成', { rootId: 'om_rem_1' })).toContain('申报完成');
     expect((await reports()).map((r) => [r.kind, r.percent, r.channel])).toEqual([
       ['note', null, 'reply'],
       ['progress', 80, 'reply'],
+      ['note', null, 'reply'],
       ['done_claim', 100, 'reply'],
     ]);
   });
