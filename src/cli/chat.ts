@@ -13,7 +13,9 @@ import type { AppDeps } from '../deps.js';
 import { chats, outbox, people } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import { silentLogger } from '../logger.js';
-import { cardButtons, renderCardPlain } from './card-text.js';
+import { createConsoleMessenger } from '../lark/messenger.js';
+import { renderCardText } from '../lark/card-text.js';
+import { cardButtons, formHint } from './card-buttons.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
 
 const SANDBOX_HELP = [
@@ -27,6 +29,12 @@ const SANDBOX_HELP = [
 ].join('\n');
 
 type OutRow = typeof outbox.$inferSelect;
+
+/** A card as terminal text, plus how to fill its form with :press when it has one. */
+function renderCard(card: Record<string, unknown>): string {
+  const hint = formHint(card);
+  return renderCardText(card) + (hint ? `\n${hint}` : '');
+}
 
 export async function runChat(args: string[], ctx: CliContext, input: AsyncIterable<string>, opts: InboundOptions = {}): Promise<number> {
   const { options } = parseArgs(args, { as: 'string', group: 'string' });
@@ -44,6 +52,9 @@ export async function runChat(args: string[], ctx: CliContext, input: AsyncItera
     db,
     config: ctx.config,
     logger: silentLogger,
+    // The sandbox shows queued messages itself (see flush); nothing is sent to Feishu from here.
+    messenger: createConsoleMessenger(() => undefined),
+    kickOutbox: () => undefined,
     clock: ctx.now,
     defer: (w) => {
       const p = w.catch(() => undefined).finally(() => pending.delete(p));
@@ -67,7 +78,7 @@ export async function runChat(args: string[], ctx: CliContext, input: AsyncItera
       const mid = `sandbox-${r.id}`;
       await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: ctx.now() }).where(eq(outbox.id, r.id));
       const content = JSON.parse(r.content) as Record<string, unknown>;
-      const body = r.msgType === 'interactive' ? renderCardPlain(content) : String(content.text ?? '');
+      const body = r.msgType === 'interactive' ? renderCard(content) : String(content.text ?? '');
       const toMe = r.op === 'reply' || r.receiveId === openId || r.receiveId === chatId;
       const head = toMe ? '机器人：' : `机器人 → ${r.receiveIdType === 'chat_id' ? '群 ' : ''}${r.receiveId}：`;
       ctx.out(`${head}${body.includes('\n') ? '\n' : ''}${body}`);
@@ -175,7 +186,7 @@ export async function runChat(args: string[], ctx: CliContext, input: AsyncItera
         if (res.toast) ctx.out(`（提示：${res.toast.content}）`);
         if (res.card) {
           lastCard = res.card;
-          ctx.out(renderCardPlain(res.card));
+          ctx.out(renderCard(res.card));
         }
         await flush();
       }

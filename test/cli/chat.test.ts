@@ -45,7 +45,9 @@ describe('duban chat', () => {
     expect(text).toContain('本单位未完成任务');
     expect(text).toContain('已记录 4.1.1（市生态环境局）进度 40%');
     expect(text).toContain('【4.1.1 开展工业炉窑排查】');
-    expect(text).toContain('[报送进度] [无变化] [已完成] [申请延期]');
+    expect(text).toContain('[按钮：报送进度]');
+    expect(text).toContain('[按钮：申请延期]');
+    expect(text).toContain(':press 提交 percent=… note=… evidence=…');
     expect(text).toContain('进度 80%');
     expect(text).toContain('（提示：已记录 4.1.1（市生态环境局）本期无变化');
     expect(text).toContain('进度（0–100）');
