@@ -29,7 +29,8 @@ import {
 } from './parse.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
-import { assignmentView, lookupSentMessage, type AssignmentView } from './store.js';
+import { assignmentView, type AssignmentView } from './store.js';
+import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension } from './task-commands.js';
 
 export interface InboundOptions {
@@ -142,7 +143,11 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         const what = msg.messageType === 'text' || msg.messageType === 'post' ? '消息是空的' : '暂时只能识别文字消息';
         return await reply(msg, { text: `${what}。${HOW_TO}` }, now, msg.messageType === 'text' ? 'empty' : `non_text:${msg.messageType}`);
       }
-      const replyTo = msg.parentId || msg.rootId ? await lookupSentMessage(deps.db, [msg.parentId ?? '', msg.rootId ?? '']) : null;
+      // The direct parent first, then the thread root: both can be the bot's card.
+      const replyTo =
+        (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
+        (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
+        null;
       const m = matchCommandName(text, names);
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {

@@ -4,7 +4,6 @@ import type { Db } from '../db/client.js';
 import {
   assignments,
   deadlines,
-  outbox,
   people,
   plans,
   progressReports,
@@ -137,18 +136,6 @@ export async function recentReports(db: Db, asgIds: number[], limit = 8) {
 
 export async function taskTargets(db: Db, taskId: number) {
   return db.select().from(targets).where(eq(targets.taskId, taskId));
-}
-
-/** The bot message a reply points at: the outbox row that was sent as parentId or rootId. */
-export async function lookupSentMessage(db: Db, messageIds: string[]) {
-  const ids = messageIds.filter(Boolean);
-  if (ids.length === 0) return null;
-  const rows = await db
-    .select()
-    .from(outbox)
-    .where(and(inArray(outbox.messageId, ids), inArray(outbox.op, ['send', 'reply'])));
-  // Prefer the direct parent over the thread root.
-  return rows.sort((a, b) => ids.indexOf(a.messageId!) - ids.indexOf(b.messageId!))[0] ?? null;
 }
 
 /** open_ids of a unit's contacts (for notices to the unit). */
