@@ -6,7 +6,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
-import { assignments, auditLog, extensionRequests, outbox, progressReports } from '../../src/db/schema.js';
+import { assignments, auditLog, extensionRequests, outbox, progressReports, unmatchedMessages } from '../../src/db/schema.js';
 import { startNodeService, type NodeService } from '../../src/node.js';
 import { startFakeLark, type FakeLark, type FakeMessage } from '../fake-lark/server.js';
 import { ANDING, ENV, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
@@ -121,6 +121,26 @@ describe('chat commands over the real HTTP stack', () => {
       ['no_change', 'card'],
       ['progress', 'card'],
     ]);
+  });
+
+  it('unknown command, empty text, 5,000 characters and emoji are answered; the text is kept', async () => {
+    expect(await say(ENV, '你好呀 😀')).toContain('已保存');
+    expect(await say(ENV, '')).toContain('消息是空的');
+    const long = '情况说明'.repeat(1250);
+    expect(await say(ENV, long)).toContain('已保存');
+    expect(await say(ENV, `进度 ４。１。１ ６０％ ${long}`)).toContain('已保留前 1000 字');
+    const kept = await db.db.select().from(unmatchedMessages);
+    expect(kept.map((u) => u.reason)).toEqual(['unknown_command', 'empty', 'unknown_command']);
+    expect(kept[2]!.text).toBe(long);
+    expect((await db.db.select().from(progressReports)).map((r) => r.percent)).toEqual([60]);
+  });
+
+  it('extension reject tells the requester and keeps the deadline', async () => {
+    const id = Number(/#(\d+)/.exec(await say(ENV, '延期 4.2.1 2026年12月底 数据滞后'))?.[1] ?? NaN);
+    expect(id).toBeGreaterThan(0);
+    expect(await say(OFFICE, `驳回 ${id} 考核节点不变`)).toContain('已驳回');
+    await waitFor(() => fake.messages.find((m) => m.receive_id === ENV && m.content.includes('考核节点不变')));
+    expect((await db.db.select().from(assignments).where(eq(assignments.id, fx.asg.t421env)))[0]!.extendedTo).toBeNull();
   });
 
   it('extension approve and return/close round trips', async () => {
