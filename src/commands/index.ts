@@ -37,9 +37,12 @@ export function findCommand(registry: AnyCommand[], name: string): AnyCommand | 
 export function helpText(registry: AnyCommand[], actor: Actor): string {
   const usable = registry.filter((c) => mayRun(actor, c.roles));
   const who = actor.roles.length ? actor.roles.map((r) => ROLE_ZH[r]).join('、') : '未绑定';
-  const lines = usable.map((c) => `• ${c.usage}\n  ${c.summary}${c.example ? `，例：${c.example}` : ''}`);
+  const alias = (c: AnyCommand) => c.names.slice(1).filter((n) => /^[a-z]/i.test(n));
+  const lines = usable.map(
+    (c) => `• ${c.usage}${alias(c).length ? `（${alias(c).join('/')}）` : ''}\n  ${c.summary}${c.example ? `，例：${c.example}` : ''}`,
+  );
   const head = `督办机器人命令（你的身份：${who}）`;
-  const tail = '编号可用全角数字或“。”；日期可写 2022-07-31、7月31日、7月底；命令前可加 /，英文别名见 help。';
+  const tail = '编号可用全角数字或“。”；日期可写 2022-07-31、7月31日、7月底；命令前可加 /，括号内为英文别名。';
   return [head, ...lines, tail, ...(isStranger(actor) ? [strangerHint()] : [])].join('\n');
 }
 

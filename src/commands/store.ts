@@ -110,6 +110,8 @@ export async function taskAssignments(db: Db, taskId: number, today: string): Pr
     .innerJoin(tasks, eq(tasks.id, assignments.taskId))
     .innerJoin(units, eq(units.id, assignments.unitId))
     .where(eq(assignments.taskId, taskId));
+  // The lead unit first, as the plan lists it (牵头 before 配合).
+  rows.sort((a, b) => (a.a.role === 'lead' ? 0 : 1) - (b.a.role === 'lead' ? 0 : 1) || a.a.id - b.a.id);
   return viewsFor(db, rows, today);
 }
 

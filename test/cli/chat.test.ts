@@ -81,6 +81,15 @@ describe('duban chat', () => {
     expect(out.join('\n')).toContain('进展说明');
   });
 
+  it('loads the bundled plan into an empty database so a newcomer can try it at once', async () => {
+    database = openNodeDatabase(':memory:');
+    const out: string[] = [];
+    const ctx: CliContext = { config: parseConfig({ OFFICE_OPEN_IDS: 'ou_o' }), database: () => database, out: (l) => out.push(l), err: () => undefined, now: () => Date.parse('2022-06-16T01:00:00Z') };
+    await runChat(['--as', 'ou_o'], ctx, lines('任务 4.1.1'));
+    expect(out.join('\n')).toContain('已载入内置方案');
+    expect(out.join('\n')).toContain('【4.1.1 巩固城市黑臭水体整治成效');
+  });
+
   it('refuses an unknown name', async () => {
     const { ctx, err } = await setup();
     expect(await runChat(['--as', '无此人'], ctx, lines())).toBe(1);
