@@ -11,7 +11,7 @@ import { findTask, taskAssignments } from '../commands/store.js';
 import type { CommandContext } from '../commands/registry.js';
 import type { AppDeps } from '../deps.js';
 import { chats, outbox, people } from '../db/schema.js';
-import { shanghaiDate } from '../domain/dates.js';
+import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
 import { ensureBundledPlan } from '../plans/bundled.js';
 import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
@@ -37,8 +37,15 @@ function renderCard(card: Record<string, unknown>): string {
   return renderCardText(card) + (hint ? `\n${hint}` : '');
 }
 
-export async function runChat(args: string[], ctx: CliContext, input: AsyncIterable<string>, opts: InboundOptions = {}): Promise<number> {
-  const { options } = parseArgs(args, { as: 'string', group: 'string' });
+export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIterable<string>, opts: InboundOptions = {}): Promise<number> {
+  const { options } = parseArgs(args, { as: 'string', group: 'string', date: 'string' });
+  let ctx = cliCtx;
+  if (typeof options.date === 'string') {
+    // Pretend it is that day (10:00 Shanghai), to try a 2022 plan as it was lived; time still moves on.
+    if (!isIsoDate(options.date)) throw new CliUsageError('--date 应为 YYYY-MM-DD，例如 2022-06-16');
+    const offset = shanghaiInstant(options.date, '10:00') - cliCtx.now();
+    ctx = { ...cliCtx, now: () => cliCtx.now() + offset };
+  }
   const who = options.as;
   if (typeof who !== 'string' || !who) throw new CliUsageError('请用 --as 指定身份（open_id 或姓名）');
   const { db } = ctx.database();
@@ -207,7 +214,7 @@ export async function runChat(args: string[], ctx: CliContext, input: AsyncItera
 
 export const chatCommand: CliCommand = {
   name: 'chat',
-  usage: 'chat --as <open_id|姓名> [--group <chat_id>]',
+  usage: 'chat --as <open_id|姓名> [--group <chat_id>] [--date YYYY-MM-DD]',
   summary: '在本地与机器人对话（不需要飞书），试用命令、回复和卡片按钮',
   async run(args, ctx) {
     const rl = readline.createInterface({ input: process.stdin, terminal: false });

@@ -85,9 +85,11 @@ describe('duban chat', () => {
     database = openNodeDatabase(':memory:');
     const out: string[] = [];
     const ctx: CliContext = { config: parseConfig({ OFFICE_OPEN_IDS: 'ou_o' }), database: () => database, out: (l) => out.push(l), err: () => undefined, now: () => Date.parse('2022-06-16T01:00:00Z') };
-    await runChat(['--as', 'ou_o'], ctx, lines('任务 4.1.1'));
+    await runChat(['--as', 'ou_o', '--date', '2022-06-20'], { ...ctx, now: () => Date.now() }, lines('任务 4.1.1', '进度 4.1.6 安定区 10%'));
     expect(out.join('\n')).toContain('已载入内置方案');
     expect(out.join('\n')).toContain('【4.1.1 巩固城市黑臭水体整治成效');
+    // --date: on 2022-06-20 the 6月底 deadline is ten days away, not years overdue.
+    expect(out.join('\n')).toContain('已记录 4.1.6（安定区）进度 10%。截止 6月30日，还剩 10 天');
   });
 
   it('refuses an unknown name', async () => {
