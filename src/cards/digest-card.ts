@@ -109,7 +109,7 @@ function statusLine(counts: StatusCounts, delta: StatusCounts | undefined): stri
 
 function overallText(s: Stats, d: DigestDeltas | null): string {
   const lines = [
-    `**总体**（截至 ${formatDateZh(s.today)}${d ? `，括号内为较上期 ${formatDateZh(d.since)} 的变化` : ''}）`,
+    `**总体**（截至 ${formatDateZh(s.today)}${d ? `，括号内为较上期 ${formatDateZh(d.since, Number(s.today.slice(0, 4)))} 的变化` : ''}）`,
     `任务 ${s.tasks.total} 项：${statusLine(s.tasks.byStatus, d?.tasks)}`,
     `责任分工 ${s.assignments.total} 项：${statusLine(s.assignments.byStatus, d?.assignments)}`,
     (['red', 'yellow', 'green'] as const)
@@ -233,7 +233,7 @@ function targetsText(list: TargetItem[], max: number, year: number): string {
   return [
     '**目标指标**（最新上报值）',
     ...shown.map((t) => {
-      const unit = t.unit ? ` ${t.unit}` : '';
+      const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${t.unit}`;
       const latest = t.latest ? `最新 ${t.latest.value}${unit}（${formatDateZh(shanghaiDate(t.latest.at), year)}）` : '未上报';
       return `${TARGET_WORD[t.status]}｜${t.year}年 ${clip(t.indicator, 16)} ${COMPARATOR_ZH[t.comparator] ?? t.comparator} ${t.value}${unit}｜${latest}`;
     }),
