@@ -14,7 +14,13 @@ import {
   tasks,
   units,
 } from '../../src/db/schema.js';
-import type { PlanFile } from '../../src/domain/plan-file.js';
+import { readFileSync } from 'node:fs';
+import { planFile, type PlanFile } from '../../src/domain/plan-file.js';
+
+/** The plan bundled with duban (src/plans/dingxi-2022.json), validated. */
+export function bundledPlan(): PlanFile {
+  return planFile.parse(JSON.parse(readFileSync(new URL('../../src/plans/dingxi-2022.json', import.meta.url), 'utf8')));
+}
 
 export const CHAPTERS: PlanFile['chapters'] = [
   { number: 3, title: '加快推动绿色低碳发展', short: '减污降碳', sections: [{ number: 1, title: '碳达峰' }] },
@@ -130,6 +136,7 @@ export async function insertPlan(db: Db, plan: PlanFile, now = Date.parse('2022-
     { id: units.id, name: units.name },
   );
   const unitIds = new Map<string, number>(unitRows.map((r) => [r.name, r.id]));
+  for (const u of plan.units) for (const a of u.aliases) if (!unitIds.has(a)) unitIds.set(a, unitIds.get(u.name)!);
   const taskRows = await insertChunked(
     db,
     tasks,
@@ -157,7 +164,7 @@ export async function insertPlan(db: Db, plan: PlanFile, now = Date.parse('2022-
     db,
     assignments,
     plan.tasks.flatMap((t) =>
-      t.assignments.map((a) => ({ taskId: taskIds.get(t.code)!, unitId: unitIds.get(a.unit)!, role: a.role, createdAt: now, updatedAt: now })),
+      t.assignments.map((a) => ({ taskId: taskIds.get(t.code)!, unitId: unitIds.get(a.unit)!, role: a.role, proposed: a.proposed, createdAt: now, updatedAt: now })),
     ),
     { id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId },
   );
