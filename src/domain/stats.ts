@@ -181,6 +181,18 @@ export interface Stats {
 
 const emptyStatus = (): StatusCounts => ({ 未开始: 0, 进行中: 0, 待核验: 0, 已销号: 0, 逾期: 0 });
 const emptyLights = (): LightCounts => ({ red: 0, yellow: 0, green: 0 });
+/** One collator for sorting names by pinyin: String#localeCompare builds one per call. */
+const zhCompare = new Intl.Collator('zh').compare;
+/** '4.2.1' before '4.10.1': task codes compare part by part as numbers. */
+export function compareCodes(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = Number(x[i] ?? -1) - Number(y[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
 const LIGHT_RANK: Record<Light, number> = { green: 0, yellow: 1, red: 2 };
 
 /** Percent with one decimal. */
@@ -375,10 +387,10 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
 
   const units: UnitStats[] = [...unitAcc.entries()]
     .map(([unitId, acc]) => ({ ...finish(acc, String(unitId), acc.name), unitId, kind: acc.kind }))
-    .sort((a, b) => b.lights.red - a.lights.red || b.lights.yellow - a.lights.yellow || a.label.localeCompare(b.label, 'zh'));
+    .sort((a, b) => b.lights.red - a.lights.red || b.lights.yellow - a.lights.yellow || zhCompare(a.label, b.label));
 
-  overdue.sort((a, b) => b.daysOverdue - a.daysOverdue || a.taskCode.localeCompare(b.taskCode) || a.unitName.localeCompare(b.unitName, 'zh'));
-  dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || a.taskCode.localeCompare(b.taskCode) || a.unitName.localeCompare(b.unitName, 'zh'));
+  overdue.sort((a, b) => b.daysOverdue - a.daysOverdue || compareCodes(a.taskCode, b.taskCode) || zhCompare(a.unitName, b.unitName));
+  dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || compareCodes(a.taskCode, b.taskCode) || zhCompare(a.unitName, b.unitName));
 
   const pendingExtensions: ExtensionItem[] = [];
   for (const e of [...input.pendingExtensions].sort((a, b) => a.createdAt - b.createdAt)) {
