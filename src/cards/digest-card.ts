@@ -27,6 +27,13 @@ export function cardBytes(card: unknown): number {
   return new TextEncoder().encode(JSON.stringify(card)).length;
 }
 
+/** Size of the card as the send request carries it: a JSON string inside the body, quotes escaped. */
+export function cardContentBytes(card: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(JSON.stringify(card))).length;
+}
+
+const fits = (card: unknown, max: number) => cardBytes(card) <= max && cardContentBytes(card) <= CARD_MAX_BYTES;
+
 interface Limits {
   list: number;
   targets: number;
@@ -61,7 +68,7 @@ export function renderDigestCard(stats: Stats, previous: StatsSummary | null, op
   let card: Card | null = null;
   for (const limits of LADDER) {
     card = buildCard(stats, deltas, limits, opts.title ?? '督办周报', true);
-    if (cardBytes(card) <= max) return card;
+    if (fits(card, max)) return card;
   }
   // Only a pathological outline (hundreds of chapters) gets here: drop the charts rather than fail the send.
   card = buildCard(stats, deltas, LADDER[LADDER.length - 1]!, opts.title ?? '督办周报', false);

@@ -3,7 +3,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
 import { computeStats, summarizeStats, type Stats } from '../../src/domain/stats.js';
-import { CARD_MAX_BYTES, cardBytes, chartSpecs, renderDigestCard, validateVChartSpec } from '../../src/cards/digest-card.js';
+import { CARD_MAX_BYTES, cardBytes, cardContentBytes, chartSpecs, renderDigestCard, validateVChartSpec } from '../../src/cards/digest-card.js';
 import { renderDigestText } from '../../src/cards/digest-text.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
 import { insertPlan, recordProgress, syntheticPlan } from '../helpers/plan-fixture.js';
@@ -128,10 +128,20 @@ describe('a 5,000-task plan', () => {
     const card = renderDigestCard(stats, summarizeStats(stats));
     const bytes = cardBytes(card);
     expect(bytes).toBeLessThan(CARD_MAX_BYTES);
+    // Even escaped inside the send request's content string.
+    expect(cardContentBytes(card)).toBeLessThan(CARD_MAX_BYTES);
     const text = markdown(card);
     expect(text).toMatch(/…另有 \d+ 项，发送「逾期」查看全部/);
     expect(text).toMatch(/…另有 \d+ 项，请在办公室群逐项审批/);
     for (const spec of chartSpecs(card)) expect(validateVChartSpec(spec).ok).toBe(true);
+  });
+
+  it('fits even with hundreds of chapters and very long names (charts are dropped last)', () => {
+    const chapters = Array.from({ length: 400 }, (_, i) => ({ ...stats.chapters[0]!, number: i + 1, label: `第${i + 1}个很长很长的篇章简称`.repeat(3) }));
+    const units = stats.units.map((u) => ({ ...u, label: u.label.repeat(20) }));
+    const card = renderDigestCard({ ...stats, chapters, units, counties: units.filter((u) => u.kind === 'county') }, null);
+    expect(cardBytes(card)).toBeLessThan(CARD_MAX_BYTES);
+    expect(cardContentBytes(card)).toBeLessThan(CARD_MAX_BYTES);
   });
 
   it('shrinks further when the budget is tighter, never exceeding it', () => {
