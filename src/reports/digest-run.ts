@@ -101,6 +101,58 @@ export async function digestRecipients(db: Db): Promise<DigestRecipient[]> {
   return out;
 }
 
+/** One outbox message per recipient; the key names the week and the recipient, so it is sent at most once. */
+export function digestMessages(weekKey: string, card: Record<string, unknown>, recipients: DigestRecipient[]): OutboundMessage[] {
+  return recipients.map((r) => ({
+    dedupeKey: `digest:${weekKey}:${r.receiveIdType}:${r.receiveId}`,
+    op: 'send',
+    receiveIdType: r.receiveIdType,
+    receiveId: r.receiveId,
+    msgType: 'interactive',
+    content: card,
+    purpose: 'digest',
+  }));
+}
+
+/** What the scheduler pass hands its digest hook (src/scheduler/pass.ts DigestHookInput). */
+export interface DigestHookInput {
+  weekKey: string;
+  date: string;
+  now: number;
+}
+
+/**
+ * The scheduler's digest hook (`SchedulerDeps.buildDigest`): the pass decides the digest is due and claims its
+ * step; this stores the week's digest (or reuses the one already stored, e.g. sent from the CLI) and returns
+ * the messages for the pass to queue. Re-running it is harmless: the messages' keys are per week and recipient.
+ */
+export function createDigestHook(deps: DigestDeps): (input: DigestHookInput) => Promise<OutboundMessage[]> {
+  return async ({ now }) => {
+    const built = await buildDigest(deps.db, now);
+    if (!built.hasPlan) return [];
+    const claimed = await deps.db
+      .insert(digests)
+      .values({
+        weekKey: built.weekKey,
+        generatedAt: now,
+        stats: summarizeStats(built.stats) as unknown as Record<string, unknown>,
+        card: JSON.stringify(built.card),
+      })
+      .onConflictDoNothing({ target: digests.weekKey })
+      .returning({ id: digests.id });
+    let card = built.card;
+    if (claimed.length === 0) {
+      const stored = await deps.db.select({ card: digests.card }).from(digests).where(eq(digests.weekKey, built.weekKey)).limit(1);
+      if (stored[0]) card = JSON.parse(stored[0].card) as Record<string, unknown>;
+    }
+    const recipients = await digestRecipients(deps.db);
+    if (recipients.length === 0) {
+      deps.logger?.warn('周报已生成，但没有接收对象：请在领导群或办公室群发送「本群设为 领导群/办公室群」', { weekKey: built.weekKey });
+    }
+    return digestMessages(built.weekKey, card, recipients);
+  };
+}
+
 /**
  * One digest run at instant `at`. Not due (before 09:00 of the week's first working day) → nothing. Otherwise
  * the week is claimed by inserting its `digests` row (unique week_key); only the winner queues the card, one
@@ -137,15 +189,7 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
     .returning({ id: digests.id });
   if (claimed.length === 0) return { ...base, status: 'already_sent', recipients: [], outboxIds: [] };
 
-  const messages: OutboundMessage[] = recipients.map((r) => ({
-    dedupeKey: `digest:${weekKey}:${r.receiveIdType}:${r.receiveId}`,
-    op: 'send',
-    receiveIdType: r.receiveIdType,
-    receiveId: r.receiveId,
-    msgType: 'interactive',
-    content: built.card,
-    purpose: 'digest',
-  }));
+  const messages = digestMessages(weekKey, built.card, recipients);
   let outboxIds: number[];
   try {
     outboxIds = await enqueueOutbox(db, messages, at);
@@ -163,7 +207,7 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
     throw e;
   }
   if (recipients.length === 0) {
-    deps.logger?.warn?.('周报已生成，但没有接收对象：请在领导群或办公室群发送「本群设为 领导群/办公室群」', { weekKey });
+    deps.logger?.warn('周报已生成，但没有接收对象：请在领导群或办公室群发送「本群设为 领导群/办公室群」', { weekKey });
   }
   return { ...base, status: 'sent', recipients, outboxIds };
 }

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { chats, people, roles } from '../../src/db/schema.js';
-import { digestRecipients, isDigestDue, runDigest } from '../../src/reports/digest-run.js';
+import { createDigestHook, digestRecipients, isDigestDue, runDigest } from '../../src/reports/digest-run.js';
+import { enqueueOutbox } from '../../src/db/outbox-store.js';
 import { firstWorkdayOfWeek, formatDelta } from '../../src/domain/digest.js';
 import { chartSpecs, validateVChartSpec } from '../../src/cards/digest-card.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
@@ -153,5 +154,36 @@ describe('runDigest', () => {
     expect(digestCount()).toBe(0);
     database.sqlite.exec('drop trigger fail_outbox');
     expect((await runDigest({ db: database.db }, sh('2022-06-27T09:05:00'))).status).toBe('sent');
+  });
+});
+
+describe('createDigestHook (for the scheduler pass)', () => {
+  let database: NodeDatabase;
+  beforeEach(async () => {
+    database = createTestDatabase();
+    await seedScenario(database.db);
+    await database.db.insert(chats).values([{ chatId: 'oc_leaders', purpose: 'leaders' }]);
+  });
+  afterEach(() => database.close());
+
+  it('stores the week once and returns per-recipient messages whose keys make a repeat harmless', async () => {
+    const hook = createDigestHook({ db: database.db });
+    const at = sh('2022-06-27T09:00:00');
+    const first = await hook({ weekKey: '2022-W26', date: '2022-06-27', now: at });
+    expect(first.map((m) => m.dedupeKey)).toEqual(['digest:2022-W26:chat_id:oc_leaders']);
+    expect(first[0]).toMatchObject({ msgType: 'interactive', purpose: 'digest', receiveIdType: 'chat_id' });
+    await enqueueOutbox(database.db, first, at);
+    // Progress after the send does not change this week's card: the stored one is reused.
+    database.sqlite.prepare(`update assignments set state='closed'`).run();
+    const again = await hook({ weekKey: '2022-W26', date: '2022-06-27', now: at + 3600_000 });
+    expect(again[0]!.content).toEqual(first[0]!.content);
+    expect(await enqueueOutbox(database.db, again, at + 3600_000)).toEqual([]);
+    expect((database.sqlite.prepare('select count(*) n from digests').get() as { n: number }).n).toBe(1);
+  });
+
+  it('after a CLI send the same week, queues nothing new', async () => {
+    await runDigest({ db: database.db }, sh('2022-06-27T08:00:00'), { force: true });
+    const msgs = await createDigestHook({ db: database.db })({ weekKey: '2022-W26', date: '2022-06-27', now: sh('2022-06-27T09:00:00') });
+    expect(await enqueueOutbox(database.db, msgs, sh('2022-06-27T09:00:00'))).toEqual([]);
   });
 });
