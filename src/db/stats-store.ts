@@ -80,6 +80,10 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
         dueDate: reminderLog.dueDate,
         level: sql<number>`max(${reminderLog.escalationLevel})`,
         steps: sql<number>`count(*)`,
+        overdueReminders: sql<number>`sum(case when ${reminderLog.stepKey} like 'after:%' then 1 else 0 end)`,
+        office: sql<number>`max(case when ${reminderLog.stepKey} like 'escalate:office:%' then 1 else 0 end)`,
+        leaders: sql<number>`max(case when ${reminderLog.stepKey} like 'escalate:leaders:%' then 1 else 0 end)`,
+        noContact: sql<number>`sum(case when ${reminderLog.stepKey} like 'no_contact:%' then 1 else 0 end)`,
       })
       .from(reminderLog)
       .innerJoin(assignments, eq(assignments.id, reminderLog.assignmentId))
@@ -132,7 +136,16 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
     chapters: (plan.outline ?? []).map((c) => ({ number: c.number, title: c.title, short: c.short || c.title })),
     tasks: taskRows.map((t) => ({ ...t, deadlines: byTask.get(t.id) ?? [] })),
     assignments: asgRows,
-    escalations: escRows.map((e) => ({ ...e, level: Number(e.level), steps: Number(e.steps) })),
+    escalations: escRows.map((e) => ({
+      assignmentId: e.assignmentId,
+      dueDate: e.dueDate,
+      level: Number(e.level),
+      steps: Number(e.steps),
+      overdueReminders: Number(e.overdueReminders),
+      office: Number(e.office) > 0,
+      leaders: Number(e.leaders) > 0,
+      noContactOnly: Number(e.noContact) === Number(e.steps),
+    })),
     pendingExtensions: extRows,
     targets: targetRows.map((t) => {
       const l = latest.get(t.id);

@@ -40,12 +40,22 @@ export interface StatsAssignment {
   lastReportAt: number | null;
 }
 
-/** The highest escalation the scheduler logged for an assignment's deadline (reminder_log). */
+/** What the scheduler logged for an assignment's deadline (reminder_log), summed up. */
 export interface StatsEscalation {
   assignmentId: number;
   dueDate: string | null;
+  /** Highest escalation_level logged (the scheduler: 2 = office, 3 = leaders). */
   level: number;
+  /** Steps logged, of any kind. */
   steps: number;
+  /** Overdue reminders ('after:…' steps). */
+  overdueReminders: number;
+  /** 'escalate:office:…' logged. */
+  office: boolean;
+  /** 'escalate:leaders:…' logged. */
+  leaders: boolean;
+  /** Only 'no_contact:…' steps: the unit has no bound contact, so nothing reached it. */
+  noContactOnly: boolean;
 }
 
 export interface StatsExtension {
@@ -122,7 +132,7 @@ export interface OverdueItem {
   daysOverdue: number;
   percent: number;
   escalationLevel: number;
-  /** 未提醒 | 已提醒 | 已报办公室 | 已报领导 … */
+  /** 未提醒 | 已提醒 | 已催办 N 次 | 已报办公室 | 已报领导 | 无联络员，未能提醒 */
   escalationStep: string;
 }
 
@@ -206,15 +216,14 @@ export function completionOf(byStatus: StatusCounts, total: number): Completion 
   return { total, closed, done, closedRate: percentOf(closed, total), doneRate: percentOf(done, total) };
 }
 
-/**
- * Words for the scheduler's escalation levels (reminder_log.escalation_level): 0 is a plain reminder to the
- * unit, 1 goes to the office, 2 and above to leaders.
- */
-export function escalationStepZh(level: number, steps: number): string {
-  if (steps === 0) return '未提醒';
-  if (level <= 0) return '已提醒';
-  if (level === 1) return '已报办公室';
-  return '已报领导';
+/** The escalation step in words, from the scheduler's reminder_log for the current deadline. */
+export function escalationStepZh(e: StatsEscalation | undefined): string {
+  if (!e || e.steps === 0) return '未提醒';
+  if (e.leaders) return '已报领导';
+  if (e.office) return '已报办公室';
+  if (e.noContactOnly) return '无联络员，未能提醒';
+  if (e.overdueReminders > 0) return `已催办 ${e.overdueReminders} 次`;
+  return '已提醒';
 }
 
 /** A task's status from its assignments: done only when every unit is done; overdue if any unit is. */
@@ -330,7 +339,7 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
         daysOverdue: as.overdueDays,
         percent: a.percent,
         escalationLevel: esc?.level ?? 0,
-        escalationStep: escalationStepZh(esc?.level ?? 0, esc?.steps ?? 0),
+        escalationStep: escalationStepZh(esc),
       });
     } else if (as.open && as.due && as.due.date >= today && as.due.date <= horizon) {
       dueSoon.push({

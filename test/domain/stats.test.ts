@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { createTestDatabase } from '../helpers/db.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
-import { assessTarget, computeStats, filterStatsInput } from '../../src/domain/stats.js';
+import { assessTarget, computeStats, escalationStepZh, filterStatsInput } from '../../src/domain/stats.js';
 import { addDays } from '../../src/domain/dates.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
 import type { SeededPlan } from '../helpers/plan-fixture.js';
@@ -56,7 +56,7 @@ describe('computeStats over the seeded plan', () => {
     expect(s.completion).toEqual({ total: 17, closed: 3, done: 5, closedRate: 17.6, doneRate: 29.4 });
     // 3.1.1: one closed + one claimed -> 待核验; 4.1.2 is due 7-10 (yellow); 5.1.1 and 8.1.1 overdue.
     expect(s.tasks.byStatus).toEqual({ 未开始: 5, 进行中: 2, 待核验: 1, 已销号: 0, 逾期: 2 });
-    expect(s.overdue[0]).toMatchObject({ taskCode: '5.1.1', unitName: '市水务局', daysOverdue: 27, escalationLevel: 1, escalationStep: '已报办公室' });
+    expect(s.overdue[0]).toMatchObject({ taskCode: '5.1.1', unitName: '市水务局', daysOverdue: 27, escalationLevel: 2, escalationStep: '已报办公室' });
     expect(s.overdue.find((o) => o.taskCode === '8.1.1')).toMatchObject({ unitName: '市生态环境局', daysOverdue: 7, escalationStep: '未提醒' });
     expect(s.dueSoon.map((d) => `${d.taskCode}/${d.unitName}/${d.daysLeft}`)).toEqual([
       '4.1.1/市生态环境局/3',
@@ -119,6 +119,18 @@ describe('computeStats over the seeded plan', () => {
     expect(s.tasks.total).toBe(0);
     expect(s.completion.closedRate).toBe(0);
     empty.close();
+  });
+});
+
+describe('escalationStepZh', () => {
+  const e = { assignmentId: 1, dueDate: '2022-06-30', level: 0, steps: 1, overdueReminders: 0, office: false, leaders: false, noContactOnly: false };
+  it('names the furthest step the scheduler logged', () => {
+    expect(escalationStepZh(undefined)).toBe('未提醒');
+    expect(escalationStepZh(e)).toBe('已提醒');
+    expect(escalationStepZh({ ...e, steps: 3, overdueReminders: 2 })).toBe('已催办 2 次');
+    expect(escalationStepZh({ ...e, steps: 4, overdueReminders: 2, office: true, level: 2 })).toBe('已报办公室');
+    expect(escalationStepZh({ ...e, steps: 5, office: true, leaders: true, level: 3 })).toBe('已报领导');
+    expect(escalationStepZh({ ...e, noContactOnly: true })).toBe('无联络员，未能提醒');
   });
 });
 

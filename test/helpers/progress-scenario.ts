@@ -18,7 +18,7 @@ export async function seedScenario(db: Db): Promise<SeededPlan> {
   await recordProgress(db, a('6.1.1', '市生态环境局'), { state: 'in_progress', percent: 40 }, at('2022-06-15T02:00:00Z'));
   await requestExtension(db, a('8.1.1', '市生态环境局'), '2022-06-20', '2022-07-31', '设备采购延迟', at('2022-06-21T02:00:00Z'));
   await logReminder(db, a('5.1.1', '市水务局'), 'after:3:2022-05-31', '2022-05-31', 0, at('2022-06-03T01:00:00Z'));
-  await logReminder(db, a('5.1.1', '市水务局'), 'escalate:office:2022-05-31', '2022-05-31', 1, at('2022-06-08T01:00:00Z'));
+  await logReminder(db, a('5.1.1', '市水务局'), 'escalate:office:2022-05-31', '2022-05-31', 2, at('2022-06-08T01:00:00Z'));
   await reportMetric(db, p.targetId('T-PM25-2025'), 26, at('2022-05-05T02:00:00Z'));
   await reportMetric(db, p.targetId('T-PM25-2025'), 23.5, at('2022-06-05T02:00:00Z'));
   await reportMetric(db, p.targetId('T-AQ-2025'), 80.2, at('2022-06-05T02:00:00Z'));
