@@ -124,7 +124,7 @@ function overallText(s: Stats, d: DigestDeltas | null): string {
       .join('　'),
     `完成率 **${s.completion.closedRate}%**${d ? `（${formatDelta(d.closedRate, ' 个百分点')}）` : ''}，` +
       `含待核验 ${s.completion.doneRate}%${d ? `（${formatDelta(d.doneRate, ' 个百分点')}）` : ''}`,
-    `<font color='grey'>完成率 = 已销号的责任分工 ÷ 全部责任分工；含待核验 = (已销号 + 待核验) ÷ 全部。灯按责任分工计：逾期为红，14 天内到期为黄。</font>`,
+    `<font color='grey'>完成率 = 已销号的责任分工 ÷ 全部责任分工；含待核验 = (已销号 + 待核验) ÷ 全部。任务状态按牵头单位判断；灯按责任分工计：逾期为红，14 天内到期为黄。</font>`,
   ];
   return lines.join('\n');
 }

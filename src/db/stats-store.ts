@@ -1,5 +1,5 @@
 // Bulk reads for the plan's numbers (src/domain/stats.ts): a fixed handful of queries whatever the plan's size.
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import {
   assignments,
@@ -167,7 +167,3 @@ export async function listUnits(db: Db) {
   return db.select({ id: units.id, name: units.name, kind: units.kind, aliases: units.aliases }).from(units);
 }
 
-export async function unitsByIds(db: Db, ids: number[]) {
-  if (ids.length === 0) return [];
-  return db.select().from(units).where(inArray(units.id, ids.slice(0, 90)));
-}

@@ -226,11 +226,14 @@ export function escalationStepZh(e: StatsEscalation | undefined): string {
   return '已提醒';
 }
 
-/** A task's status from its assignments: done only when every unit is done; overdue if any unit is. */
-function taskStatus(words: string[]): StatusWord {
+/**
+ * A task's status from its assignments' words, the same rule as the 台账 export: judged on the lead units
+ * (牵头) when the task has any, else on all; done only when every one is done; overdue if any is.
+ */
+export function taskStatusWord(words: string[]): StatusWord {
   if (words.length === 0) return '未开始';
-  if (words.includes('逾期')) return '逾期';
   if (words.every((w) => w === '已销号')) return '已销号';
+  if (words.includes('逾期')) return '逾期';
   if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
   if (words.some((w) => w !== '未开始')) return '进行中';
   return '未开始';
@@ -293,8 +296,7 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
 
   const asgByStatus = emptyStatus();
   const lights = emptyLights();
-  const taskWords = new Map<number, string[]>();
-  const taskLight = new Map<number, Light>();
+  const taskWords = new Map<number, { all: string[]; lead: string[]; allLight: Light; leadLight: Light | null }>();
   const chapterAcc = new Map<number, GroupAcc>();
   const unitAcc = new Map<number, GroupAcc & { name: string; kind: string }>();
   const overdue: OverdueItem[] = [];
@@ -309,11 +311,14 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
     const word = as.statusWord as StatusWord;
     asgByStatus[word]++;
     lights[as.light]++;
-    const words = taskWords.get(task.id) ?? [];
-    words.push(word);
-    taskWords.set(task.id, words);
-    const prev = taskLight.get(task.id);
-    if (!prev || LIGHT_RANK[as.light] > LIGHT_RANK[prev]) taskLight.set(task.id, as.light);
+    let tw = taskWords.get(task.id);
+    if (!tw) taskWords.set(task.id, (tw = { all: [], lead: [], allLight: 'green', leadLight: null }));
+    tw.all.push(word);
+    if (LIGHT_RANK[as.light] > LIGHT_RANK[tw.allLight]) tw.allLight = as.light;
+    if (a.role === 'lead') {
+      tw.lead.push(word);
+      if (!tw.leadLight || LIGHT_RANK[as.light] > LIGHT_RANK[tw.leadLight]) tw.leadLight = as.light;
+    }
 
     let ch = chapterAcc.get(task.chapter);
     if (!ch) chapterAcc.set(task.chapter, (ch = newAcc()));
@@ -362,18 +367,19 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
   const taskLights = emptyLights();
   const chapterTasks = new Map<number, number>();
   for (const t of input.tasks) {
-    const words = taskWords.get(t.id) ?? [];
-    // A task nobody is assigned to is assessed as not started against its own deadlines.
-    const word =
-      words.length > 0
-        ? taskStatus(words)
-        : (assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, t.deadlines, today)
-            .statusWord as StatusWord);
+    const tw = taskWords.get(t.id);
+    let word: StatusWord;
+    let light: Light;
+    if (tw) {
+      word = taskStatusWord(tw.lead.length > 0 ? tw.lead : tw.all);
+      light = tw.leadLight ?? tw.allLight;
+    } else {
+      // A task nobody is assigned to is assessed as not started against its own deadlines.
+      const as = assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, t.deadlines, today);
+      word = as.statusWord as StatusWord;
+      light = as.light;
+    }
     taskByStatus[word]++;
-    const light =
-      taskLight.get(t.id) ??
-      assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, t.deadlines, today)
-        .light;
     taskLights[light]++;
     chapterTasks.set(t.chapter, (chapterTasks.get(t.chapter) ?? 0) + 1);
   }
@@ -419,15 +425,16 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
 
   const targets: TargetItem[] = input.targets.map((t) => ({ ...t, status: assessTarget(t.comparator, t.value, t.latest?.value) }));
 
+  const assessed = input.assignments.filter((a) => taskById.has(a.taskId)).length;
   return {
     planId: input.planId,
     planTitle: input.planTitle,
     today,
     dueSoonDays,
     tasks: { total: input.tasks.length, byStatus: taskByStatus, lights: taskLights },
-    assignments: { total: input.assignments.filter((a) => taskById.has(a.taskId)).length, byStatus: asgByStatus },
+    assignments: { total: assessed, byStatus: asgByStatus },
     lights,
-    completion: completionOf(asgByStatus, input.assignments.filter((a) => taskById.has(a.taskId)).length),
+    completion: completionOf(asgByStatus, assessed),
     chapters,
     units,
     counties: units.filter((u) => u.kind === 'county'),

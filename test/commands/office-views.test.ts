@@ -84,10 +84,10 @@ describe('统计 agrees with the digest', () => {
     const t = await textOf('统计');
     const d = await buildDigest(deps.db, NOW);
     const s = d.stats;
-    expect(t).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2`);
+    expect(t).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2`);
     expect(t).toContain(`完成率 ${s.completion.closedRate}%，含待核验 ${s.completion.doneRate}%`);
     const card = JSON.stringify(d.card);
-    expect(card).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2`);
+    expect(card).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2`);
     expect(card).toContain(`完成率 **${s.completion.closedRate}%**`);
     expect(t).toContain('• 碧水：分工 3，已销号 1（33.3%），待核验 0，逾期 1｜🔴1 🟡0 🟢2');
   });

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { createTestDatabase } from '../helpers/db.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
-import { assessTarget, computeStats, escalationStepZh, filterStatsInput } from '../../src/domain/stats.js';
+import { assessTarget, computeStats, escalationStepZh, filterStatsInput, taskStatusWord } from '../../src/domain/stats.js';
 import { addDays } from '../../src/domain/dates.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
 import type { SeededPlan } from '../helpers/plan-fixture.js';
@@ -54,8 +54,8 @@ describe('computeStats over the seeded plan', () => {
     expect(s.assignments.byStatus).toEqual({ 未开始: 8, 进行中: 2, 待核验: 2, 已销号: 3, 逾期: 2 });
     expect(s.lights).toEqual({ red: 2, yellow: 5, green: 10 });
     expect(s.completion).toEqual({ total: 17, closed: 3, done: 5, closedRate: 17.6, doneRate: 29.4 });
-    // 3.1.1: one closed + one claimed -> 待核验; 4.1.2 is due 7-10 (yellow); 5.1.1 and 8.1.1 overdue.
-    expect(s.tasks.byStatus).toEqual({ 未开始: 5, 进行中: 2, 待核验: 1, 已销号: 0, 逾期: 2 });
+    // Tasks are judged on their lead units (as the 台账 is): 3.1.1's lead closed it; 5.1.1 and 8.1.1 are overdue.
+    expect(s.tasks.byStatus).toEqual({ 未开始: 5, 进行中: 2, 待核验: 0, 已销号: 1, 逾期: 2 });
     expect(s.overdue[0]).toMatchObject({ taskCode: '5.1.1', unitName: '市水务局', daysOverdue: 27, escalationLevel: 2, escalationStep: '已报办公室' });
     expect(s.overdue.find((o) => o.taskCode === '8.1.1')).toMatchObject({ unitName: '市生态环境局', daysOverdue: 7, escalationStep: '未提醒' });
     expect(s.dueSoon.map((d) => `${d.taskCode}/${d.unitName}/${d.daysLeft}`)).toEqual([
@@ -119,6 +119,17 @@ describe('computeStats over the seeded plan', () => {
     expect(s.tasks.total).toBe(0);
     expect(s.completion.closedRate).toBe(0);
     empty.close();
+  });
+});
+
+describe('taskStatusWord', () => {
+  it('is done only when all are done, overdue when any is', () => {
+    expect(taskStatusWord([])).toBe('未开始');
+    expect(taskStatusWord(['已销号', '已销号'])).toBe('已销号');
+    expect(taskStatusWord(['已销号', '待核验'])).toBe('待核验');
+    expect(taskStatusWord(['已销号', '逾期'])).toBe('逾期');
+    expect(taskStatusWord(['未开始', '待核验'])).toBe('进行中');
+    expect(taskStatusWord(['未开始', '未开始'])).toBe('未开始');
   });
 });
 
