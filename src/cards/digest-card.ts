@@ -143,13 +143,16 @@ export function chapterChart(s: Stats): Element {
     aspect_ratio: '16:9',
     chart_spec: {
       type: 'bar',
-      title: { text: '各篇章完成率（%）' },
+      title: { visible: true, text: '各篇章完成率（%）' },
       data: { values },
       xField: 'chapter',
       yField: 'rate',
       seriesField: 'kind',
       stack: true,
-      axes: [{ orient: 'left', min: 0, max: 100 }],
+      axes: [
+        { orient: 'left', type: 'linear', min: 0, max: 100 },
+        { orient: 'bottom', type: 'band' },
+      ],
       color: { type: 'ordinal', domain: ['已销号', '待核验'], range: [LIGHT_COLOR.green, '#3370ff'] },
       legends: { visible: true, orient: 'bottom' },
       label: { visible: false },
@@ -172,7 +175,7 @@ export function lightsChart(s: Stats, maxUnits: number): Element {
     aspect_ratio: '16:9',
     chart_spec: {
       type: 'bar',
-      title: { text: title },
+      title: { visible: true, text: title },
       data: { values },
       xField: 'unit',
       yField: 'count',
