@@ -38,13 +38,14 @@ async function chaptersOf(ctx: CommandContext): Promise<FilterChapter[]> {
   return (plan?.outline ?? []).map((c) => ({ number: c.number, title: c.title, short: c.short || c.title }));
 }
 
-async function parseFilter(text: string, ctx: CommandContext, usage: string): Promise<ParseResult<ViewFilter>> {
+// Parse errors say exactly what was wrong; the command layer adds "正确格式：<usage>" and the example.
+async function parseFilter(text: string, ctx: CommandContext): Promise<ParseResult<ViewFilter>> {
   const words = text.trim().split(/\s+/).filter(Boolean);
   if (words.length > 1) {
-    return { ok: false, error: `一次只能按一个条件筛选，收到了 ${words.length} 个：${words.join('、')}。正确格式：${usage}` };
+    return { ok: false, error: `一次只能按一个条件筛选，收到了 ${words.length} 个：${words.join('、')}。` };
   }
   const units = await listUnits(ctx.deps.db);
-  const r = parseViewFilter(words[0] ?? '', units, await chaptersOf(ctx), usage);
+  const r = parseViewFilter(words[0] ?? '', units, await chaptersOf(ctx));
   return r.ok ? { ok: true, args: r.filter } : r;
 }
 
@@ -113,7 +114,7 @@ const overdue: CommandDef<ViewArgs> = {
   example: '逾期 安定区',
   roles: ['office', 'leader', 'contact'],
   async parse(text, ctx) {
-    const r = await parseFilter(text, ctx, USAGE.overdue);
+    const r = await parseFilter(text, ctx);
     return r.ok ? { ok: true, args: { filter: r.args } } : r;
   },
   async run(ctx, args): Promise<CommandReply> {
@@ -146,12 +147,12 @@ const due: CommandDef<ViewArgs> = {
       days = Number(words[0].replace(/[天日]/, '').replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
       words.shift();
       if (days < 1 || days > MAX_DAYS) {
-        return { ok: false, error: `天数应为 1 到 ${MAX_DAYS} 之间的整数，收到 ${days}。正确格式：${USAGE.due}，例：临期 30` };
+        return { ok: false, error: `天数应为 1 到 ${MAX_DAYS} 之间的整数，收到 ${days}。` };
       }
     } else if (words[0] && /^-?\d+(\.\d+)?/.test(words[0])) {
-      return { ok: false, error: `天数应为 1 到 ${MAX_DAYS} 之间的整数，收到「${words[0]}」。正确格式：${USAGE.due}，例：临期 30` };
+      return { ok: false, error: `天数应为 1 到 ${MAX_DAYS} 之间的整数，收到「${words[0]}」。` };
     }
-    const r = await parseFilter(words.join(' '), ctx, USAGE.due);
+    const r = await parseFilter(words.join(' '), ctx);
     return r.ok ? { ok: true, args: { filter: r.args, days } } : r;
   },
   async run(ctx, args): Promise<CommandReply> {
@@ -195,7 +196,7 @@ const stats: CommandDef<ViewArgs> = {
   example: '统计 县区',
   roles: ['office', 'leader', 'contact'],
   async parse(text, ctx) {
-    const r = await parseFilter(text, ctx, USAGE.stats);
+    const r = await parseFilter(text, ctx);
     return r.ok ? { ok: true, args: { filter: r.args } } : r;
   },
   async run(ctx, args): Promise<CommandReply> {
@@ -240,7 +241,7 @@ const digest: CommandDef<null> = {
   summary: '立即查看本周督办周报（卡片）',
   roles: ['office', 'leader'],
   parse(text): ParseResult<null> {
-    if (text.trim()) return { ok: false, error: `周报不带参数，收到「${text.trim()}」。正确格式：${USAGE.digest}；按单位查看请用：统计 <单位>` };
+    if (text.trim()) return { ok: false, error: `周报不带参数，收到「${text.trim()}」。按单位查看请用：统计 <单位>` };
     return { ok: true, args: null };
   },
   async run(ctx): Promise<CommandReply> {

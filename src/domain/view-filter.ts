@@ -63,7 +63,8 @@ const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, '');
 export function resolveUnit(raw: string, units: FilterUnit[]): { unit: FilterUnit } | { suggestions: string[]; ambiguous: boolean } {
   const q = norm(raw);
   for (const u of units) if ([u.name, ...u.aliases].some((n) => norm(n) === q)) return { unit: u };
-  const containing = units.filter((u) => [u.name, ...u.aliases].some((n) => norm(n).includes(q) || (q.length >= 2 && q.includes(norm(n)) && norm(n).length >= 2)));
+  // A shortened name ('水务局' for 市水务局) is accepted when unique; a longer, misspelt one gets suggestions.
+  const containing = q.length >= 2 ? units.filter((u) => [u.name, ...u.aliases].some((n) => norm(n).includes(q))) : [];
   if (containing.length === 1) return { unit: containing[0]! };
   if (containing.length > 1) return { suggestions: containing.slice(0, 5).map((u) => u.name), ambiguous: true };
   const scored = units
@@ -81,9 +82,9 @@ const CHAPTER_WORDS = new Set(['篇章', '各篇章', '章', 'chapter', 'chapter
 const ALL_WORDS = new Set(['全部', '全市', '所有', 'all']);
 
 /**
- * Read one filter word. `usage` is the command's correct form, quoted back in every error.
+ * Read one filter word. Errors say what was wrong; the command layer appends the command's correct form.
  */
-export function parseViewFilter(raw: string, units: FilterUnit[], chapters: FilterChapter[], usage: string): FilterResult {
+export function parseViewFilter(raw: string, units: FilterUnit[], chapters: FilterChapter[]): FilterResult {
   const text = raw.trim();
   if (!text || ALL_WORDS.has(norm(text))) return { ok: true, filter: { kind: 'all' } };
   const w = norm(text);
@@ -95,18 +96,18 @@ export function parseViewFilter(raw: string, units: FilterUnit[], chapters: Filt
     const ch = chapters.find((c) => c.number === n);
     if (ch) return { ok: true, filter: { kind: 'chapter', number: ch.number, label: ch.short } };
     const list = chapters.map((c) => `${c.number}（${c.short}）`).join('、');
-    return { ok: false, error: `方案中没有第 ${n} 章。现有篇章：${list}。正确格式：${usage}` };
+    return { ok: false, error: `方案中没有第 ${n} 章。现有篇章：${list}。` };
   }
   const byName = chapters.find((c) => norm(c.short) === w || norm(c.title) === w || (w.length >= 2 && norm(c.short).includes(w)));
   if (byName) return { ok: true, filter: { kind: 'chapter', number: byName.number, label: byName.short } };
   const r = resolveUnit(text, units);
   if ('unit' in r) return { ok: true, filter: { kind: 'unit', unitId: r.unit.id, name: r.unit.name } };
   if (r.ambiguous) {
-    return { ok: false, error: `「${text}」对应多个单位：${r.suggestions.join('、')}。请写完整单位名称。正确格式：${usage}` };
+    return { ok: false, error: `「${text}」对应多个单位：${r.suggestions.join('、')}。请写完整单位名称。` };
   }
   const hint = r.suggestions.length ? `您是不是要找：${r.suggestions.join('、')}？` : '发送「统计 单位」可查看全部单位名称。';
   return {
     ok: false,
-    error: `没有找到单位或篇章「${text}」。${hint}\n正确格式：${usage}（可写单位名称或简称、县区、篇章序号如 四 或简称如 碧水）`,
+    error: `没有找到单位或篇章「${text}」。${hint}可写单位名称或简称、县区、篇章序号（如 四）或篇章简称（如 碧水）。`,
   };
 }

@@ -59,14 +59,14 @@ describe('逾期 / 临期', () => {
     expect((await textOf('临期')).split('\n')[0]).toBe('今后 14 天内到期 5 项（截至 2022年6月27日）');
     expect((await textOf('临期 5')).split('\n')[0]).toBe('今后 5 天内到期 3 项（截至 2022年6月27日）');
     expect(await textOf('due 30 安定')).toContain('安定区｜4.1.2 淘汰燃煤小锅炉｜未开始，进度 0%');
-    expect(await errorOf('临期 0')).toContain('天数应为 1 到 366 之间的整数，收到 0。正确格式：临期 [天数] [单位|县区|篇章]');
+    expect(await errorOf('临期 0')).toBe('天数应为 1 到 366 之间的整数，收到 0。');
     expect(await errorOf('临期 -3')).toContain('天数应为 1 到 366 之间的整数');
   });
   it('a near-miss unit gets did-you-mean and the correct form', async () => {
     const e = await errorOf('逾期 市水利局');
     expect(e).toContain('没有找到单位或篇章「市水利局」');
     expect(e).toContain('您是不是要找：市水务局？');
-    expect(e).toContain('正确格式：逾期 [单位|县区|篇章]');
+    expect(await errorOf('逾期 安定去')).toContain('您是不是要找：安定区？');
     expect(await errorOf('逾期 第12章')).toContain('方案中没有第 12 章');
     expect(await errorOf('逾期 安定区 碧水')).toContain('一次只能按一个条件筛选');
   });
@@ -126,9 +126,9 @@ describe('filter words', () => {
     expect(parseChapterNumber('安定')).toBeNull();
   });
   it('exact alias wins over containment; ambiguity is reported', () => {
-    expect(parseViewFilter('环保局', units, chapters, 'u')).toEqual({ ok: true, filter: { kind: 'unit', unitId: 1, name: '市生态环境局' } });
-    expect(parseViewFilter('漳', units, chapters, 'u')).toMatchObject({ ok: true, filter: { unitId: 3 } });
-    const amb = parseViewFilter('生态环境', units, chapters, 'u');
+    expect(parseViewFilter('环保局', units, chapters)).toEqual({ ok: true, filter: { kind: 'unit', unitId: 1, name: '市生态环境局' } });
+    expect(parseViewFilter('漳', units, chapters)).toMatchObject({ ok: true, filter: { unitId: 3 } });
+    const amb = parseViewFilter('生态环境', units, chapters);
     expect(amb.ok).toBe(false);
     expect(!amb.ok && amb.error).toContain('对应多个单位');
   });
