@@ -1,5 +1,10 @@
 // The list of operator commands. Adding a command is one entry here.
 import { digestCommand } from './digest.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { planCommand } from './plan.js';
+import { policyCommand } from './policy.js';
+import { tickCommand } from './tick.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [digestCommand];
+export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, tickCommand, policyCommand, digestCommand];
