@@ -21,7 +21,7 @@ export const digestCommand: CliCommand = {
     const dryRun = options['dry-run'] === true;
     const { db } = ctx.database();
     // Run by hand, the digest goes out whatever the hour; the weekly claim still stops a second send.
-    const r = await runDigest({ db }, at, { dryRun, force: true });
+    const r = await runDigest({ db }, at, { dryRun, force: true, actor: 'cli' });
     if (r.status === 'no_plan') {
       ctx.err('数据库中还没有方案，无法生成周报。请先运行 `npx duban import <文件>` 导入方案。');
       return 1;

@@ -47,6 +47,8 @@ export interface DigestRunOptions {
   /** Skip the "first working day, 09:00" check (CLI); the once-per-week claim still applies. */
   force?: boolean;
   planId?: number;
+  /** Who runs it, for the audit log: 'scheduler' (default) or 'cli'. */
+  actor?: 'scheduler' | 'cli';
 }
 
 /** The latest stored digest of a week before weekKey. */
@@ -141,7 +143,17 @@ export function createDigestHook(deps: DigestDeps): (input: DigestHookInput) => 
       .onConflictDoNothing({ target: digests.weekKey })
       .returning({ id: digests.id });
     let card = built.card;
-    if (claimed.length === 0) {
+    if (claimed.length > 0) {
+      await auditInsert(deps.db, {
+        at: now,
+        actor: 'scheduler',
+        channel: 'system',
+        action: 'digest.stored',
+        entity: 'digest',
+        entityId: built.weekKey,
+        detail: { red: built.stats.lights.red, overdue: built.stats.overdue.length },
+      });
+    } else {
       const stored = await deps.db.select({ card: digests.card }).from(digests).where(eq(digests.weekKey, built.weekKey)).limit(1);
       if (stored[0]) card = JSON.parse(stored[0].card) as Record<string, unknown>;
     }
@@ -195,8 +207,8 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
     outboxIds = await enqueueOutbox(db, messages, at);
     await auditInsert(db, {
       at,
-      actor: 'scheduler',
-      channel: 'system',
+      actor: opts.actor ?? 'scheduler',
+      channel: opts.actor === 'cli' ? 'cli' : 'system',
       action: 'digest.sent',
       entity: 'digest',
       entityId: weekKey,

@@ -49,6 +49,11 @@ describe('npx duban digest', () => {
     const second = await run('--at', '2022-06-28T09:00:00+08:00');
     expect(second.out).toContain('本周（2022-W26）周报已经发送过');
     expect(count('outbox')).toBe(1);
+    const d = openNodeDatabase(file);
+    expect(d.sqlite.prepare(`select actor, channel, action, entity_id from audit_log where entity='digest'`).all()).toEqual([
+      { actor: 'cli', channel: 'cli', action: 'digest.sent', entity_id: '2022-W26' },
+    ]);
+    d.close();
   });
 
   it('explains a bad --at', async () => {
