@@ -209,7 +209,7 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
       at,
       actor: opts.actor ?? 'scheduler',
       channel: opts.actor === 'cli' ? 'cli' : 'system',
-      action: 'digest.sent',
+      action: 'digest.queued',
       entity: 'digest',
       entityId: weekKey,
       detail: { recipients: recipients.length, red: built.stats.lights.red, overdue: built.stats.overdue.length },

@@ -51,7 +51,7 @@ describe('npx duban digest', () => {
     expect(count('outbox')).toBe(1);
     const d = openNodeDatabase(file);
     expect(d.sqlite.prepare(`select actor, channel, action, entity_id from audit_log where entity='digest'`).all()).toEqual([
-      { actor: 'cli', channel: 'cli', action: 'digest.sent', entity_id: '2022-W26' },
+      { actor: 'cli', channel: 'cli', action: 'digest.queued', entity_id: '2022-W26' },
     ]);
     d.close();
   });
