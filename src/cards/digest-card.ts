@@ -231,7 +231,7 @@ function extensionsText(s: Stats, lim: Limits, year: number): string {
       (e) =>
         `⏳ ${clip(e.unitName, 10)}｜${e.taskCode} ${clip(e.taskTitle, lim.title)}｜${e.currentDue ? formatDateZh(e.currentDue, year) : '—'} → ${formatDateZh(e.newDueDate, year)}｜${clip(e.reason, lim.title)}`,
     ),
-    ...cutLine(s.pendingExtensions.length - shown.length, '请在办公室群逐项审批'),
+    ...cutLine(s.pendingExtensions.length - shown.length, '发送「待办」查看全部'),
   ].join('\n');
 }
 

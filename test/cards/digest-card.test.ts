@@ -132,7 +132,7 @@ describe('a 5,000-task plan', () => {
     expect(cardContentBytes(card)).toBeLessThan(CARD_MAX_BYTES);
     const text = markdown(card);
     expect(text).toMatch(/…另有 \d+ 项，发送「逾期」查看全部/);
-    expect(text).toMatch(/…另有 \d+ 项，请在办公室群逐项审批/);
+    expect(text).toMatch(/…另有 \d+ 项，发送「待办」查看全部/);
     for (const spec of chartSpecs(card)) expect(validateVChartSpec(spec).ok).toBe(true);
   });
 
