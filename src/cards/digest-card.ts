@@ -8,6 +8,7 @@ import {
   type Stats,
   type StatsSummary,
   type StatusCounts,
+  type OverdueItem,
   type TargetItem,
   type UnitStats,
 } from '../domain/stats.js';
@@ -195,16 +196,34 @@ function cutLine(rest: number, pointer: string): string[] {
   return rest > 0 ? [`…另有 ${rest} 项，${pointer}`] : [];
 }
 
+/**
+ * Overdue lines, one per task and deadline and step: a task late in nine counties is one line naming them,
+ * so leaders see what is late at a glance. Counts stay in assignments (unit × task), as everywhere else.
+ */
 function overdueText(s: Stats, lim: Limits, year: number): string {
   if (s.overdue.length === 0) return '**逾期**：无';
-  const shown = s.overdue.slice(0, lim.list);
+  const groups = new Map<string, OverdueItem[]>();
+  for (const o of s.overdue) {
+    const key = `${o.taskCode}|${o.dueDate}|${o.escalationStep}`;
+    const g = groups.get(key);
+    if (g) g.push(o);
+    else groups.set(key, [o]);
+  }
+  const shownGroups = [...groups.values()].slice(0, lim.list);
+  const shownCount = shownGroups.reduce((n, g) => n + g.length, 0);
+  const tasks = new Set(s.overdue.map((o) => o.taskCode)).size;
   return [
-    `**逾期 ${s.overdue.length} 项**`,
-    ...shown.map(
-      (o) =>
-        `🔴 ${clip(o.unitName, 10)}｜${o.taskCode} ${clip(o.taskTitle, lim.title)}｜${formatDateZh(o.dueDate, year)}到期，逾期 ${o.daysOverdue} 天｜${o.escalationStep}`,
-    ),
-    ...cutLine(s.overdue.length - shown.length, '发送「逾期」查看全部'),
+    `**逾期 ${s.overdue.length} 项**（涉及 ${tasks} 项任务）`,
+    ...shownGroups.map((g) => {
+      const o = g[0]!;
+      const who =
+        g.length === 1
+          ? clip(o.unitName, 10)
+          : `${g.slice(0, 4).map((x) => clip(x.unitName, 8)).join('、')}${g.length > 4 ? '等' : ''} ${g.length} 个单位`;
+      const what = `${o.taskCode} ${clip(o.taskTitle, lim.title)}｜${formatDateZh(o.dueDate, year)}到期，逾期 ${o.daysOverdue} 天｜${o.escalationStep}`;
+      return g.length === 1 ? `🔴 ${who}｜${what}` : `🔴 ${what}｜${who}`;
+    }),
+    ...cutLine(s.overdue.length - shownCount, '发送「逾期」查看全部'),
   ].join('\n');
 }
 

@@ -64,6 +64,16 @@ describe('digest over the bundled Dingxi 2022 plan', () => {
     });
   }
 
+  it('the card groups a task late in many units into one line', async () => {
+    const r = await runDigest({ db: database.db }, sh('2023-01-09T09:00:00'), { dryRun: true });
+    const text = JSON.stringify(r.card);
+    const late = r.stats!.overdue.filter((o) => o.taskCode === '4.1.6');
+    expect(late.length).toBeGreaterThan(4);
+    expect(text).toContain(`4.1.6 完成县级城市建成区黑臭水体排查｜2022年6月30日到期，逾期 193 天｜未提醒｜`);
+    expect(text).toContain(`等 ${late.length} 个单位`);
+    expect(text).toContain(`**逾期 ${r.stats!.overdue.length} 项**（涉及 ${new Set(r.stats!.overdue.map((o) => o.taskCode)).size} 项任务）`);
+  });
+
   it('red appears after the 2022 year-end deadlines pass', async () => {
     const before = (await runDigest({ db: database.db }, sh('2022-12-26T09:00:00'), { dryRun: true })).stats!;
     const after = (await runDigest({ db: database.db }, sh('2023-01-09T09:00:00'), { dryRun: true })).stats!;
