@@ -1,6 +1,7 @@
 // The list of operator commands. Adding a command is one entry here.
 import { backupCommand } from './backup.js';
 import { chatCommand } from './chat.js';
+import { digestCommand } from './digest.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { peopleCommand } from './people.js';
@@ -15,6 +16,7 @@ export const commands: CliCommand[] = [
   planCommand,
   tickCommand,
   policyCommand,
+  digestCommand,
   peopleCommand,
   chatCommand,
   backupCommand,
