@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseOpenError, openNodeDatabase } from '../../src/db/node.js';
 import { startNodeService } from '../../src/node.js';
+import { runCli } from '../../src/cli.js';
 import { canMakeReadOnly, makeReadOnly, type ReadOnlyHandle } from '../helpers/read-only.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-startup-'));
@@ -53,6 +54,17 @@ describe('database startup errors', () => {
     expect(res.stderr).toMatch(/无法打开数据库/);
     expect(res.stderr).toMatch(/DATABASE_PATH/);
     expect(fs.readFileSync(file, 'utf8')).toBe('not a database '.repeat(400));
+  });
+
+  it('CLI commands refuse a corrupted database with the same message, exit code 1', async () => {
+    const file = migratedFile('clicorrupt');
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 100);
+    fs.closeSync(fd);
+    const errs: string[] = [];
+    const code = await runCli(['people', 'list'], { out: () => undefined, err: (l) => errs.push(l), env: env(file) });
+    expect(code).toBe(1);
+    expect(errs.join('\n')).toMatch(/无法打开数据库.*DATABASE_PATH/s);
   });
 
   it.skipIf(!readOnlyWorks)('a read-only database file fails at startup, not on the first write', async () => {
