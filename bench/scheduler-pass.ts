@@ -1,15 +1,24 @@
-// Benchmark: plan one scheduler pass over a province-scale plan (100,000 assignments = 20,000 tasks x 5 units),
-// first the pure planner, then the full pass on SQLite. Prints time and memory; run `npx tsx bench/scheduler-pass.ts`.
+// Benchmark: one scheduler pass over a province-scale plan (100,000 assignments = 20,000 tasks x 5 units): the pure
+// planner in this process, then the first full pass and a routine pass, each in a fresh child process on a database
+// file built here, so each pass's time and memory are its own. Run `npx tsx bench/scheduler-pass.ts`.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';
 import { addDays, lastDayOfMonth, shanghaiInstant } from '../src/domain/dates.js';
 import { DEFAULT_POLICY, planReminders, type Contact, type PlanAssignment, type SentStep } from '../src/domain/reminder-plan.js';
 import type { DeadlineLike } from '../src/domain/status.js';
 import { loadPlanInput, runSchedulerPass } from '../src/scheduler/pass.js';
+
+if (process.argv[2] === '--child') {
+  await runChild(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
+  process.exit(0);
+}
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const PER_TASK = 5;
@@ -91,7 +100,7 @@ console.log(`scheduler planner: ${assignmentsIn.length} assignments, ${planned} 
 console.log(`  planReminders: median ${runs[2]!.toFixed(1)} ms, min ${runs[0]!.toFixed(1)} ms, max ${runs[4]!.toFixed(1)} ms (5 runs)`);
 console.log(`  heap high-water ${(heapHigh / 1048576).toFixed(1)} MB (inputs ${(heapBefore / 1048576).toFixed(1)} MB), now ${JSON.stringify(mem())}`);
 
-// --- full pass on SQLite ---
+// --- database file for the passes ---
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-bench-'));
 const file = path.join(dir, 'bench.sqlite');
 const database = openNodeDatabase(file);
@@ -118,23 +127,121 @@ s.transaction(() => {
   const log = s.prepare(`insert into reminder_log (assignment_id, step_key, kind, due_date, planned_at) values (?, ?, 'reminder', ?, ?)`);
   for (const [id, steps] of sentSteps) for (const st of steps) log.run(id, st.stepKey, st.dueDate, st.plannedAt);
 })();
-console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0).toFixed(0)} ms`);
-const deps = { db: database.db, config: parseConfig({}) };
-const p1 = performance.now();
-const first = await runSchedulerPass(deps, NOW);
-const firstMs = performance.now() - p1;
-sample();
-console.log(`  first pass: ${firstMs.toFixed(0)} ms, ${first.planned} steps claimed, ${first.outboxIds.length} outbox rows, ${first.suppressed} suppressed`);
-const p2 = performance.now();
-const second = await runSchedulerPass(deps, NOW + 15 * 60_000);
-console.log(`  next pass 15 min later (nothing new): ${(performance.now() - p2).toFixed(0)} ms, ${second.queued.length} queued`);
-const p3 = performance.now();
-const loaded = await loadPlanInput(deps, NOW + 30 * 60_000);
-const loadMs = performance.now() - p3;
-const p4 = performance.now();
-planReminders(loaded);
-console.log(`    of which bulk read ${loadMs.toFixed(0)} ms, planning ${(performance.now() - p4).toFixed(0)} ms`);
-sample();
-console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB, heap high-water ${(heapHigh / 1048576).toFixed(1)} MB`);
 database.close();
+console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0).toFixed(0)} ms; each pass runs in a fresh child process`);
+
+const first = await runInChild('first', file, NOW);
+console.log(`  first pass: ${first.ms} ms, ${first.planned} steps claimed, ${first.outbox} outbox rows, ${first.suppressed} suppressed`);
+console.log(`    memory: ${first.memLine}`);
+const routine = await runInChild('routine', file, NOW + 15 * 60_000);
+console.log(`  next pass 15 min later (nothing new): ${routine.ms} ms, ${routine.queued} queued`);
+console.log(`    of which bulk read ${routine.readMs} ms, planning ${routine.planMs} ms`);
+console.log(`    memory: ${routine.memLine}`);
+console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (this process: data generator and planner runs), heap high-water ${(heapHigh / 1048576).toFixed(1)} MB`);
+console.log(
+  'BENCH_PASSES ' +
+    JSON.stringify({ first_pass: first.json, routine_pass: routine.json, planner_heap_high_mb: +(heapHigh / 1048576).toFixed(1) }),
+);
 fs.rmSync(dir, { recursive: true, force: true });
+
+interface ChildFigures {
+  ms: number;
+  planned: number;
+  outbox: number;
+  suppressed: number;
+  queued: number;
+  readMs?: number;
+  planMs?: number;
+  memLine: string;
+  json: Record<string, number>;
+}
+
+/** Run one pass in a fresh `node --import tsx` process; its heap high-water comes from V8's GC trace. */
+function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigures> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPathSelf(), '--child', mode, dbFile, String(at)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      const m = /CHILD_JSON (\{.*\})/.exec(out);
+      if (code !== 0 || !m) return reject(new Error(`child ${mode} failed (${code}):\n${out.slice(-4000)}`));
+      const r = JSON.parse(m[1]!);
+      // GC trace lines between the markers: "Mark-Compact 120.3 (130.0) -> 80.1 (131.0) MB": the first figure is
+      // the heap in use when the collector ran, i.e. the heap's high points during the pass.
+      const traced = out.slice(out.indexOf('PASS_START'), out.indexOf('PASS_END'));
+      let gcHigh = 0;
+      let gcs = 0;
+      for (const g of traced.matchAll(/(?:Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Sweep)[^\d]*([\d.]+) \(([\d.]+)\) ->/g)) {
+        gcHigh = Math.max(gcHigh, Number(g[1]));
+        gcs++;
+      }
+      const heapHigh = Math.max(gcHigh, r.heapAfterMb);
+      const memLine =
+        `heap ${r.heapBeforeMb} MB before, high-water ${heapHigh.toFixed(1)} MB during the pass (${gcs} GCs traced); ` +
+        `RSS ${r.rssBeforeMb} MB before, peak ${r.rssPeakMb} MB during (+${(r.rssPeakMb - r.rssBeforeMb).toFixed(1)} MB), sampled every 2 ms`;
+      resolve({
+        ms: r.ms, planned: r.planned, outbox: r.outbox, suppressed: r.suppressed, queued: r.queued, readMs: r.readMs, planMs: r.planMs,
+        memLine,
+        json: {
+          ms: r.ms, planned: r.planned, outbox_rows: r.outbox, heap_before_mb: r.heapBeforeMb, heap_high_mb: +heapHigh.toFixed(1),
+          rss_before_mb: r.rssBeforeMb, rss_peak_mb: r.rssPeakMb, rss_delta_mb: +(r.rssPeakMb - r.rssBeforeMb).toFixed(1),
+          ...(r.readMs !== undefined ? { read_ms: r.readMs, plan_ms: r.planMs } : {}),
+        },
+      });
+    });
+  });
+}
+
+function fileURLToPathSelf(): string {
+  return new URL(import.meta.url).pathname;
+}
+
+async function runChild(mode: string, dbFile: string, at: number): Promise<void> {
+  const db = openNodeDatabase(dbFile);
+  const deps = { db: db.db, config: parseConfig({}) };
+  // RSS is sampled from a worker thread: the pass is mostly synchronous SQLite work, so a timer here would not fire.
+  const shared = new Float64Array(new SharedArrayBuffer(8));
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const peak = new Float64Array(workerData);
+     setInterval(() => { const r = process.memoryUsage.rss(); if (r > peak[0]) peak[0] = r; }, 2);`,
+    { eval: true, workerData: shared.buffer },
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  const mb = (b: number) => +(b / 1048576).toFixed(1);
+  const heapBefore = process.memoryUsage().heapUsed;
+  const rssBefore = process.memoryUsage.rss();
+  shared[0] = rssBefore;
+  process.stdout.write('PASS_START\n');
+  v8.setFlagsFromString('--trace-gc');
+  const t = performance.now();
+  const res = await runSchedulerPass(deps, at);
+  const ms = Math.round(performance.now() - t);
+  v8.setFlagsFromString('--notrace-gc');
+  const heapAfter = process.memoryUsage().heapUsed;
+  await new Promise((r) => setTimeout(r, 10));
+  process.stdout.write('PASS_END\n');
+  const rssPeak = Math.max(shared[0]!, process.memoryUsage.rss());
+  let readMs: number | undefined;
+  let planMs: number | undefined;
+  if (mode === 'routine') {
+    const r0 = performance.now();
+    const input = await loadPlanInput(deps, at + 15 * 60_000);
+    readMs = Math.round(performance.now() - r0);
+    const p0 = performance.now();
+    planReminders(input);
+    planMs = Math.round(performance.now() - p0);
+  }
+  await worker.terminate();
+  db.close();
+  process.stdout.write(
+    'CHILD_JSON ' +
+      JSON.stringify({
+        ms, planned: res.planned, outbox: res.outboxIds.length, suppressed: res.suppressed, queued: res.queued.length, readMs, planMs,
+        heapBeforeMb: mb(heapBefore), heapAfterMb: mb(heapAfter), rssBeforeMb: mb(rssBefore), rssPeakMb: mb(rssPeak),
+      }) +
+      '\n',
+  );
+}

@@ -52,10 +52,17 @@ function lines(report: R): string[] {
       case 'intake-breakdown':
         out.push(`| intake-breakdown | per event, one at a time, in-process | verify+decrypt ${n(r.verify_us)} µs, de-dup insert ${n(r.record_us)} µs, work after ack ${n(r.process_after_ack_us)} µs; end to end ${n(r.end_to_end_us)} µs (≈ ${n(r.single_core_events_per_s)}/s on one core); a raw prepared INSERT ${n(r.raw_insert_us)} µs | |`);
         break;
-      case 'scheduler-pass':
-        out.push(`| scheduler-pass | ${n(r.assignments)} assignments | planner alone ${n(r.planner_median_ms, 1)} ms; first full pass on SQLite ${n(r.first_pass_ms)} ms; next pass (nothing new) ${n(r.idle_pass_ms)} ms | < 1 s: ${mark(t.pass_under_1s)} |`);
-        out.push(`| | peak RSS of the bench process | ${n(r.peak_rss_mb, 1)} MB | < 200 MB: ${mark(t.peak_memory_under_200mb)} |`);
+      case 'scheduler-pass': {
+        const f = r.first_pass as R | undefined;
+        const q = r.routine_pass as R | undefined;
+        const mem = (p?: R) => (p ? `heap high-water ${n(p.heap_high_mb, 1)} MB; peak RSS ${n(p.rss_peak_mb, 1)} MB (+${n(p.rss_delta_mb, 1)} MB during the pass)` : '—');
+        out.push(`| scheduler-pass | ${n(r.assignments)} assignments: planner alone | ${n(r.planner_median_ms, 1)} ms (median of 5) | < 1 s: ${mark(t.planner_under_1s)} |`);
+        out.push(`| | routine pass (nothing new), own process | ${n(r.idle_pass_ms)} ms${q?.read_ms !== undefined ? ` (bulk read ${n(q.read_ms)} ms, planning ${n(q.plan_ms)} ms)` : ''} | < 1 s: ${mark(t.routine_pass_under_1s)} |`);
+        out.push(`| | routine pass memory | ${mem(q)} | < 200 MB: ${mark(t.routine_pass_under_200mb)} |`);
+        out.push(`| | first pass of a fresh plan, own process | ${n(r.first_pass_ms)} ms (${n(f?.planned)} steps claimed, ${n(f?.outbox_rows)} outbox rows) | < 1 s: ${mark(t.first_pass_under_1s)} |`);
+        out.push(`| | first pass memory | ${mem(f)} | < 200 MB: ${mark(t.first_pass_under_200mb)} |`);
         break;
+      }
       case 'digest':
         out.push(`| digest | ${n(r.tasks)} tasks | load ${n(r.load_ms, 1)} ms, compute ${n(r.compute_ms, 1)} ms, render ${n(r.render_ms, 1)} ms; card ${n(r.card_bytes)} bytes; peak RSS ${n(r.peak_rss_mb, 1)} MB | |`);
         break;
