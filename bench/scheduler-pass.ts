@@ -128,6 +128,8 @@ s.transaction(() => {
   for (const [id, steps] of sentSteps) for (const st of steps) log.run(id, st.stepKey, st.dueDate, st.plannedAt);
 })();
 database.close();
+// BENCH_KEEP_DB=<file>: keep a copy of the seeded database, e.g. to profile one pass on it (`--child first <file> <at>`).
+if (process.env.BENCH_KEEP_DB) fs.copyFileSync(file, process.env.BENCH_KEEP_DB);
 console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0).toFixed(0)} ms; each pass runs in a fresh child process`);
 
 const first = await runInChild('first', file, NOW);

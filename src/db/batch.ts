@@ -1,5 +1,6 @@
 // Atomic multi-statement writes on both drivers: D1's db.batch(), or one better-sqlite3 transaction.
 // Never use db.transaction(): D1 rejects BEGIN. Results of queries with .returning() are row arrays on both.
+import type { SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,3 +18,59 @@ export async function runBatch(db: Db, queries: Query[]): Promise<unknown[]> {
   // better-sqlite3 is synchronous: the whole batch runs inside one transaction, nothing can interleave.
   return client.transaction(() => queries.map((q: Query) => q._prepare().execute().sync()))();
 }
+
+/**
+ * Bound parameters one statement may carry on this driver: D1 refuses more than 100; the SQLite inside
+ * better-sqlite3 is built with SQLITE_MAX_VARIABLE_NUMBER=32766. Multi-row inserts size their chunks with it,
+ * so one code path writes thousands of rows in a few statements on Node and stays legal on D1.
+ */
+export function maxBoundParams(db: Db): number {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return typeof (db as any).batch === 'function' ? D1_MAX_PARAMS : SQLITE_MAX_PARAMS;
+}
+
+export const D1_MAX_PARAMS = 100;
+const SQLITE_MAX_PARAMS = 32766;
+
+/**
+ * A raw statement that returns rows, deferred so runBatch can run it with the others in one transaction (D1:
+ * drizzle's lazy raw query; better-sqlite3: run when the batch's transaction gets to it).
+ */
+export function rawRowsQuery(db: Db, query: SQL): Query {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const d = db as any;
+  if (typeof d.batch === 'function') return d.all(query);
+  return { _prepare: () => ({ execute: () => ({ sync: () => d.all(query) }) }) };
+}
+
+/** Like rawRowsQuery, for a statement without RETURNING. */
+export function rawRunQuery(db: Db, query: SQL): Query {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const d = db as any;
+  if (typeof d.batch === 'function') return d.run(query);
+  return { _prepare: () => ({ execute: () => ({ sync: () => d.run(query) }) }) };
+}
+
+/**
+ * Rows for an `INSERT … SELECT … FROM json_each(?)`: each chunk is one JSON array of row arrays, a single bound
+ * parameter however many rows it holds. Chunks stay under ~1.5 MB of UTF-8 (D1 caps a value at 2 MB).
+ */
+export function jsonRowChunks(rows: unknown[][], maxChars = JSON_PARAM_MAX_CHARS): string[] {
+  const out: string[] = [];
+  let cur: string[] = [];
+  let len = 2;
+  for (const r of rows) {
+    const s = JSON.stringify(r);
+    if (cur.length && len + s.length + 1 > maxChars) {
+      out.push(`[${cur.join(',')}]`);
+      cur = [];
+      len = 2;
+    }
+    cur.push(s);
+    len += s.length + 1;
+  }
+  if (cur.length) out.push(`[${cur.join(',')}]`);
+  return out;
+}
+
+const JSON_PARAM_MAX_CHARS = 500_000;

@@ -219,7 +219,7 @@ export function describeDue(due: string, today: string, policy: ReminderPolicy):
   return { latest, overdueWorkdays, daysLeft, workdaysLeft, noData: false, flagYear: false };
 }
 
-function periodKey(today: string, every: 'monthly' | 'quarterly'): { key: string; start: string } {
+export function periodKey(today: string, every: 'monthly' | 'quarterly'): { key: string; start: string } {
   const y = today.slice(0, 4);
   const m = Number(today.slice(5, 7));
   if (every === 'monthly') return { key: today.slice(0, 7), start: `${today.slice(0, 7)}-01` };

@@ -1,11 +1,11 @@
 // One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
 // reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { runBatch } from '../db/batch.js';
-import { outboxRow } from '../db/outbox-store.js';
+import { jsonRowChunks, maxBoundParams, rawRowsQuery, rawRunQuery, runBatch } from '../db/batch.js';
+import { outboxInsertMany } from '../db/outbox-store.js';
 import { getPolicy } from '../db/policy-store.js';
 import {
   assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
@@ -13,7 +13,7 @@ import {
 import { PROGRESS_REQUEST_MAX_ITEMS, renderProgressRequestCard, renderReminderCard } from '../cards/reminder-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
-  checkGate, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
+  checkGate, periodKey, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
   type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
 } from '../domain/reminder-plan.js';
 import { currentDue, type DeadlineLike } from '../domain/status.js';
@@ -78,10 +78,6 @@ export const SKIP_REASON_ZH: Record<SkipReason, string> = {
   outside_hours: '当前不在工作时间内，不发提醒',
   no_calendar_data: '缺少今年的节假日数据，不按猜测的工作日发提醒（已通知办公室）',
 };
-
-const CLAIM_CHUNK = 16; // 6 columns per row: under D1's 100 bound parameters
-const OUTBOX_CHUNK = 5; // 15 columns per row
-const AUDIT_CHUNK = 12; // 8 columns per row
 
 interface OfficeTarget {
   receiveIdType: 'chat_id' | 'open_id';
@@ -174,22 +170,21 @@ async function commitSteps(
   build: (mine: PlannedAction[]) => Promise<Built>,
 ): Promise<void> {
   const { db } = deps;
-  const claimQueries = [];
-  for (let i = 0; i < actions.length; i += CLAIM_CHUNK) {
-    const rows = actions.slice(i, i + CLAIM_CHUNK).map((a) => ({
-      assignmentId: a.assignmentId,
-      stepKey: a.stepKey,
-      kind: a.kind,
-      dueDate: 'dueDate' in a ? a.dueDate : null,
-      escalationLevel: 'escalationLevel' in a ? a.escalationLevel : 0,
-      plannedAt: at,
-    }));
-    claimQueries.push(
-      db.insert(reminderLog).values(rows).onConflictDoNothing().returning({
-        id: reminderLog.id, assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey,
-      }),
-    );
-  }
+  // One statement per ~0.5 MB of rows: the rows travel in one JSON parameter (json_each), far under D1's 100.
+  const claimRows = actions.map((a) => [
+    a.assignmentId, a.stepKey, a.kind, 'dueDate' in a ? a.dueDate : null, 'escalationLevel' in a ? a.escalationLevel : 0,
+  ]);
+  const claimQueries = jsonRowChunks(claimRows).map((json) =>
+    rawRowsQuery(
+      db,
+      sql`insert into reminder_log (assignment_id, step_key, kind, due_date, escalation_level, planned_at)
+        select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+          json_extract(value, '$[3]'), json_extract(value, '$[4]'), ${at}
+        from json_each(${json}) where true
+        on conflict do nothing
+        returning id, assignment_id as assignmentId, step_key as stepKey`,
+    ),
+  );
   const claimed = (await runBatch(db, claimQueries)).flat() as Array<{ id: number; assignmentId: number; stepKey: string }>;
   if (claimed.length === 0) return;
   const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
@@ -198,25 +193,19 @@ async function commitSteps(
   let built: Built;
   try {
     built = await build(mine);
-    const queries = [];
-    for (let i = 0; i < built.messages.length; i += OUTBOX_CHUNK) {
-      queries.push(
-        db
-          .insert(outbox)
-          .values(built.messages.slice(i, i + OUTBOX_CHUNK).map((m) => outboxRow(m, at)))
-          .onConflictDoNothing({ target: outbox.dedupeKey })
-          .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey }),
-      );
-    }
+    const queries = outboxInsertMany(db, built.messages, at);
     const outboxQueries = queries.length;
-    for (let i = 0; i < mine.length; i += AUDIT_CHUNK) {
+    const auditRows = mine.map((a) => [
+      `reminder.${a.kind}`, a.assignmentId ? 'assignment' : 'scheduler', a.assignmentId ? String(a.assignmentId) : null, a.stepKey,
+    ]);
+    for (const json of jsonRowChunks(auditRows)) {
       queries.push(
-        db.insert(auditLog).values(
-          mine.slice(i, i + AUDIT_CHUNK).map((a) => ({
-            at, actor: 'scheduler', personId: null, channel: 'system', action: `reminder.${a.kind}`,
-            entity: a.assignmentId ? 'assignment' : 'scheduler', entityId: a.assignmentId ? String(a.assignmentId) : null,
-            detail: { stepKey: a.stepKey },
-          })),
+        rawRunQuery(
+          db,
+          sql`insert into audit_log (at, actor, person_id, channel, action, entity, entity_id, detail)
+            select ${at}, 'scheduler', null, 'system', json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+              json_extract(value, '$[2]'), json_object('stepKey', json_extract(value, '$[3]'))
+            from json_each(${json})`,
         ),
       );
     }
@@ -224,7 +213,8 @@ async function commitSteps(
   } catch (err) {
     // Give the steps back so the next pass plans them again.
     const ids = claimed.map((c) => c.id);
-    for (let i = 0; i < ids.length; i += 90) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + 90)));
+    const step = maxBoundParams(db) - 10;
+    for (let i = 0; i < ids.length; i += step) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + step)));
     throw err;
   }
   const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
@@ -385,40 +375,30 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
 
 type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
 
-/** One bulk read of everything the planner needs. */
+const OPEN = ['not_started', 'in_progress'];
+
+/**
+ * One bulk read of everything the planner needs, and no more: open assignments without joins (task and unit
+ * names come from small maps and are shared, not copied per row), and only the reminder_log rows the planner
+ * can look at: those of each open assignment's current due date, of the current period, and global steps.
+ */
 export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<LoadedInput> {
   const { db } = deps;
-  const [{ policy, invalid }, asgRows, dlRows, logRows, contactRows] = await Promise.all([
+  const today = shanghaiDate(at);
+  const [{ policy, invalid }, asgRows, taskRows, unitRows, dlRows, contactRows] = await Promise.all([
     getPolicy(db),
     db
       .select({
         id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId, state: assignments.state,
         percent: assignments.percent, extendedTo: assignments.extendedTo, lastReportAt: assignments.lastReportAt,
-        taskCode: tasks.code, taskTitle: tasks.title, unitName: units.name,
       })
       .from(assignments)
-      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
-      .innerJoin(units, eq(units.id, assignments.unitId))
-      .where(and(eq(tasks.state, 'active'), inArray(assignments.state, ['not_started', 'in_progress']))),
+      .where(inArray(assignments.state, OPEN)),
+    db.select({ id: tasks.id, code: tasks.code, title: tasks.title }).from(tasks).where(eq(tasks.state, 'active')),
+    db.select({ id: units.id, name: units.name }).from(units),
     db
       .select({ taskId: deadlines.taskId, kind: deadlines.kind, dueDate: deadlines.dueDate, recurrence: deadlines.recurrence, label: deadlines.label })
       .from(deadlines),
-    // Steps of done assignments can never matter again: only open ones (and global steps, id 0) are read.
-    db
-      .select({
-        assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
-        dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
-      })
-      .from(reminderLog)
-      .where(
-        or(
-          eq(reminderLog.assignmentId, 0),
-          inArray(
-            reminderLog.assignmentId,
-            db.select({ id: assignments.id }).from(assignments).where(inArray(assignments.state, ['not_started', 'in_progress'])),
-          ),
-        ),
-      ),
     db
       .select({ unitId: roles.unitId, personId: people.id, openId: people.openId, name: people.name })
       .from(roles)
@@ -431,8 +411,54 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     if (!list) byTask.set(d.taskId, (list = []));
     list.push({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label });
   }
+  const unitName = new Map(unitRows.map((u) => [u.id, u.name]));
+  const taskById = new Map(taskRows.map((t) => [t.id, t]));
   const none: DeadlineLike[] = [];
-  const list: PlanAssignment[] = asgRows.map((r) => ({ ...r, deadlines: byTask.get(r.taskId) ?? none }));
+  // The due dates the planner can reach today: the current deadline of each task, or an assignment's extension.
+  const dueDates = new Set<string>();
+  const dueOfTask = new Map<number, string | null>();
+  const list: PlanAssignment[] = [];
+  for (const r of asgRows) {
+    const task = taskById.get(r.taskId);
+    const name = unitName.get(r.unitId);
+    if (!task || name === undefined) continue; // a suspended task (or a dangling unit) is not reminded
+    const dl = byTask.get(r.taskId) ?? none;
+    if (r.extendedTo) dueDates.add(r.extendedTo);
+    else if (!dueOfTask.has(r.taskId)) {
+      const due = currentDue(dl, null, today)?.date ?? null;
+      dueOfTask.set(r.taskId, due);
+      if (due) dueDates.add(due);
+    }
+    list.push({
+      id: r.id, taskId: r.taskId, taskCode: task.code, taskTitle: task.title, unitId: r.unitId, unitName: name, state: r.state,
+      percent: r.percent, extendedTo: r.extendedTo, lastReportAt: r.lastReportAt, deadlines: dl,
+    });
+  }
+  const periodKeys: string[] = [];
+  if (policy.periodicEvery !== 'off') {
+    const { key } = periodKey(today, policy.periodicEvery);
+    periodKeys.push(`periodic:${key}`, `no_contact:periodic:${key}`);
+  }
+  // Steps of done assignments, of past deadlines and of past periods can never matter again. The lists travel as
+  // one JSON parameter each (D1 allows 100 bound parameters).
+  const logRows = await db
+    .select({
+      assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
+      dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
+    })
+    .from(reminderLog)
+    .where(
+      or(
+        eq(reminderLog.assignmentId, 0),
+        and(
+          inArray(reminderLog.assignmentId, db.select({ id: assignments.id }).from(assignments).where(inArray(assignments.state, OPEN))),
+          or(
+            sql`${reminderLog.dueDate} in (select value from json_each(${JSON.stringify([...dueDates])}))`,
+            sql`${reminderLog.stepKey} in (select value from json_each(${JSON.stringify(periodKeys)}))`,
+          ),
+        ),
+      ),
+    );
   const sentSteps = new Map<number, SentStep[]>();
   for (const r of logRows) {
     let s = sentSteps.get(r.assignmentId);
