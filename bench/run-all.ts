@@ -1,6 +1,7 @@
 // `npm run bench`: run every benchmark as its own process, collect the JSON line each prints last, and write
 // bench/results/latest.json (plus a timestamped copy) with the machine they ran on, then print a summary.
 //   npm run bench [-- --only webhook-intake,outbound] [--quick]
+//   npm run bench -- --only scheduler-pass --merge   re-run some benches, keep the others' results in latest.json
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -102,6 +103,10 @@ export interface BenchRun {
   peak_rss_mb?: number;
   result?: Record<string, unknown>;
   error?: string;
+  /** Set on runs kept from an earlier report by --merge: when that run started. */
+  ran_at?: string;
+  /** Set on runs made by a --merge run: the machine's load when it started. */
+  load_average_at_start?: number[];
 }
 
 export function machineInfo() {
@@ -163,7 +168,9 @@ function targetsOf(run: BenchRun): Array<[string, boolean]> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, merge: { type: 'boolean', default: false } },
+  });
   const only = values.only?.split(',').map((s) => s.trim());
   const selected = BENCHES.filter((b) => !only || only.includes(b.name));
   const machine = machineInfo();
@@ -176,8 +183,16 @@ async function main() {
     if (run.status === 'missing') console.log(`  (not available in this checkout: ${run.error})`);
     runs.push(run);
   }
-  const report = { started_at: started.toISOString(), finished_at: new Date().toISOString(), quick: values.quick ?? false, machine, runs };
   const dir = path.join(ROOT, 'bench/results');
+  let report = { started_at: started.toISOString(), finished_at: new Date().toISOString(), quick: values.quick ?? false, machine, runs };
+  if (values.merge && fs.existsSync(path.join(dir, 'latest.json'))) {
+    // Keep the earlier report (its header, the benches not re-run); the re-run ones replace theirs, dated.
+    const prev = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as typeof report;
+    const fresh = new Map(runs.map((r) => [r.name, { ...r, ran_at: started.toISOString(), load_average_at_start: machine.load_average_at_start }]));
+    const merged = prev.runs.map((r) => fresh.get(r.name) ?? r);
+    for (const r of fresh.values()) if (!prev.runs.some((p) => p.name === r.name)) merged.push(r);
+    report = { ...prev, runs: merged };
+  }
   fs.mkdirSync(dir, { recursive: true });
   const json = JSON.stringify(report, null, 2) + '\n';
   fs.writeFileSync(path.join(dir, 'latest.json'), json);

@@ -459,11 +459,12 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
         ),
       ),
     );
+  // Each row already has a SentStep's shape: it is kept as is (one object per row, not two).
   const sentSteps = new Map<number, SentStep[]>();
   for (const r of logRows) {
-    let s = sentSteps.get(r.assignmentId);
-    if (!s) sentSteps.set(r.assignmentId, (s = []));
-    s.push({ stepKey: r.stepKey, plannedAt: r.plannedAt, dueDate: r.dueDate, escalationLevel: r.escalationLevel });
+    const s = sentSteps.get(r.assignmentId);
+    if (s) s.push(r);
+    else sentSteps.set(r.assignmentId, [r]);
   }
   const contactsByUnit = new Map<number, Contact[]>();
   for (const c of contactRows) {
