@@ -1,0 +1,14 @@
+// Which jobs each Cron Trigger runs. wrangler.toml's [triggers] crons are the UTC equivalents of the Node
+// schedule (src/scheduler/cron.ts, Asia/Shanghai = UTC+8, no daylight saving).
+export const SENDER_CRON = '* * * * *';
+export const PASS_CRON = '*/15 1-10 * * *';
+
+export type ScheduledJob = 'pass' | 'send';
+
+/**
+ * The sender's trigger only drains the outbox. Any other trigger (the pass's, or one an operator adds) runs a
+ * scheduler pass and then drains what it queued, so a reminder does not wait for the next minute.
+ */
+export function jobsForCron(cron: string): ScheduledJob[] {
+  return cron.trim() === SENDER_CRON ? ['send'] : ['pass', 'send'];
+}

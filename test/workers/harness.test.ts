@@ -1,0 +1,26 @@
+// The harness itself: the worker answers on D1 with the real migrations, and workerd can reach 127.0.0.1.
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+
+describe('workerd harness', () => {
+  it('local D1 has every table from migrations/', async () => {
+    const { results } = await env.DB.prepare(
+      "select name from sqlite_master where type='table' and name not like 'sqlite%' and name not like '\\_%' escape '\\' and name <> 'd1_migrations' order by name",
+    ).all<{ name: string }>();
+    expect(results.map((r) => r.name)).toContain('outbox');
+    expect(results.map((r) => r.name)).toContain('reminder_log');
+    expect(results.length).toBe(21);
+  });
+
+  it('GET /healthz answers from D1', async () => {
+    const res = await exports.default.fetch('http://duban.test/healthz');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ok', database: 'ok', planLoaded: false, plans: 0 });
+  });
+
+  it('fetch from workerd reaches the loopback server', async () => {
+    const res = await fetch(`${env.LARK_BASE_URL}/probe`);
+    expect(await res.json()).toMatchObject({ code: 0, data: { path: '/probe' } });
+  });
+});
