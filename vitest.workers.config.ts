@@ -3,6 +3,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './test/summary-reporter.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -37,5 +38,6 @@ export default defineConfig({
     setupFiles: ['./test/workers/apply-migrations.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ['default', new SummaryReporter('workers')],
   },
 });
