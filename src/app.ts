@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
+import { registerLarkRoutes } from './lark/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -34,6 +35,8 @@ export function createApp(deps: AppDeps) {
       ok ? 200 : 503,
     );
   });
+
+  registerLarkRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
   app.onError((err, c) => {

@@ -23,6 +23,8 @@ const schema = z.object({
   LARK_BASE_URL: z.string().url('应为完整网址，例如 https://open.feishu.cn').default('https://open.feishu.cn'),
   LARK_VERIFICATION_TOKEN: z.string().default(''),
   LARK_ENCRYPT_KEY: z.string().default(''),
+  /** The bot's own open_id: its @mention is removed from incoming text (see src/lark/normalize.ts). Optional. */
+  LARK_BOT_OPEN_ID: z.string().default(''),
   /** Maximum age of X-Lark-Request-Timestamp before a request is refused as stale (replays). */
   LARK_TIMESTAMP_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   OFFICE_OPEN_IDS: csv.default([]),

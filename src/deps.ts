@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import type { Messenger } from './lark/messenger.js';
 
 export interface AppDeps {
   db: Db;
@@ -14,4 +15,11 @@ export interface AppDeps {
    * acknowledged first and processed here.
    */
   defer: (work: Promise<unknown>) => void;
+  /** Delivers outbox rows: the Lark SDK when configured, else the console printer. */
+  messenger: Messenger;
+  /**
+   * Node: wake the in-process outbox loop after queueing messages. Absent (Workers): the deferred work drains
+   * the outbox itself.
+   */
+  kickOutbox?: () => void;
 }

@@ -6,6 +6,10 @@ import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
 import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { VERSION } from './version.js';
+import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
+import { createOutboxLoop } from './lark/sender.js';
+import { processPendingInbound } from './lark/inbox.js';
+import type { AppDeps } from './deps.js';
 
 export interface NodeService {
   port: number;
@@ -30,7 +34,19 @@ export async function startNodeService(env: Record<string, string | undefined> =
     pending.add(p);
   };
 
-  const app = createApp({ db, config, logger, clock, defer });
+  const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
+  const base = { db, config, logger, clock, defer, messenger };
+  // SCHEDULER_ENABLED=false: this process only queues; another process sends.
+  const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
+  const deps: AppDeps = { ...base, kickOutbox: loop ? () => loop.kick() : () => undefined };
+  const app = createApp(deps);
+
+  // Events acknowledged but not processed before a crash, and failures due for a retry.
+  const runPending = () => defer(processPendingInbound(deps, clock()));
+  runPending();
+  const pendingTimer = setInterval(runPending, 30_000);
+  pendingTimer.unref();
+  loop?.start();
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
@@ -46,8 +62,10 @@ export async function startNodeService(env: Record<string, string | undefined> =
   return {
     port,
     async close() {
+      clearInterval(pendingTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);
+      await loop?.stop();
       database.close();
     },
   };

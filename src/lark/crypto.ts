@@ -1,0 +1,74 @@
+// Feishu request crypto on WebCrypto (Node and Workers alike): AES-256-CBC decrypt, SHA-256 signature, safe compare.
+
+const encoder = new TextEncoder();
+
+function subtle(): typeof globalThis.crypto.subtle {
+  const s = globalThis.crypto?.subtle;
+  if (!s) throw new Error('WebCrypto (globalThis.crypto.subtle) is not available');
+  return s;
+}
+
+function toHex(buf: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function base64ToBytes(b64: string): Uint8Array {
+  // atob throws on bad input; callers turn that into a 400.
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export class DecryptError extends Error {
+  readonly code = 'LARK_DECRYPT_FAILED';
+}
+
+/** Decrypt an `{"encrypt": …}` payload: key = SHA-256(encryptKey), IV = first 16 bytes, PKCS#7 padding. */
+export async function decryptLarkPayload(encryptKey: string, encrypted: string): Promise<string> {
+  let data: Uint8Array;
+  try {
+    data = base64ToBytes(encrypted);
+  } catch {
+    throw new DecryptError('encrypt is not valid base64');
+  }
+  if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
+  const keyBytes = await subtle().digest('SHA-256', encoder.encode(encryptKey));
+  const key = await subtle().importKey('raw', keyBytes, { name: 'AES-CBC' }, false, ['decrypt']);
+  let plain: ArrayBuffer;
+  try {
+    plain = await subtle().decrypt({ name: 'AES-CBC', iv: data.slice(0, 16) }, key, data.slice(16));
+  } catch {
+    // Wrong key or corrupted data: the padding check fails.
+    throw new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+  } catch {
+    throw new DecryptError('decrypted payload is not UTF-8');
+  }
+}
+
+/** X-Lark-Signature: lowercase hex SHA-256 over timestamp + nonce + encryptKey + the raw body bytes. */
+export async function computeLarkSignature(
+  timestamp: string,
+  nonce: string,
+  encryptKey: string,
+  rawBody: Uint8Array,
+): Promise<string> {
+  const prefix = encoder.encode(timestamp + nonce + encryptKey);
+  const all = new Uint8Array(prefix.length + rawBody.length);
+  all.set(prefix, 0);
+  all.set(rawBody, prefix.length);
+  return toHex(await subtle().digest('SHA-256', all));
+}
+
+/** Compare two strings without leaking where they differ (length still leaks, which is public anyway). */
+export function timingSafeEqualString(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  const n = Math.max(x.length, y.length);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,264 @@
+// The Messenger port and its two implementations: the official Lark SDK (online) and a console printer (offline).
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { outbox } from '../db/schema.js';
+import { renderContentText } from './card-text.js';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+
+export type DeliverResult =
+  | { ok: true; messageId: string }
+  | {
+      ok: false;
+      /** Never retry (the office sees `reason`). */
+      permanent: boolean;
+      /** Over a rate limit: 'app' (99991400 / HTTP 429) or 'receiver' (230020). */
+      rateLimited?: 'app' | 'receiver';
+      /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
+      retryAfterMs?: number;
+      code: number;
+      /** Chinese, for the office. */
+      reason: string;
+    };
+
+export interface Messenger {
+  deliver(row: OutboxRow): Promise<DeliverResult>;
+}
+
+/** Send-error codes with a reason a person can act on. */
+const KNOWN_CODES: Record<number, { reason: string; permanent: boolean }> = {
+  230002: { reason: '机器人不在该群，请先把机器人加入群聊', permanent: true },
+  230013: { reason: '该用户不在应用的可用范围内，请在飞书管理后台调整可用范围', permanent: true },
+  230053: { reason: '该用户已屏蔽机器人', permanent: true },
+  230099: { reason: '卡片内容无效，发送失败', permanent: true },
+  230025: { reason: '消息内容过长', permanent: true },
+  230001: { reason: '消息参数无效', permanent: true },
+  230006: { reason: '机器人能力未启用，请在开发者后台开启机器人', permanent: true },
+  230011: { reason: '被回复的消息已撤回', permanent: true },
+  99992402: { reason: '请求参数无效', permanent: true },
+  99991672: { reason: '应用缺少发送消息权限（im:message:send_as_bot），请在开发者后台开通', permanent: true },
+  230020: { reason: '对该用户或群发送过于频繁，稍后重试', permanent: false },
+  99991400: { reason: '应用发送频率超限，稍后重试', permanent: false },
+};
+
+export function describeSendError(code: number, msg?: string): { reason: string; permanent: boolean } {
+  const known = KNOWN_CODES[code];
+  if (known) return { reason: `${known.reason} (${code})`, permanent: known.permanent };
+  return { reason: `飞书接口返回错误${msg ? '：' + msg : ''} (${code})`, permanent: false };
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as Record<string, unknown> & { get?: (n: string) => unknown };
+  const v = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
+  return v == null ? undefined : String(v);
+}
+
+/** Map a Feishu {code,msg} (HTTP status optional) to a DeliverResult failure. */
+export function classifyFailure(status: number | undefined, data: unknown, headers: unknown): Extract<DeliverResult, { ok: false }> {
+  const body = (data && typeof data === 'object' ? data : {}) as { code?: unknown; msg?: unknown };
+  const code = typeof body.code === 'number' ? body.code : status ?? -1;
+  const msg = typeof body.msg === 'string' ? body.msg : undefined;
+  const reset = Number(headerValue(headers, 'x-ogw-ratelimit-reset'));
+  const retryAfterMs = Number.isFinite(reset) && reset > 0 ? Math.ceil(reset * 1000) : undefined;
+  if (status === 429 || code === 99991400) {
+    return { ok: false, permanent: false, rateLimited: 'app', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(99991400).reason };
+  }
+  if (code === 230020) {
+    return { ok: false, permanent: false, rateLimited: 'receiver', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(230020).reason };
+  }
+  if (typeof body.code === 'number' && body.code !== 0) {
+    const d = describeSendError(body.code, msg);
+    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason };
+  }
+  if (status !== undefined && status >= 500) {
+    return { ok: false, permanent: false, code: status, reason: `飞书服务暂时不可用 (HTTP ${status})，稍后重试` };
+  }
+  if (status !== undefined && status >= 400) {
+    return { ok: false, permanent: false, code: status, reason: `飞书拒绝了请求 (HTTP ${status})，稍后重试` };
+  }
+  return { ok: false, permanent: false, code: -1, reason: '飞书返回了无法识别的响应，稍后重试' };
+}
+
+export interface HttpError extends Error {
+  response?: { status: number; data: unknown; headers: Record<string, string> };
+}
+
+/**
+ * A fetch-based HttpInstance for the SDK: a per-request timeout (a hanging server must not stall the sender),
+ * and the same behaviour on Node and Workers. Errors carry `response.{status,data,headers}` like axios's.
+ */
+export function createFetchHttpInstance(timeoutMs: number): lark.HttpInstance {
+  const request = async (opts: lark.HttpRequestOptions<unknown>): Promise<unknown> => {
+    const url = new URL(String(opts.url));
+    for (const [k, v] of Object.entries(opts.params ?? {})) {
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) for (const x of v) url.searchParams.append(k, String(x));
+      else url.searchParams.set(k, String(v));
+    }
+    const method = (opts.method ?? 'GET').toUpperCase();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
+    let body: string | undefined;
+    if (opts.data !== undefined && method !== 'GET' && method !== 'HEAD') {
+      body = typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data);
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json; charset=utf-8';
+    }
+    const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(opts.timeout ?? timeoutMs) });
+    const text = await res.text();
+    let data: unknown = text;
+    try {
+      data = text ? JSON.parse(text) : {};
+    } catch {
+      /* not JSON: keep the text so the caller sees what came back */
+    }
+    const resHeaders: Record<string, string> = {};
+    res.headers.forEach((v, k) => (resHeaders[k] = v));
+    if (!res.ok) {
+      const err = new Error(`HTTP ${res.status} from ${url.pathname}`) as HttpError;
+      err.response = { status: res.status, data, headers: resHeaders };
+      throw err;
+    }
+    if (typeof data === 'string') {
+      const err = new Error(`non-JSON response from ${url.pathname}`) as HttpError;
+      err.response = { status: res.status, data, headers: resHeaders };
+      throw err;
+    }
+    return opts.$return_headers ? { data, headers: resHeaders } : data;
+  };
+  const withMethod = (method: string) => (url: string, opts?: lark.HttpRequestOptions<unknown>) =>
+    request({ ...(opts ?? {}), url, method });
+  const withBody = (method: string) => (url: string, data?: unknown, opts?: lark.HttpRequestOptions<unknown>) =>
+    request({ ...(opts ?? {}), url, method, data });
+  return {
+    request,
+    get: withMethod('GET'),
+    delete: withMethod('DELETE'),
+    head: withMethod('HEAD'),
+    options: withMethod('OPTIONS'),
+    post: withBody('POST'),
+    put: withBody('PUT'),
+    patch: withBody('PATCH'),
+  } as lark.HttpInstance;
+}
+
+/** A token cache private to one client (the SDK's default is process-global). */
+function createTokenCache() {
+  const store = new Map<string | symbol, { value: unknown; expiresAt: number }>();
+  const keyOf = (key: string | symbol, ns?: string) => (typeof key === 'symbol' ? key : `${ns ?? ''}:${key}`);
+  return {
+    clear: () => store.clear(),
+    cache: {
+      async set(key: string | symbol, value: unknown, expire?: number, options?: { namespace?: string }) {
+        store.set(keyOf(key, options?.namespace), { value, expiresAt: expire ?? Infinity });
+        return true;
+      },
+      async get(key: string | symbol, options?: { namespace?: string }) {
+        const e = store.get(keyOf(key, options?.namespace));
+        if (!e || e.expiresAt <= Date.now()) return undefined;
+        return e.value;
+      },
+    } as unknown as lark.Cache,
+  };
+}
+
+/** The SDK logs every failed call with request details: we classify failures ourselves, so keep it quiet. */
+const quietSdkLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+const TOKEN_INVALID = new Set([99991663, 99991661, 99991668]);
+
+export interface LarkMessengerSettings {
+  LARK_APP_ID: string;
+  LARK_APP_SECRET: string;
+  LARK_BASE_URL: string;
+}
+
+/** The online Messenger: official SDK Client, built lazily on first delivery. */
+export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeoutMs?: number } = {}): Messenger {
+  let client: lark.Client | undefined;
+  const tokens = createTokenCache();
+  const getClient = () =>
+    (client ??= new lark.Client({
+      appId: config.LARK_APP_ID,
+      appSecret: config.LARK_APP_SECRET,
+      domain: config.LARK_BASE_URL.replace(/\/+$/, ''),
+      appType: lark.AppType.SelfBuild,
+      cache: tokens.cache,
+      httpInstance: createFetchHttpInstance(opts.timeoutMs ?? 10_000),
+      logger: quietSdkLogger,
+      loggerLevel: lark.LoggerLevel.error,
+    }));
+
+  return {
+    async deliver(row) {
+      const c = getClient();
+      try {
+        let res: { code?: number; msg?: string; data?: { message_id?: string } };
+        if (row.op === 'send') {
+          if (!row.receiveId || !row.receiveIdType) {
+            return { ok: false, permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' };
+          }
+          res = await c.im.v1.message.create({
+            params: { receive_id_type: row.receiveIdType as 'open_id' },
+            data: { receive_id: row.receiveId, msg_type: row.msgType, content: row.content, uuid: row.uuid },
+          });
+        } else if (row.op === 'reply') {
+          if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '回复消息缺少被回复的消息 ID' };
+          res = await c.im.v1.message.reply({
+            path: { message_id: row.targetMessageId },
+            data: { msg_type: row.msgType, content: row.content, uuid: row.uuid },
+          });
+        } else if (row.op === 'patch') {
+          if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '更新卡片缺少消息 ID' };
+          res = await c.im.v1.message.patch({ path: { message_id: row.targetMessageId }, data: { content: row.content } });
+          if (res?.code === 0) return { ok: true, messageId: row.targetMessageId };
+        } else {
+          return { ok: false, permanent: true, code: -2, reason: `未知的发送方式 ${row.op}` };
+        }
+        if (res?.code === 0 && res.data?.message_id) return { ok: true, messageId: res.data.message_id };
+        if (typeof res?.code === 'number' && TOKEN_INVALID.has(res.code)) tokens.clear();
+        return classifyFailure(200, res, undefined);
+      } catch (err) {
+        const e = err as HttpError & { name?: string };
+        if (e.response) {
+          const d = e.response.data as { code?: number } | undefined;
+          if (d && typeof d.code === 'number' && TOKEN_INVALID.has(d.code)) tokens.clear();
+          return classifyFailure(e.response.status, e.response.data, e.response.headers);
+        }
+        // Includes a failed token request (wrong app id/secret): retry, but say what to check.
+        const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
+        const msg = String(e.message ?? e).slice(0, 200);
+        const tokenProblem = /tenant_access_token|token/i.test(msg) && !timeout;
+        return {
+          ok: false,
+          permanent: false,
+          code: -1,
+          reason: timeout
+            ? '连接飞书超时，稍后重试'
+            : tokenProblem
+              ? '获取飞书访问凭证失败，请检查 LARK_APP_ID / LARK_APP_SECRET'
+              : `连接飞书失败：${msg}`,
+        };
+      }
+    },
+  };
+}
+
+/** The offline Messenger: prints each message (cards as readable text) and invents a message id. */
+export function createConsoleMessenger(print: (text: string) => void = (t) => console.log(t)): Messenger {
+  let n = 0;
+  return {
+    async deliver(row) {
+      const to =
+        row.op === 'send'
+          ? `${row.receiveIdType}:${row.receiveId}`
+          : row.op === 'reply'
+            ? `回复 ${row.targetMessageId}`
+            : `更新卡片 ${row.targetMessageId}`;
+      const body = renderContentText(row.msgType, row.content);
+      print(`\n——— 机器人消息（离线模式，未发往飞书）→ ${to} ———\n${body}\n———`);
+      if (row.op === 'patch' && row.targetMessageId) return { ok: true, messageId: row.targetMessageId };
+      n += 1;
+      return { ok: true, messageId: `om_local_${Date.now().toString(36)}_${n}` };
+    },
+  };
+}

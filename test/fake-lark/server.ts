@@ -1,0 +1,349 @@
+// A fake Feishu Open API on 127.0.0.1 for tests and benchmarks: the real @larksuiteoapi/node-sdk talks to it.
+//
+// API (keep in sync; others reuse it):
+//   const fake = await startFakeLark({ appId?, appSecret?, clock?, limits?, directory? });
+//   fake.url            base URL to use as LARK_BASE_URL (http://127.0.0.1:<port>)
+//   fake.requests       every request received: { method, path, query, headers, body, at, status, code }
+//   fake.messages       every message created by send/reply (uuid re-sends within 1 h add nothing):
+//                       { op, message_id, chat_id, receive_id, receive_id_type, msg_type, content, uuid,
+//                         parent_id, root_id, at }
+//   fake.patches        every card update: { message_id, content, at }
+//   fake.failNext(kind, n = 1)  the next n message calls (send/reply/patch) fail with:
+//                       'rate_limit' → HTTP 429 {code:99991400} + x-ogw-ratelimit-reset: 1
+//                       'receiver_limit' → HTTP 400 {code:230020}
+//                       'server_error' → HTTP 500 {code:1} ; 'hang' → never answers ; 'malformed' → 200 non-JSON
+//                       <number> → HTTP 400 {code:<number>} (e.g. 230002 bot not in chat, 230099 bad card)
+//   fake.setLimits({ appPerSecond?, perReceiverPerSecond? })   defaults 50 and 5 (sliding 1 s window, fake clock)
+//   fake.setDirectory({ emails?: {email: open_id}, mobiles?: {mobile: open_id} })  for batch_get_id
+//   fake.onMessage(cb)  called after a message is created (e.g. to simulate a crash right after the API call)
+//   fake.close()
+// Endpoints: POST /open-apis/auth/v3/tenant_access_token/internal, POST /open-apis/im/v1/messages?receive_id_type=,
+// POST /open-apis/im/v1/messages/:id/reply, PATCH /open-apis/im/v1/messages/:id,
+// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id. Anything else: 404 {code:99991401}.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FaultKind = 'rate_limit' | 'receiver_limit' | 'server_error' | 'hang' | 'malformed' | number;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+  at: number;
+  status: number;
+  code?: number;
+}
+
+export interface FakeMessage {
+  op: 'send' | 'reply';
+  message_id: string;
+  chat_id: string;
+  receive_id?: string;
+  receive_id_type?: string;
+  msg_type: string;
+  content: string;
+  uuid?: string;
+  parent_id?: string;
+  root_id?: string;
+  at: number;
+}
+
+export interface FakeLarkOptions {
+  appId?: string;
+  appSecret?: string;
+  clock?: () => number;
+  limits?: { appPerSecond?: number; perReceiverPerSecond?: number };
+  directory?: { emails?: Record<string, string>; mobiles?: Record<string, string> };
+}
+
+export interface FakeLark {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  messages: FakeMessage[];
+  patches: Array<{ message_id: string; content: string; at: number }>;
+  failNext(kind: FaultKind, n?: number): void;
+  setLimits(l: { appPerSecond?: number; perReceiverPerSecond?: number }): void;
+  setDirectory(d: { emails?: Record<string, string>; mobiles?: Record<string, string> }): void;
+  onMessage(cb: ((m: FakeMessage) => void) | undefined): void;
+  /** Message calls rejected by the rate limits so far. */
+  rateLimitRejections(): number;
+  close(): Promise<void>;
+}
+
+const MSG_TYPES = new Set(['text', 'post', 'image', 'file', 'audio', 'media', 'sticker', 'interactive', 'share_chat', 'share_user']);
+const UUID_WINDOW_MS = 3600_000;
+
+export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLark> {
+  const appId = opts.appId ?? 'cli_fake_app';
+  const appSecret = opts.appSecret ?? 'fake_secret';
+  const clock = opts.clock ?? (() => Date.now());
+  const limits = { appPerSecond: 50, perReceiverPerSecond: 5, ...opts.limits };
+  const directory = { emails: {} as Record<string, string>, mobiles: {} as Record<string, string>, ...opts.directory };
+  const tokens = new Set<string>();
+  const requests: RecordedRequest[] = [];
+  const messages: FakeMessage[] = [];
+  const patches: FakeLark['patches'] = [];
+  const byId = new Map<string, FakeMessage>();
+  const byUuid = new Map<string, FakeMessage>();
+  const faults: FaultKind[] = [];
+  const appLog: number[] = [];
+  const keyLogs = new Map<string, number[]>();
+  let seq = 0;
+  let rejected = 0;
+  let onMessage: ((m: FakeMessage) => void) | undefined;
+  const hanging = new Set<http.ServerResponse>();
+
+  const underLimit = (log: number[], limit: number, t: number) => {
+    while (log.length && log[0]! <= t - 1000) log.shift();
+    return log.length < limit;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = raw;
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        /* keep raw */
+      }
+      const rec: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+        at: clock(),
+        status: 0,
+      };
+      requests.push(rec);
+      const send = (status: number, payload: Record<string, unknown>, headers: Record<string, string> = {}) => {
+        rec.status = status;
+        rec.code = typeof payload.code === 'number' ? payload.code : undefined;
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+        res.end(JSON.stringify(payload));
+      };
+      try {
+        route(req.method ?? 'GET', url, body, req.headers, send, rec, res);
+      } catch (err) {
+        send(500, { code: 1, msg: `fake server error: ${(err as Error).message}` });
+      }
+    });
+  });
+
+  function route(
+    method: string,
+    url: URL,
+    body: unknown,
+    headers: http.IncomingHttpHeaders,
+    send: (status: number, payload: Record<string, unknown>, headers?: Record<string, string>) => void,
+    rec: RecordedRequest,
+    res: http.ServerResponse,
+  ): void {
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const path = url.pathname;
+    if (method === 'POST' && path === '/open-apis/auth/v3/tenant_access_token/internal') {
+      if (b.app_id !== appId || b.app_secret !== appSecret) {
+        send(200, { code: 10014, msg: 'app secret invalid' });
+        return;
+      }
+      const token = `t-fake-${++seq}`;
+      tokens.add(token);
+      send(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: 7200 });
+      return;
+    }
+
+    const isMessageApi = path.startsWith('/open-apis/im/v1/messages');
+    const isContact = path === '/open-apis/contact/v3/users/batch_get_id';
+    if (!isMessageApi && !isContact) {
+      send(404, { code: 99991401, msg: 'not found' });
+      return;
+    }
+    const auth = String(headers.authorization ?? '');
+    if (!auth.startsWith('Bearer ') || !tokens.has(auth.slice(7))) {
+      send(400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+      return;
+    }
+
+    if (isContact && method === 'POST') {
+      const emails = Array.isArray(b.emails) ? (b.emails as string[]) : [];
+      const mobiles = Array.isArray(b.mobiles) ? (b.mobiles as string[]) : [];
+      if (emails.length > 50 || mobiles.length > 50) {
+        send(400, { code: 99992402, msg: 'field validation failed' });
+        return;
+      }
+      const user_list = [
+        ...emails.map((e) => (directory.emails[e] ? { user_id: directory.emails[e], email: e } : { email: e })),
+        ...mobiles.map((m) => (directory.mobiles[m] ? { user_id: directory.mobiles[m], mobile: m } : { mobile: m })),
+      ];
+      send(200, { code: 0, msg: 'success', data: { user_list } });
+      return;
+    }
+
+    const fault = faults.shift();
+    if (fault !== undefined) {
+      if (fault === 'hang') {
+        rec.status = -1;
+        hanging.add(res);
+        return;
+      }
+      if (fault === 'malformed') {
+        rec.status = 200;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"code":0,"msg":"succ');
+        return;
+      }
+      if (fault === 'rate_limit') {
+        send(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-limit': '50', 'x-ogw-ratelimit-reset': '1' });
+        return;
+      }
+      if (fault === 'receiver_limit') {
+        send(400, { code: 230020, msg: 'This operation triggers the frequency limit.' });
+        return;
+      }
+      if (fault === 'server_error') {
+        send(500, { code: 1, msg: 'internal error' });
+        return;
+      }
+      send(400, { code: fault, msg: `injected error ${fault}` });
+      return;
+    }
+
+    const replyMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
+    const patchMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
+    const invalid = (msg: string) => send(400, { code: 230001, msg: `invalid parameter: ${msg}` });
+
+    if (method === 'PATCH' && patchMatch) {
+      const id = decodeURIComponent(patchMatch[1]!);
+      const target = byId.get(id);
+      if (!target) return invalid('message_id not found');
+      if (target.msg_type !== 'interactive') return invalid('only cards can be updated');
+      if (typeof b.content !== 'string' || !isJsonObject(b.content)) return invalid('content must be a JSON string');
+      patches.push({ message_id: id, content: b.content, at: clock() });
+      send(200, { code: 0, msg: 'success', data: {} });
+      return;
+    }
+
+    if (method !== 'POST' || !(path === '/open-apis/im/v1/messages' || replyMatch)) {
+      send(404, { code: 99991401, msg: 'not found' });
+      return;
+    }
+    const isReply = !!replyMatch;
+    const receiveIdType = url.searchParams.get('receive_id_type') ?? '';
+    if (!isReply && !['open_id', 'user_id', 'union_id', 'email', 'chat_id'].includes(receiveIdType)) return invalid('receive_id_type');
+    if (!isReply && (typeof b.receive_id !== 'string' || !b.receive_id)) return invalid('receive_id');
+    if (typeof b.msg_type !== 'string' || !MSG_TYPES.has(b.msg_type)) return invalid('msg_type');
+    if (typeof b.content !== 'string' || !isJsonObject(b.content)) return invalid('content must be a JSON string');
+    if (b.msg_type === 'text' && typeof (JSON.parse(b.content) as { text?: unknown }).text !== 'string') return invalid('text content');
+    if (b.uuid !== undefined && (typeof b.uuid !== 'string' || b.uuid.length > 50)) return invalid('uuid');
+
+    const now = clock();
+    const uuid = typeof b.uuid === 'string' ? b.uuid : undefined;
+    const previous = uuid ? byUuid.get(uuid) : undefined;
+    if (previous && now - previous.at < UUID_WINDOW_MS) {
+      send(200, { code: 0, msg: 'success', data: messageData(previous) });
+      return;
+    }
+
+    const parent = isReply ? byId.get(decodeURIComponent(replyMatch![1]!)) : undefined;
+    const parentId = isReply ? decodeURIComponent(replyMatch![1]!) : undefined;
+    const chatId = isReply
+      ? (parent?.chat_id ?? 'oc_fake_chat')
+      : receiveIdType === 'chat_id'
+        ? String(b.receive_id)
+        : `oc_p2p_${String(b.receive_id)}`;
+    const rateKey = isReply ? (parent ? chatId : `reply:${parentId}`) : `${receiveIdType}:${String(b.receive_id)}`;
+    let keyLog = keyLogs.get(rateKey);
+    if (!keyLog) keyLogs.set(rateKey, (keyLog = []));
+    if (!underLimit(appLog, limits.appPerSecond, now)) {
+      rejected += 1;
+      send(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-limit': String(limits.appPerSecond), 'x-ogw-ratelimit-reset': '1' });
+      return;
+    }
+    if (!underLimit(keyLog, limits.perReceiverPerSecond, now)) {
+      rejected += 1;
+      send(400, { code: 230020, msg: 'This operation triggers the frequency limit.' });
+      return;
+    }
+    appLog.push(now);
+    keyLog.push(now);
+
+    const m: FakeMessage = {
+      op: isReply ? 'reply' : 'send',
+      message_id: `om_${(++seq).toString(16).padStart(8, '0')}${Math.random().toString(16).slice(2, 10)}`,
+      chat_id: chatId,
+      ...(isReply ? {} : { receive_id: String(b.receive_id), receive_id_type: receiveIdType }),
+      msg_type: b.msg_type,
+      content: b.content,
+      ...(uuid ? { uuid } : {}),
+      ...(parentId ? { parent_id: parentId, root_id: parent?.root_id ?? parentId } : {}),
+      at: now,
+    };
+    messages.push(m);
+    byId.set(m.message_id, m);
+    if (uuid) byUuid.set(uuid, m);
+    send(200, { code: 0, msg: 'success', data: messageData(m) });
+    onMessage?.(m);
+  }
+
+  function messageData(m: FakeMessage) {
+    return {
+      message_id: m.message_id,
+      ...(m.root_id ? { root_id: m.root_id } : {}),
+      ...(m.parent_id ? { parent_id: m.parent_id } : {}),
+      msg_type: m.msg_type,
+      create_time: String(m.at),
+      update_time: String(m.at),
+      deleted: false,
+      updated: false,
+      chat_id: m.chat_id,
+      sender: { id: appId, id_type: 'app_id', sender_type: 'app', tenant_key: 'fake_tenant' },
+      body: { content: m.content },
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    messages,
+    patches,
+    failNext(kind, n = 1) {
+      for (let i = 0; i < n; i++) faults.push(kind);
+    },
+    setLimits(l) {
+      Object.assign(limits, l);
+    },
+    setDirectory(d) {
+      Object.assign(directory.emails, d.emails ?? {});
+      Object.assign(directory.mobiles, d.mobiles ?? {});
+    },
+    onMessage(cb) {
+      onMessage = cb;
+    },
+    rateLimitRejections: () => rejected,
+    async close() {
+      for (const r of hanging) r.destroy();
+      hanging.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function isJsonObject(s: string): boolean {
+  try {
+    const v: unknown = JSON.parse(s);
+    return !!v && typeof v === 'object' && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}

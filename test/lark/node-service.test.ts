@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startNodeService, type NodeService } from '../../src/node.js';
+import { openNodeDatabase } from '../../src/db/node.js';
+import { recordInboundEvent } from '../../src/lark/inbox.js';
+import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
+import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+
+const TOKEN = 'svc_token';
+const KEY = 'svc_key';
+let svc: NodeService | undefined;
+let fake: FakeLark | undefined;
+afterEach(async () => {
+  await svc?.close();
+  svc = undefined;
+  await fake?.close();
+  fake = undefined;
+});
+
+async function waitFor(cond: () => boolean, ms = 10_000) {
+  for (let waited = 0; !cond() && waited < ms; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+function envFor(dbFile: string, url: string) {
+  return {
+    DATABASE_PATH: dbFile,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PLAN_AUTOLOAD: 'false',
+    LOG_LEVEL: 'silent',
+    LARK_APP_ID: 'cli_fake_app',
+    LARK_APP_SECRET: 'fake_secret',
+    LARK_BASE_URL: url,
+    LARK_VERIFICATION_TOKEN: TOKEN,
+    LARK_ENCRYPT_KEY: KEY,
+  };
+}
+
+describe('the Node service end to end', () => {
+  it('takes a signed encrypted event over HTTP and replies through the SDK to the fake Feishu, once', async () => {
+    fake = await startFakeLark();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-lark-'));
+    svc = await startNodeService(envFor(path.join(dir, 'd.db'), fake.url));
+    const base = `http://127.0.0.1:${svc.port}`;
+    const ev = messageEvent({ token: TOKEN, messageId: 'om_user_1', text: '帮助' });
+    const res = await postLarkEvent(base, '/lark/events', ev, { encryptKey: KEY });
+    expect(res.status).toBe(200);
+    expect(await waitFor(() => fake!.messages.length > 0)).toBe(true);
+    expect(fake.messages[0]).toMatchObject({ op: 'reply', parent_id: 'om_user_1' });
+    // Feishu re-delivers: nothing more happens.
+    expect((await postLarkEvent(base, '/lark/events', ev, { encryptKey: KEY })).status).toBe(200);
+    expect((await postLarkEvent(base, '/lark/events', ev, { encryptKey: 'forged' })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  it('processes, at start, an event a previous process acknowledged but never handled', async () => {
+    fake = await startFakeLark();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-lark-'));
+    const file = path.join(dir, 'd.db');
+    const before = openNodeDatabase(file);
+    const body = messageEvent({ token: TOKEN, eventId: 'ev_left', messageId: 'om_left' });
+    await recordInboundEvent(before.db, { eventId: 'ev_left', eventType: 'im.message.receive_v1', messageId: 'om_left', payload: body }, Date.now());
+    before.close();
+    svc = await startNodeService(envFor(file, fake.url));
+    expect(await waitFor(() => fake!.messages.length > 0)).toBe(true);
+    expect(fake.messages[0]).toMatchObject({ op: 'reply', parent_id: 'om_left' });
+  });
+});
