@@ -9,6 +9,8 @@ declare module 'vitest' {
   interface ProvidedContext {
     /** Base URL of the fake Feishu Open API started by test/workers/global-setup.ts. */
     fakeLarkUrl: string;
+    /** Read-only view of what the fake recorded (GET /requests, GET /messages). */
+    fakeLarkControl: string;
   }
 }
 
@@ -27,6 +29,12 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations(migrationsDir),
           // The fake Feishu Open API runs in Node (globalSetup) on 127.0.0.1; the worker reaches it by URL.
           LARK_BASE_URL: inject('fakeLarkUrl'),
+          FAKE_LARK_CONTROL: inject('fakeLarkControl'),
+          // Must match FAKE_APP_ID / FAKE_APP_SECRET in test/workers/global-setup.ts.
+          LARK_APP_ID: 'cli_workers_test',
+          LARK_APP_SECRET: 'workers_test_secret',
+          LARK_VERIFICATION_TOKEN: 'workers_verification_token',
+          LARK_ENCRYPT_KEY: 'workers encrypt key',
           LOG_LEVEL: 'silent',
         },
       },

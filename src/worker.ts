@@ -1,11 +1,15 @@
 // Workers entry: config from env bindings, D1 through drizzle, inbound work in ctx.waitUntil, Cron Triggers in
 // scheduled(). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
+import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
 import { drizzle } from 'drizzle-orm/d1';
 import { createApp } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import * as schema from './db/schema.js';
 import type { AppDeps } from './deps.js';
+import { processPendingInbound } from './lark/inbox.js';
+import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
+import { drainOutbox } from './lark/sender.js';
 import { createLogger, type Logger } from './logger.js';
 import { jobsForCron } from './worker-schedule.js';
 
@@ -14,11 +18,13 @@ export interface WorkerEnv {
   [key: string]: unknown;
 }
 
-/** What is built once per isolate and env: parsed config, the drizzle handle, the logger. */
+/** What is built once per isolate and env: parsed config, the drizzle handle, the logger, the messenger. */
 interface IsolateDeps {
   db: Db;
   config: Config;
   logger: Logger;
+  /** Holds the SDK client and its token cache: one tenant token per isolate, not one per request. */
+  messenger: Messenger;
 }
 
 // Workers reuse an isolate across requests with the same env object; parsing config once per env is enough.
@@ -32,13 +38,17 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   }
   const config = parseConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
-  const db = drizzle(env.DB, { schema }) as unknown as Db;
-  const built = { db, config, logger };
+  const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
+  const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
+  const built = { db, config, logger, messenger };
   isolateCache.set(env, built);
   return built;
 }
 
-/** AppDeps for one invocation: deferred work is bound to this invocation's ctx.waitUntil. */
+/**
+ * AppDeps for one invocation: deferred work is bound to this invocation's ctx.waitUntil. No kickOutbox: there is
+ * no sender loop on Workers, so inbound work drains the outbox itself inside waitUntil (see flushOutbox).
+ */
 export function createWorkerDeps(env: WorkerEnv, ctx: ExecutionContext, clock: () => number = Date.now): AppDeps {
   const base = isolateDeps(env);
   const defer = (work: Promise<unknown>) => {
@@ -53,9 +63,16 @@ export function createWorkerDeps(env: WorkerEnv, ctx: ExecutionContext, clock: (
 export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: number): Promise<void> {
   const jobs = jobsForCron(cron);
   deps.logger.debug('scheduled', { cron, at: new Date(scheduledTime).toISOString(), jobs });
-  // Jobs are stubs until the scheduler and the sender land (see worker-schedule.ts).
-  void jobs;
+  if (jobs.includes('send')) {
+    // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
+    // sweeps these on a timer; here the every-minute trigger does.
+    await processPendingInbound(deps, deps.clock());
+    await drainOutbox(deps, { maxMs: SEND_BUDGET_MS });
+  }
 }
+
+/** A scheduled invocation may run for minutes, but a minute trigger should finish before the next one starts. */
+const SEND_BUDGET_MS = 45_000;
 
 const worker = {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
@@ -81,6 +98,6 @@ const worker = {
       ),
     );
   },
-} satisfies ExportedHandler<WorkerEnv>;
+};
 
 export default worker;
