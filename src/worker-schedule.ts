@@ -1,7 +1,8 @@
 // Which jobs each Cron Trigger runs. wrangler.toml's [triggers] crons are the UTC equivalents of the Node
-// schedule (src/scheduler/cron.ts, Asia/Shanghai = UTC+8, no daylight saving).
+// schedule (src/scheduler/cron.ts: every 15 minutes in Asia/Shanghai = UTC+8 all year, so the same minutes in
+// UTC); Node's continuous outbox loop becomes an every-minute trigger.
 export const SENDER_CRON = '* * * * *';
-export const PASS_CRON = '*/15 1-10 * * *';
+export const PASS_CRON = '*/15 * * * *';
 
 export type ScheduledJob = 'pass' | 'send';
 
