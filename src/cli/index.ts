@@ -1,4 +1,7 @@
 // The list of operator commands. Adding a command is one entry here.
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { planCommand } from './plan.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [importCommand, exportCommand, planCommand];

@@ -1,7 +1,32 @@
-// The plan bundled with duban and loaded into an empty database on first start.
-// PLACEHOLDER until the plan loader lands (issue 2): returns false, loads nothing.
+// The plan bundled with duban (src/plans/dingxi-2022.json), loaded into an empty database on first start.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { plans } from '../db/schema.js';
+import { planFile, type PlanFile } from '../domain/plan-file.js';
+import bundledJson from './dingxi-2022.json' with { type: 'json' };
+import { applyPlan, type PlanChangeReport } from './load.js';
 
-export async function ensureBundledPlan(_db: Db, _now: number): Promise<boolean> {
-  return false;
+let cached: PlanFile | undefined;
+
+/** The bundled plan, validated (a broken bundled file is a build bug: it throws). */
+export function bundledPlan(): PlanFile {
+  return (cached ??= planFile.parse(bundledJson));
+}
+
+/** Load the bundled plan when the database holds no plan. Returns true if it loaded. */
+export async function ensureBundledPlan(db: Db, now: number): Promise<boolean> {
+  if (await hasAnyPlan(db)) return false;
+  try {
+    const report: PlanChangeReport = await applyPlan(db, bundledPlan(), { now, actor: 'system', channel: 'system' });
+    return report.planCreated;
+  } catch (err) {
+    // Another process loaded it between our check and our write: the batch rolled back, nothing to do.
+    if (await hasAnyPlan(db)) return false;
+    throw err;
+  }
+}
+
+async function hasAnyPlan(db: Db): Promise<boolean> {
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(plans);
+  return Number(row?.n ?? 0) > 0;
 }

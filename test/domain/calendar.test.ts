@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   addWorkdays, hasCalendarData, holidayName, isWorkday, nextWorkday, workdaysBetween,
-} from '../src/domain/calendar.js';
-import { addDays, daysBetween, isoWeekKey, lastDayOfMonth, shanghaiDate, shanghaiInstant, weekStart } from '../src/domain/dates.js';
+} from '../../src/domain/calendar.js';
+import { addDays, daysBetween, isoWeekKey, lastDayOfMonth, shanghaiDate, shanghaiInstant, weekStart } from '../../src/domain/dates.js';
 
 describe('Asia/Shanghai dates', () => {
   it('derives the Shanghai calendar date of an instant', () => {

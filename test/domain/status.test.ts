@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessAssignment, currentDue, nextOccurrence } from '../src/domain/status.js';
+import { assessAssignment, currentDue, nextOccurrence } from '../../src/domain/status.js';
 
 const june = { kind: 'month_end', dueDate: '2022-06-30', label: '2022年6月底前' };
 const end = { kind: 'year_end', dueDate: '2023-12-31', label: '2023年底前' };

@@ -1,0 +1,164 @@
+// The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
+// in the task-assignment table's own columns so an exported file re-imports cleanly.
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { assignments, plans, progressReports, units } from '../db/schema.js';
+import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
+import { formatDeadlines } from '../domain/deadline-text.js';
+import type { PlanFile } from '../domain/plan-file.js';
+import { assessAssignment } from '../domain/status.js';
+import { readStoredPlan } from '../plans/read.js';
+
+export const LEDGER_COLUMNS = [
+  '序号',
+  '篇章',
+  '任务',
+  '牵头单位',
+  '配合单位',
+  '完成时限',
+  '备注',
+  '状态',
+  '进度(%)',
+  '最新进展',
+  '最新报送时间',
+] as const;
+
+export interface LedgerRow {
+  code: string;
+  chapter: string;
+  title: string;
+  task: string;
+  /** Unit names; a proposed (unconfirmed) assignment is marked "（待确认）". */
+  lead: string[];
+  co: string[];
+  deadline: string;
+  deadlines: PlanFile['tasks'][number]['deadlines'];
+  note: string;
+  status: string;
+  percent: number;
+  latestProgress: string;
+  /** 'YYYY-MM-DD HH:MM' Asia/Shanghai, or ''. */
+  latestReportAt: string;
+}
+
+export interface Ledger {
+  plan: { code: string; title: string };
+  exportedAt: number;
+  rows: LedgerRow[];
+}
+
+export const PROPOSED_MARK = '（待确认）';
+
+/** One word for a task from its assignments' status words (lead units' when it has any). */
+export function taskStatusWord(words: string[]): string {
+  if (words.length === 0) return '未开始';
+  if (words.every((w) => w === '已销号')) return '已销号';
+  if (words.includes('逾期')) return '逾期';
+  if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
+  if (words.some((w) => w !== '未开始')) return '进行中';
+  return '未开始';
+}
+
+function formatInstant(ms: number): string {
+  const d = new Date(ms + SHANGHAI_OFFSET_MS);
+  return `${shanghaiDate(ms)} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/** Pick the plan: the given code, else the only (or first) stored plan. */
+export async function resolveExportPlan(db: Db, code?: string): Promise<string | null> {
+  if (code) return code;
+  const [first] = await db.select({ code: plans.code }).from(plans).orderBy(asc(plans.id)).limit(1);
+  return first?.code ?? null;
+}
+
+/** Build the ledger of plan `code` as of `now`. Withdrawn tasks are left out (re-importing must not revive them). */
+export async function buildLedger(db: Db, code: string, now: number): Promise<Ledger | null> {
+  const plan = await readStoredPlan(db, code);
+  if (!plan) return null;
+  const [planRow] = await db.select({ id: plans.id }).from(plans).where(eq(plans.code, code));
+  const today = shanghaiDate(now);
+
+  const rows = await db
+    .select({
+      id: assignments.id,
+      taskCode: sql<string>`(select code from tasks where tasks.id = ${assignments.taskId})`,
+      role: assignments.role,
+      unit: units.name,
+      state: assignments.state,
+      percent: assignments.percent,
+      extendedTo: assignments.extendedTo,
+      lastReportAt: assignments.lastReportAt,
+    })
+    .from(assignments)
+    .innerJoin(units, eq(units.id, assignments.unitId))
+    .where(sql`${assignments.taskId} in (select id from tasks where plan_id = ${planRow!.id} and state = 'active')`);
+  const byTask = new Map<string, typeof rows>();
+  for (const r of rows) byTask.set(r.taskCode, [...(byTask.get(r.taskCode) ?? []), r]);
+
+  // Latest report per assignment, in chunks of ids (D1's bound-parameter limit).
+  const latestByAssignment = new Map<number, { note: string | null; percent: number | null; createdAt: number; kind: string }>();
+  const ids = rows.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 90) {
+    const part = ids.slice(i, i + 90);
+    const latest = await db
+      .select({
+        assignmentId: progressReports.assignmentId,
+        note: progressReports.note,
+        percent: progressReports.percent,
+        kind: progressReports.kind,
+        createdAt: progressReports.createdAt,
+      })
+      .from(progressReports)
+      .where(
+        and(
+          inArray(progressReports.assignmentId, part),
+          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId})`,
+        ),
+      );
+    for (const l of latest) latestByAssignment.set(l.assignmentId, l);
+  }
+
+  const chapterTitle = new Map(plan.chapters.map((c) => [c.number, c.title]));
+  const order = (code: string) => code.split('.').map(Number);
+  const sorted = [...plan.tasks].sort((a, b) => {
+    const x = order(a.code);
+    const y = order(b.code);
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  const out: LedgerRow[] = sorted.map((t) => {
+    const as = byTask.get(t.code) ?? [];
+    const lead = as.filter((a) => a.role === 'lead');
+    const basis = lead.length ? lead : as;
+    const words = basis.map((a) => assessAssignment(a, t.deadlines.map((d) => ({ ...d, dueDate: d.dueDate ?? null })), today).statusWord);
+    const percent = basis.length ? Math.round(basis.reduce((s, a) => s + (a.state === 'closed' ? 100 : a.percent), 0) / basis.length) : 0;
+    let latest: { unit: string; note: string | null; percent: number | null; createdAt: number } | undefined;
+    for (const a of as) {
+      const l = latestByAssignment.get(a.id);
+      if (l && (!latest || l.createdAt > latest.createdAt)) latest = { unit: a.unit, ...l };
+    }
+    const mark = (unit: string, proposed: boolean) => (proposed ? `${unit}${PROPOSED_MARK}` : unit);
+    return {
+      code: t.code,
+      chapter: chapterTitle.get(Number(t.code.split('.')[0])) ?? '',
+      title: t.title,
+      task: t.text,
+      lead: t.assignments.filter((a) => a.role === 'lead').map((a) => mark(a.unit, a.proposed)),
+      co: t.assignments.filter((a) => a.role === 'co').map((a) => mark(a.unit, a.proposed)),
+      deadline: formatDeadlines(t.deadlines),
+      deadlines: t.deadlines,
+      note: t.note ?? '',
+      status: taskStatusWord(words),
+      percent,
+      latestProgress: latest
+        ? `${latest.unit}：${latest.note ?? (latest.percent != null ? `进度 ${latest.percent}%` : '已报送')}`
+        : '',
+      latestReportAt: latest ? formatInstant(latest.createdAt) : '',
+    };
+  });
+  return { plan: { code: plan.code, title: plan.title }, exportedAt: now, rows: out };
+}
+
+/** A ledger row as the table's cells, in LEDGER_COLUMNS order. */
+export function ledgerCells(r: LedgerRow): Array<string | number> {
+  return [r.code, r.chapter, r.task, r.lead.join('、'), r.co.join('、'), r.deadline, r.note, r.status, r.percent, r.latestProgress, r.latestReportAt];
+}
