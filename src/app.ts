@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
 import { registerLarkRoutes } from './lark/routes.js';
+import { registerSchedulerRoutes } from './scheduler/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
   });
 
   registerLarkRoutes(app, deps);
+  registerSchedulerRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
   app.onError((err, c) => {

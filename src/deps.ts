@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
 import type { Messenger } from './lark/messenger.js';
+import type { BuildDigest } from './scheduler/pass.js';
 
 export interface AppDeps {
   db: Db;
@@ -22,4 +23,6 @@ export interface AppDeps {
    * the outbox itself.
    */
   kickOutbox?: () => void;
+  /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
+  buildDigest?: BuildDigest;
 }

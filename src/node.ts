@@ -5,6 +5,7 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
 import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
+import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
 import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
 import { createOutboxLoop } from './lark/sender.js';
@@ -48,6 +49,12 @@ export async function startNodeService(env: Record<string, string | undefined> =
   pendingTimer.unref();
   loop?.start();
 
+  // The reminder scheduler: a pass every 15 minutes; what it queues is delivered by the outbox loop.
+  const scheduler = config.SCHEDULER_ENABLED
+    ? startSchedulerCron({ ...deps, onQueued: () => deps.kickOutbox?.() })
+    : null;
+  if (scheduler) logger.info('scheduler enabled: a pass every 15 minutes (Asia/Shanghai working hours)');
+
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
@@ -62,6 +69,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
   return {
     port,
     async close() {
+      await scheduler?.stop();
       clearInterval(pendingTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);

@@ -2,6 +2,8 @@
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
+import { policyCommand } from './policy.js';
+import { tickCommand } from './tick.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [importCommand, exportCommand, planCommand];
+export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, tickCommand, policyCommand];

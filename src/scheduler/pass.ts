@@ -1,0 +1,596 @@
+// One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
+// reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { runBatch } from '../db/batch.js';
+import { outboxRow } from '../db/outbox-store.js';
+import { getPolicy } from '../db/policy-store.js';
+import {
+  assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
+} from '../db/schema.js';
+import { PROGRESS_REQUEST_MAX_ITEMS, renderProgressRequestCard, renderReminderCard } from '../cards/reminder-card.js';
+import { formatDateZh, shanghaiDate } from '../domain/dates.js';
+import {
+  checkGate, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
+  type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
+} from '../domain/reminder-plan.js';
+import { currentDue, type DeadlineLike } from '../domain/status.js';
+import type { OutboundMessage } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+
+export interface DigestHookInput {
+  weekKey: string;
+  /** The Shanghai date of the pass. */
+  date: string;
+  now: number;
+}
+
+/** Builds the weekly digest messages (another module owns the digest card); the pass queues what it returns. */
+export type BuildDigest = (input: DigestHookInput) => Promise<OutboundMessage[]>;
+
+/** Delivers pending outbox rows now (the Lark sender's drainOutbox); returns what it did, for printing. */
+export type DeliverOutbox = (now: number) => Promise<DeliveryReport>;
+
+export interface DeliveryReport {
+  sent: number;
+  failed: number;
+  retried?: number;
+  rateLimited?: number;
+}
+
+export interface SchedulerDeps {
+  db: Db;
+  config: Pick<Config, 'WORK_DAY_START' | 'WORK_DAY_END' | 'OFFICE_OPEN_IDS'>;
+  logger?: Logger;
+  buildDigest?: BuildDigest;
+}
+
+export interface QueuedItem {
+  kind: PlannedAction['kind'];
+  /** Who gets it, in words: "张三（安定区联络员）", "督办办公室群", "—" when nothing is sent. */
+  recipient: string;
+  /** "4.1.1 完成县级城市建成区黑臭水体排查（安定区）" */
+  task?: string;
+  /** "截止前10个工作日提醒" */
+  step: string;
+  assignmentId: number;
+  stepKey: string;
+  outboxIds: number[];
+}
+
+export interface PassResult {
+  at: number;
+  date: string;
+  skippedReason?: SkipReason;
+  /** Steps claimed by this pass and the messages queued for them (suppressed steps are counted apart). */
+  queued: QueuedItem[];
+  outboxIds: number[];
+  /** Steps the planner found due; more than claimed when a concurrent pass won some of them. */
+  planned: number;
+  suppressed: number;
+  warnings: string[];
+}
+
+export const SKIP_REASON_ZH: Record<SkipReason, string> = {
+  not_workday: '今天不是工作日（法定节假日或周末），不发提醒',
+  outside_hours: '当前不在工作时间内，不发提醒',
+  no_calendar_data: '缺少今年的节假日数据，不按猜测的工作日发提醒（已通知办公室）',
+};
+
+const CLAIM_CHUNK = 16; // 6 columns per row: under D1's 100 bound parameters
+const OUTBOX_CHUNK = 5; // 15 columns per row
+const AUDIT_CHUNK = 12; // 8 columns per row
+
+interface OfficeTarget {
+  receiveIdType: 'chat_id' | 'open_id';
+  receiveId: string;
+  label: string;
+}
+
+export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise<PassResult> {
+  const { db } = deps;
+  const gate = checkGate(at, { start: deps.config.WORK_DAY_START, end: deps.config.WORK_DAY_END });
+  if (gate === 'not_workday' || gate === 'outside_hours') {
+    return { at, date: shanghaiDate(at), skippedReason: gate, queued: [], outboxIds: [], planned: 0, suppressed: 0, warnings: [] };
+  }
+  const input = await loadPlanInput(deps, at);
+  const plan = planReminders(input);
+  const result: PassResult = {
+    at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], planned: plan.actions.length, suppressed: 0,
+    warnings: [],
+  };
+  if (input.policyInvalid) result.warnings.push(`已保存的提醒策略无效（${input.policyInvalid}），本次按默认策略执行`);
+  if (plan.actions.length === 0) return result;
+
+  // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
+  // office notices that group many steps are committed last, in one message per pass.
+  const office = await loadOfficeTargets(deps);
+  const forOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'calendar_flag';
+  let actions = plan.actions;
+  if (office.length === 0 && actions.some(forOffice)) {
+    // Nobody to tell: leave these steps open so they go out once an office chat or member exists.
+    const held = actions.filter(forOffice).length;
+    actions = actions.filter((a) => !forOffice(a));
+    result.warnings.push(
+      `有 ${held} 项需告知办公室（未绑定联络员、逾期升级或节假日数据缺失），但没有办公室接收人：` +
+        '请在办公室群发送“本群设为办公室”，或设置 OFFICE_OPEN_IDS；之后的巡检会补发',
+    );
+    deps.logger?.warn('scheduler: no office recipient; office notices held back', { held });
+  }
+  const isPeriodic = (a: PlannedAction) => a.kind === 'reminder' && a.step === 'periodic';
+  const isOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office';
+  const single = actions.filter((a) => !isPeriodic(a) && !isOffice(a));
+  for (let i = 0; i < single.length; i += SLICE) {
+    await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
+  }
+  // Periodic requests are one card per unit: slices never split a unit.
+  for (const slice of slicesByUnit(actions.filter(isPeriodic))) {
+    await commitSteps(deps, at, slice, result, async (mine) => buildGrouped(mine, office, at));
+  }
+  const officeActions = actions.filter(isOffice);
+  if (officeActions.length) await commitSteps(deps, at, officeActions, result, async (mine) => buildGrouped(mine, office, at));
+  deps.logger?.info('scheduler pass', {
+    date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
+  });
+  return result;
+}
+
+const SLICE = 1000;
+
+function slicesByUnit(list: PlannedAction[]): PlannedAction[][] {
+  const byUnit = new Map<number, PlannedAction[]>();
+  for (const a of list) {
+    const unit = 'assignment' in a ? a.assignment.unitId : 0;
+    const l = byUnit.get(unit);
+    if (l) l.push(a);
+    else byUnit.set(unit, [a]);
+  }
+  const out: PlannedAction[][] = [];
+  let cur: PlannedAction[] = [];
+  for (const l of byUnit.values()) {
+    if (cur.length && cur.length + l.length > SLICE) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(...l);
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+type Built = { messages: OutboundMessage[]; items: Array<{ item: QueuedItem; keys: string[] }> };
+
+/**
+ * Claim the steps in reminder_log (a concurrent pass's claim makes ours return nothing), then queue the
+ * messages and audit entries of the claims won, in one batch; if that batch fails the claims are given back.
+ */
+async function commitSteps(
+  deps: SchedulerDeps,
+  at: number,
+  actions: PlannedAction[],
+  result: PassResult,
+  build: (mine: PlannedAction[]) => Promise<Built>,
+): Promise<void> {
+  const { db } = deps;
+  const claimQueries = [];
+  for (let i = 0; i < actions.length; i += CLAIM_CHUNK) {
+    const rows = actions.slice(i, i + CLAIM_CHUNK).map((a) => ({
+      assignmentId: a.assignmentId,
+      stepKey: a.stepKey,
+      kind: a.kind,
+      dueDate: 'dueDate' in a ? a.dueDate : null,
+      escalationLevel: 'escalationLevel' in a ? a.escalationLevel : 0,
+      plannedAt: at,
+    }));
+    claimQueries.push(
+      db.insert(reminderLog).values(rows).onConflictDoNothing().returning({
+        id: reminderLog.id, assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey,
+      }),
+    );
+  }
+  const claimed = (await runBatch(db, claimQueries)).flat() as Array<{ id: number; assignmentId: number; stepKey: string }>;
+  if (claimed.length === 0) return;
+  const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
+  const mine = actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
+  let inserted: Array<{ id: number; dedupeKey: string }>;
+  let built: Built;
+  try {
+    built = await build(mine);
+    const queries = [];
+    for (let i = 0; i < built.messages.length; i += OUTBOX_CHUNK) {
+      queries.push(
+        db
+          .insert(outbox)
+          .values(built.messages.slice(i, i + OUTBOX_CHUNK).map((m) => outboxRow(m, at)))
+          .onConflictDoNothing({ target: outbox.dedupeKey })
+          .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey }),
+      );
+    }
+    const outboxQueries = queries.length;
+    for (let i = 0; i < mine.length; i += AUDIT_CHUNK) {
+      queries.push(
+        db.insert(auditLog).values(
+          mine.slice(i, i + AUDIT_CHUNK).map((a) => ({
+            at, actor: 'scheduler', personId: null, channel: 'system', action: `reminder.${a.kind}`,
+            entity: a.assignmentId ? 'assignment' : 'scheduler', entityId: a.assignmentId ? String(a.assignmentId) : null,
+            detail: { stepKey: a.stepKey },
+          })),
+        ),
+      );
+    }
+    inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<{ id: number; dedupeKey: string }>;
+  } catch (err) {
+    // Give the steps back so the next pass plans them again.
+    const ids = claimed.map((c) => c.id);
+    for (let i = 0; i < ids.length; i += 90) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + 90)));
+    throw err;
+  }
+  const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  for (const { item, keys } of built.items) {
+    item.outboxIds = keys.map((k) => idByKey.get(k)).filter((x): x is number => x !== undefined);
+    result.queued.push(item);
+  }
+  for (const r of inserted) result.outboxIds.push(r.id);
+}
+
+async function buildSingle(
+  deps: SchedulerDeps,
+  at: number,
+  date: string,
+  mine: PlannedAction[],
+  office: OfficeTarget[],
+  result: PassResult,
+): Promise<Built> {
+  const messages: OutboundMessage[] = [];
+  const items: Built['items'] = [];
+  for (const a of mine) {
+    switch (a.kind) {
+      case 'reminder': {
+        const keys: string[] = [];
+        for (const c of a.recipients) {
+          const msg = reminderMessage(a, c, at);
+          messages.push(msg);
+          keys.push(msg.dedupeKey);
+        }
+        items.push({ item: summary(a, a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、')), keys });
+        break;
+      }
+      case 'suppressed':
+        result.suppressed++;
+        break;
+      case 'escalate_leaders':
+        items.push({ item: summary(a, '领导周报（红灯）'), keys: [] });
+        break;
+      case 'calendar_flag': {
+        const text =
+          `【节假日数据缺失】机器人没有 ${a.year} 年的法定节假日和调休数据，无法判断哪天是工作日。` +
+          `在补齐之前，${a.year} 年的提醒不会按猜测的日子发出。` +
+          '请运维人员升级 chinese-days（npm install chinese-days@latest）并重新部署。';
+        const keys = officeMessages(messages, office, `notice:calendar:${a.year}`, text, 'notice', null);
+        items.push({ item: summary(a, officeLabel(office)), keys });
+        break;
+      }
+      case 'digest': {
+        if (!deps.buildDigest) break;
+        const built = await deps.buildDigest({ weekKey: a.weekKey, date, now: at });
+        messages.push(...built);
+        items.push({ item: summary(a, '领导周报'), keys: built.map((m) => m.dedupeKey) });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { messages, items };
+}
+
+/** Lines in one office message before the rest is summarised (Feishu refuses over-long messages). */
+const MAX_LINES = 60;
+const MAX_CODES_PER_UNIT = 15;
+
+function capLines(lines: string[], more: (n: number) => string): string[] {
+  return lines.length <= MAX_LINES ? lines : [...lines.slice(0, MAX_LINES), more(lines.length - MAX_LINES)];
+}
+
+async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: number): Promise<Built> {
+  const messages: OutboundMessage[] = [];
+  const items: Built['items'] = [];
+  const periodic = mine.filter((a): a is ReminderAction => a.kind === 'reminder');
+  const byUnit = new Map<number, ReminderAction[]>();
+  for (const r of periodic) {
+    const list = byUnit.get(r.assignment.unitId) ?? [];
+    list.push(r);
+    byUnit.set(r.assignment.unitId, list);
+  }
+  for (const list of byUnit.values()) {
+    const who = list[0]!.recipients.map((c) => `${c.name ?? c.openId}（${list[0]!.assignment.unitName}联络员）`).join('、');
+    if (list.length === 1) {
+      const a = list[0]!;
+      const keys = a.recipients.map((c) => {
+        const msg = reminderMessage(a, c, at);
+        messages.push(msg);
+        return msg.dedupeKey;
+      });
+      items.push({ item: summary(a, who), keys });
+      continue;
+    }
+    // One card (or a few) per unit and period instead of one per standing duty.
+    const parts: ReminderAction[][] = [];
+    for (let i = 0; i < list.length; i += PROGRESS_REQUEST_MAX_ITEMS) parts.push(list.slice(i, i + PROGRESS_REQUEST_MAX_ITEMS));
+    const keys: string[] = [];
+    parts.forEach((part, idx) => {
+      const card = renderProgressRequestCard({
+        unitName: part[0]!.assignment.unitName,
+        period: part[0]!.period ?? '',
+        part: parts.length > 1 ? `(${idx + 1}/${parts.length})` : undefined,
+        items: part.map((a) => ({
+          assignmentId: a.assignmentId, taskCode: a.assignment.taskCode, taskTitle: a.assignment.taskTitle,
+          percent: a.assignment.percent, lastReportAt: a.assignment.lastReportAt,
+        })),
+        now: at,
+      });
+      for (const c of part[0]!.recipients) {
+        const msg: OutboundMessage = {
+          dedupeKey: `periodic:${part[0]!.assignment.unitId}:${part[0]!.period}:${groupHash(part)}:p${c.personId}`,
+          receiveIdType: 'open_id', receiveId: c.openId, msgType: 'interactive', content: card, purpose: 'reminder',
+        };
+        messages.push(msg);
+        keys.push(msg.dedupeKey);
+      }
+    });
+    for (const a of list) items.push({ item: summary(a, who), keys });
+  }
+  const toOffice = mine.filter((a): a is EscalationAction => a.kind === 'escalate_office');
+  const noContact = mine.filter((a): a is NoContactAction => a.kind === 'no_contact');
+  if (toOffice.length) {
+    const lines = capLines(
+      toOffice.map(
+        (e) =>
+          `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
+          `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
+      ),
+      (n) => `……另有 ${n} 项，见领导周报或 \`npx duban export\``,
+    );
+    const text = `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
+    const keys = officeMessages(messages, office, `escalation:office:${groupHash(toOffice)}`, text, 'escalation', toOffice);
+    for (const e of toOffice) items.push({ item: summary(e, officeLabel(office)), keys });
+  }
+  if (noContact.length) {
+    const byUnit = new Map<string, NoContactAction[]>();
+    for (const n of noContact) {
+      const list = byUnit.get(n.assignment.unitName) ?? [];
+      list.push(n);
+      byUnit.set(n.assignment.unitName, list);
+    }
+    const lines = capLines(
+      [...byUnit].map(([unit, list]) => {
+        const codes = list
+          .slice(0, MAX_CODES_PER_UNIT)
+          .map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`);
+        const rest = list.length > MAX_CODES_PER_UNIT ? ` 等 ${list.length} 项` : '';
+        return `• ${unit}：${codes.join('、')}${rest}`;
+      }),
+      (n) => `……另有 ${n} 个单位`,
+    );
+    const text =
+      `【无法送达】以下单位尚未绑定联络员，本次提醒无法发出：\n${lines.join('\n')}\n` +
+      '请联络员私聊机器人发送“绑定 单位名称”并由办公室批准；绑定后下一轮会补发提醒。';
+    const keys = officeMessages(messages, office, `notice:no_contact:${groupHash(noContact)}`, text, 'notice', noContact);
+    for (const n of noContact) items.push({ item: summary(n, officeLabel(office)), keys });
+  }
+  return { messages, items };
+}
+
+type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
+
+/** One bulk read of everything the planner needs. */
+export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<LoadedInput> {
+  const { db } = deps;
+  const [{ policy, invalid }, asgRows, dlRows, logRows, contactRows] = await Promise.all([
+    getPolicy(db),
+    db
+      .select({
+        id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId, state: assignments.state,
+        percent: assignments.percent, extendedTo: assignments.extendedTo, lastReportAt: assignments.lastReportAt,
+        taskCode: tasks.code, taskTitle: tasks.title, unitName: units.name,
+      })
+      .from(assignments)
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(and(eq(tasks.state, 'active'), inArray(assignments.state, ['not_started', 'in_progress']))),
+    db
+      .select({ taskId: deadlines.taskId, kind: deadlines.kind, dueDate: deadlines.dueDate, recurrence: deadlines.recurrence, label: deadlines.label })
+      .from(deadlines),
+    // Steps of done assignments can never matter again: only open ones (and global steps, id 0) are read.
+    db
+      .select({
+        assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
+        dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
+      })
+      .from(reminderLog)
+      .where(
+        or(
+          eq(reminderLog.assignmentId, 0),
+          inArray(
+            reminderLog.assignmentId,
+            db.select({ id: assignments.id }).from(assignments).where(inArray(assignments.state, ['not_started', 'in_progress'])),
+          ),
+        ),
+      ),
+    db
+      .select({ unitId: roles.unitId, personId: people.id, openId: people.openId, name: people.name })
+      .from(roles)
+      .innerJoin(people, eq(people.id, roles.personId))
+      .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
+  ]);
+  const byTask = new Map<number, DeadlineLike[]>();
+  for (const d of dlRows) {
+    let list = byTask.get(d.taskId);
+    if (!list) byTask.set(d.taskId, (list = []));
+    list.push({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label });
+  }
+  const none: DeadlineLike[] = [];
+  const list: PlanAssignment[] = asgRows.map((r) => ({ ...r, deadlines: byTask.get(r.taskId) ?? none }));
+  const sentSteps = new Map<number, SentStep[]>();
+  for (const r of logRows) {
+    let s = sentSteps.get(r.assignmentId);
+    if (!s) sentSteps.set(r.assignmentId, (s = []));
+    s.push({ stepKey: r.stepKey, plannedAt: r.plannedAt, dueDate: r.dueDate, escalationLevel: r.escalationLevel });
+  }
+  const contactsByUnit = new Map<number, Contact[]>();
+  for (const c of contactRows) {
+    let s = contactsByUnit.get(c.unitId);
+    if (!s) contactsByUnit.set(c.unitId, (s = []));
+    if (!s.some((x) => x.personId === c.personId)) s.push({ personId: c.personId, openId: c.openId!, name: c.name });
+  }
+  return {
+    now: at,
+    policy,
+    policyInvalid: invalid,
+    workHours: { start: deps.config.WORK_DAY_START, end: deps.config.WORK_DAY_END },
+    assignments: list,
+    sentSteps,
+    contactsByUnit,
+    digest: !!deps.buildDigest,
+  };
+}
+
+/** The office chat(s) if registered, else office members by direct message, else OFFICE_OPEN_IDS. */
+export async function loadOfficeTargets(deps: SchedulerDeps): Promise<OfficeTarget[]> {
+  const groups = await deps.db.select({ chatId: chats.chatId }).from(chats).where(eq(chats.purpose, 'office'));
+  if (groups.length) return groups.map((g) => ({ receiveIdType: 'chat_id', receiveId: g.chatId, label: '督办办公室群' }));
+  const members = await deps.db
+    .select({ openId: people.openId, name: people.name })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(eq(roles.role, 'office'), isNotNull(people.openId)));
+  const seen = new Set<string>();
+  const out: OfficeTarget[] = [];
+  for (const m of members) {
+    if (seen.has(m.openId!)) continue;
+    seen.add(m.openId!);
+    out.push({ receiveIdType: 'open_id', receiveId: m.openId!, label: `${m.name ?? m.openId}（办公室）` });
+  }
+  for (const id of deps.config.OFFICE_OPEN_IDS) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ receiveIdType: 'open_id', receiveId: id, label: `${id}（办公室）` });
+  }
+  return out;
+}
+
+function officeLabel(office: OfficeTarget[]): string {
+  return office.length ? office.map((o) => o.label).join('、') : '（无办公室接收人）';
+}
+
+function officeMessages(
+  messages: OutboundMessage[],
+  office: OfficeTarget[],
+  baseKey: string,
+  text: string,
+  purpose: OutboundMessage['purpose'],
+  about: Array<{ assignmentId: number; assignment: PlanAssignment }> | null,
+): string[] {
+  const single = about && about.length === 1 ? about[0]! : null;
+  return office.map((o) => {
+    const msg: OutboundMessage = {
+      dedupeKey: `${baseKey}:${o.receiveId}`,
+      receiveIdType: o.receiveIdType,
+      receiveId: o.receiveId,
+      msgType: 'text',
+      content: { text },
+      purpose,
+      taskId: single?.assignment.taskId ?? null,
+      assignmentId: single?.assignmentId ?? null,
+    };
+    messages.push(msg);
+    return msg.dedupeKey;
+  });
+}
+
+/** A stable name for a group of steps: the same steps always give the same outbox key. */
+function groupHash(list: Array<{ assignmentId: number; stepKey: string }>): string {
+  const keys = list.map((a) => `${a.assignmentId}|${a.stepKey}`).sort();
+  return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
+}
+
+function reminderMessage(a: ReminderAction, c: Contact, now: number): OutboundMessage {
+  const due = a.dueDate ? currentDue(a.assignment.deadlines, a.assignment.extendedTo, a.dueDate) : null;
+  return {
+    dedupeKey: `reminder:${a.assignmentId}:${a.stepKey}:p${c.personId}`,
+    receiveIdType: 'open_id',
+    receiveId: c.openId,
+    msgType: 'interactive',
+    content: renderReminderCard({
+      assignmentId: a.assignmentId,
+      taskCode: a.assignment.taskCode,
+      taskTitle: a.assignment.taskTitle,
+      unitName: a.assignment.unitName,
+      step: a.step,
+      urgency: a.urgency,
+      dueLabel: due?.date === a.dueDate ? due.label : null,
+      dueDate: a.dueDate,
+      daysLeft: a.daysLeft,
+      offset: a.step === 'before' ? (a.workdaysLeft ?? a.offset) : a.offset,
+      period: a.period,
+      percent: a.assignment.percent,
+      lastReportAt: a.assignment.lastReportAt,
+      escalationLevel: a.escalationLevel,
+      now,
+    }),
+    purpose: 'reminder',
+    taskId: a.assignment.taskId,
+    assignmentId: a.assignmentId,
+  };
+}
+
+export function describeStep(a: PlannedAction): string {
+  switch (a.kind) {
+    case 'reminder':
+    case 'no_contact': {
+      const base = stepZh(a.step, a.offset, a.period);
+      return a.kind === 'no_contact' ? `${base}：单位未绑定联络员，已告知办公室` : base;
+    }
+    case 'suppressed':
+      return '已报送，跳过本次提醒';
+    case 'escalate_office':
+      return `逾期升级：报督办办公室（逾期 ${a.overdueWorkdays} 个工作日）`;
+    case 'escalate_leaders':
+      return `逾期升级：列入领导周报红灯（逾期 ${a.overdueWorkdays} 个工作日）`;
+    case 'calendar_flag':
+      return `缺少 ${a.year} 年节假日数据，已告知办公室`;
+    case 'digest':
+      return `${a.weekKey} 周报`;
+  }
+}
+
+function stepZh(step: string, offset: number, period?: string): string {
+  switch (step) {
+    case 'before':
+      return `截止前 ${offset} 个工作日提醒`;
+    case 'due':
+      return '截止日提醒';
+    case 'after':
+      return `逾期第 ${offset} 次提醒（红牌）`;
+    default: {
+      const m = /^(\d{4})-(?:(\d{2})|Q(\d))$/.exec(period ?? '');
+      const when = !m ? '' : m[2] ? `${m[1]}年${Number(m[2])}月` : `${m[1]}年第${m[3]}季度`;
+      return `${when}进度报送请求`;
+    }
+  }
+}
+
+function summary(a: PlannedAction, recipient: string): QueuedItem {
+  const asg = 'assignment' in a ? a.assignment : null;
+  return {
+    kind: a.kind,
+    recipient,
+    task: asg ? `${asg.taskCode} ${asg.taskTitle}（${asg.unitName}）` : undefined,
+    step: describeStep(a),
+    assignmentId: a.assignmentId,
+    stepKey: a.stepKey,
+    outboxIds: [],
+  };
+}
