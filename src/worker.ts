@@ -11,7 +11,10 @@ import { processPendingInbound } from './lark/inbox.js';
 import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
 import { drainOutbox } from './lark/sender.js';
 import { createLogger, type Logger } from './logger.js';
-import { jobsForCron } from './worker-schedule.js';
+import { ensureBundledPlan } from './plans/bundled.js';
+import { acquireLease, releaseLease } from './scheduler/lease.js';
+import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
+import { jobsForCron, PASS_LEASE, PASS_LEASE_MS } from './worker-schedule.js';
 
 export interface WorkerEnv {
   DB: D1Database;
@@ -59,15 +62,50 @@ export function createWorkerDeps(env: WorkerEnv, ctx: ExecutionContext, clock: (
   return { ...base, clock, defer };
 }
 
-/** Run the jobs a cron trigger stands for at its scheduled instant. */
-export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: number): Promise<void> {
+export interface ScheduledRun {
+  /** The pass's result; null when the trigger runs no pass or another isolate holds the pass lease. */
+  pass: PassResult | null;
+  sent: number;
+}
+
+/**
+ * Run the jobs a cron trigger stands for at its scheduled instant: the scheduler pass (under the same lease as
+ * Node, so overlapping triggers do the work once; correctness never depends on it: steps and outbox rows are
+ * claimed by single conditional statements), then the outbox drain.
+ */
+export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: number): Promise<ScheduledRun> {
   const jobs = jobsForCron(cron);
-  deps.logger.debug('scheduled', { cron, at: new Date(scheduledTime).toISOString(), jobs });
+  const out: ScheduledRun = { pass: null, sent: 0 };
+  if (jobs.includes('pass')) {
+    // Requests never load the plan (they must answer within 3 s); the first pass into an empty D1 does, at the
+    // cost of one count query on every later pass. PLAN_AUTOLOAD=false leaves loading to the operator.
+    if (deps.config.PLAN_AUTOLOAD && (await ensureBundledPlan(deps.db, scheduledTime))) {
+      deps.logger.info('bundled plan loaded into an empty D1 database');
+    }
+    out.pass = await runLeasedPass(deps, scheduledTime);
+  }
   if (jobs.includes('send')) {
     // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
     // sweeps these on a timer; here the every-minute trigger does.
     await processPendingInbound(deps, deps.clock());
-    await drainOutbox(deps, { maxMs: SEND_BUDGET_MS });
+    out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS })).sent;
+  }
+  deps.logger.info('scheduled run', {
+    cron,
+    at: new Date(scheduledTime).toISOString(),
+    queued: out.pass?.outboxIds.length ?? null,
+    sent: out.sent,
+  });
+  return out;
+}
+
+async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | null> {
+  const holder = `worker:${crypto.randomUUID()}`;
+  if (!(await acquireLease(deps.db, PASS_LEASE, holder, at, PASS_LEASE_MS))) return null;
+  try {
+    return await runSchedulerPass(deps, at);
+  } finally {
+    await releaseLease(deps.db, PASS_LEASE, holder);
   }
 }
 
