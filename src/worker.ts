@@ -30,6 +30,9 @@ interface IsolateDeps {
   messenger: Messenger;
 }
 
+/** Workers Logs rank console.error lines as errors: only warnings and errors go there. */
+const workersLogSink = (line: string) => (/^\S+ (ERROR|WARN) /.test(line) ? console.error(line) : console.log(line));
+
 // Workers reuse an isolate across requests with the same env object; parsing config once per env is enough.
 const isolateCache = new WeakMap<object, IsolateDeps>();
 
@@ -40,7 +43,7 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
     throw new Error('缺少 D1 绑定 DB：请在 wrangler.toml 的 [[d1_databases]] 中设置 binding = "DB" / missing D1 binding DB');
   }
   const config = parseConfig(env);
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, workersLogSink);
   const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   const built = { db, config, logger, messenger };
@@ -131,9 +134,12 @@ const worker = {
     const clock = () => controller.scheduledTime + (Date.now() - startedAt);
     const deps = createWorkerDeps(env, ctx, clock);
     ctx.waitUntil(
-      runScheduled(deps, controller.cron, controller.scheduledTime).catch((err) =>
-        deps.logger.error('scheduled run failed', { cron: controller.cron, error: (err as Error).message }),
-      ),
+      runScheduled(deps, controller.cron, controller.scheduledTime).catch((err: unknown) => {
+        deps.logger.error('scheduled run failed', { cron: controller.cron, error: (err as Error).message });
+        // Rethrown so the Cron Trigger's run shows as failed in Cloudflare's dashboard; the next trigger retries
+        // (the pass catches up on missed steps, the outbox keeps unsent rows).
+        throw err;
+      }),
     );
   },
 };
