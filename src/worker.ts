@@ -91,7 +91,7 @@ export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: n
     // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
     // sweeps these on a timer; here the every-minute trigger does.
     await processPendingInbound(deps, deps.clock());
-    out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS })).sent;
+    out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS, maxMessages: SEND_MAX_MESSAGES })).sent;
   }
   deps.logger.info('scheduled run', {
     cron,
@@ -114,6 +114,12 @@ async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | nu
 
 /** A scheduled invocation may run for minutes, but a minute trigger should finish before the next one starts. */
 const SEND_BUDGET_MS = 45_000;
+/**
+ * Each message costs one Feishu subrequest and about 1.1 D1 queries; Workers Paid allows 1000 D1 queries per
+ * invocation, shared with the pass on quarter hours. The rest waits for the next minute (Feishu's own limit
+ * is 1000 messages a minute per app).
+ */
+const SEND_MAX_MESSAGES = 300;
 
 const worker = {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
