@@ -1,9 +1,11 @@
 // The list of operator commands. Adding a command is one entry here.
+import { chatCommand } from './chat.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { peopleCommand } from './people.js';
 import { planCommand } from './plan.js';
 import { policyCommand } from './policy.js';
 import { tickCommand } from './tick.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, tickCommand, policyCommand];
+export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, tickCommand, policyCommand, peopleCommand, chatCommand];

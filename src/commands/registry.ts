@@ -2,6 +2,7 @@
 // `帮助` is generated from the registry, so it never drifts from what exists.
 import type { AppDeps } from '../deps.js';
 import type { IncomingMessage } from '../domain/types.js';
+import type { ContactDirectory } from '../lark/contact.js';
 
 export type Role = 'office' | 'contact' | 'leader';
 
@@ -30,6 +31,8 @@ export interface CommandContext {
   /** Asia/Shanghai date of now. */
   today: string;
   channel: 'chat' | 'reply' | 'card' | 'cli';
+  /** Resolves emails/mobiles to open_ids (批量绑定); absent when Feishu is not configured. */
+  contacts?: ContactDirectory;
 }
 
 export type ParseResult<A> = { ok: true; args: A } | { ok: false; error: string };

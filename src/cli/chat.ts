@@ -1,0 +1,227 @@
+// `npx duban chat --as <open_id|姓名>`: a local conversation with the bot on the configured database, no Feishu.
+// Each line becomes a message to the real handlers; what the bot queues is printed (cards as text) and marked
+// delivered in the sandbox, so replies (`> 文本`) and buttons (`:press 已完成`) work on it.
+import readline from 'node:readline';
+import { and, eq, gt, inArray, or } from 'drizzle-orm';
+import { createInboundHandlers } from '../commands/handlers.js';
+import type { InboundOptions } from '../commands/handlers.js';
+import { resolveActor } from '../commands/actor.js';
+import { assignmentCard } from '../commands/task-commands.js';
+import { findTask, taskAssignments } from '../commands/store.js';
+import type { CommandContext } from '../commands/registry.js';
+import type { AppDeps } from '../deps.js';
+import { chats, outbox, people } from '../db/schema.js';
+import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
+import { ensureBundledPlan } from '../plans/bundled.js';
+import { silentLogger } from '../logger.js';
+import { createConsoleMessenger } from '../lark/messenger.js';
+import { renderCardText } from '../lark/card-text.js';
+import { cardButtons, formHint } from './card-buttons.js';
+import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
+
+const SANDBOX_HELP = [
+  '沙盒命令：',
+  '  直接输入命令，例如：帮助、我的任务、进度 4.1.1 60% 说明',
+  '  > 文本 或 回复 文本   回复上一条机器人消息（提醒/卡片）',
+  '  :reminders            显示发给你（或你单位群）的待发提醒',
+  '  :card <编号>          让机器人发来该任务的卡片（带按钮）',
+  '  :press <按钮> [字段=值 …]  按上一张卡片上的按钮，例如 :press 已完成、:press 提交 percent=60 note=说明',
+  '  :quit                 退出',
+].join('\n');
+
+type OutRow = typeof outbox.$inferSelect;
+
+/** A card as terminal text, plus how to fill its form with :press when it has one. */
+function renderCard(card: Record<string, unknown>): string {
+  const hint = formHint(card);
+  return renderCardText(card) + (hint ? `\n${hint}` : '');
+}
+
+export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIterable<string>, opts: InboundOptions = {}): Promise<number> {
+  const { options } = parseArgs(args, { as: 'string', group: 'string', date: 'string' });
+  let ctx = cliCtx;
+  if (typeof options.date === 'string') {
+    // Pretend it is that day (10:00 Shanghai), to try a 2022 plan as it was lived; time still moves on.
+    if (!isIsoDate(options.date)) throw new CliUsageError('--date 应为 YYYY-MM-DD，例如 2022-06-16');
+    const offset = shanghaiInstant(options.date, '10:00') - cliCtx.now();
+    ctx = { ...cliCtx, now: () => cliCtx.now() + offset };
+  }
+  const who = options.as;
+  if (typeof who !== 'string' || !who) throw new CliUsageError('请用 --as 指定身份（open_id 或姓名）');
+  const { db } = ctx.database();
+  const byName = (await db.select().from(people).where(eq(people.name, who)))[0];
+  const openId = byName?.openId ?? (/^ou_|^[\w-]{6,}$/.test(who) ? who : null);
+  if (!openId) {
+    ctx.err(`没有名为“${who}”的人。用 npx duban people list 查看，或直接写 open_id。`);
+    return 1;
+  }
+  const pending = new Set<Promise<unknown>>();
+  const deps: AppDeps = {
+    db,
+    config: ctx.config,
+    logger: silentLogger,
+    // The sandbox shows queued messages itself (see flush); nothing is sent to Feishu from here.
+    messenger: createConsoleMessenger(() => undefined),
+    kickOutbox: () => undefined,
+    clock: ctx.now,
+    defer: (w) => {
+      const p = w.catch(() => undefined).finally(() => pending.delete(p));
+      pending.add(p);
+    },
+  };
+  const handlers = createInboundHandlers(deps, opts);
+  const chatId = typeof options.group === 'string' ? options.group : `sandbox:${openId}`;
+  const chatType = typeof options.group === 'string' ? 'group' : 'p2p';
+  let lastSeen = (await db.select({ id: outbox.id }).from(outbox)).reduce((m, r) => Math.max(m, r.id), 0);
+  let lastMessageId: string | null = null;
+  let lastCard: Record<string, unknown> | null = null;
+  let seq = 0;
+
+  // A newcomer's empty database gets the bundled plan, as the service would on first start.
+  if (ctx.config.PLAN_AUTOLOAD && (await ensureBundledPlan(db, ctx.now()))) ctx.out('数据库为空，已载入内置方案（定西市 2022）。');
+  const actor = await resolveActor(deps, { openId }, ctx.now());
+  ctx.out(`督办沙盒 · 身份：${byName?.name ?? openId}（${actor.roles.length ? actor.roles.join(',') : '未绑定'}）。输入 :help 查看沙盒命令。`);
+  if (ctx.config.larkConfigured) ctx.out('注意：沙盒显示的消息会在数据库中标记为已送达，不会再发到飞书。');
+
+  const show = async (rows: OutRow[]) => {
+    for (const r of rows) {
+      const mid = `sandbox-${r.id}`;
+      await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: ctx.now() }).where(eq(outbox.id, r.id));
+      const content = JSON.parse(r.content) as Record<string, unknown>;
+      const body = r.msgType === 'interactive' ? renderCard(content) : String(content.text ?? '');
+      const toMe = r.op === 'reply' || r.receiveId === openId || r.receiveId === chatId;
+      const head = toMe ? '机器人：' : `机器人 → ${r.receiveIdType === 'chat_id' ? '群 ' : ''}${r.receiveId}：`;
+      ctx.out(`${head}${body.includes('\n') ? '\n' : ''}${body}`);
+      if (toMe) {
+        lastMessageId = mid;
+        if (r.msgType === 'interactive') lastCard = content;
+      }
+    }
+  };
+  const flush = async () => {
+    const rows = await db.select().from(outbox).where(and(gt(outbox.id, lastSeen), eq(outbox.status, 'pending')));
+    rows.sort((a, b) => a.id - b.id);
+    if (rows.length) lastSeen = rows[rows.length - 1]!.id;
+    await show(rows);
+  };
+  const send = async (text: string, parentId?: string | null) => {
+    seq++;
+    await handlers.onMessage(
+      {
+        eventId: `sandbox-ev-${ctx.now()}-${seq}`,
+        messageId: `sandbox-in-${ctx.now()}-${seq}`,
+        chatId,
+        chatType,
+        sender: { openId },
+        messageType: 'text',
+        text,
+        mentions: [],
+        parentId: parentId ?? undefined,
+        createTime: ctx.now(),
+      },
+      ctx.now(),
+    );
+    while (pending.size) await Promise.allSettled([...pending]);
+    await flush();
+  };
+
+  const prompt = () => {
+    if (process.stdin.isTTY) process.stdout.write('你> ');
+  };
+  prompt();
+  for await (const raw of input) {
+    const line = raw.trim();
+    if (!line) {
+      prompt();
+      continue;
+    }
+    if (line === ':quit' || line === ':q' || line === '退出') break;
+    if (line === ':help') ctx.out(SANDBOX_HELP);
+    else if (line === ':reminders') {
+      const me = await resolveActor(deps, { openId }, ctx.now());
+      const unitChats = me.unitIds.length
+        ? (await db.select().from(chats).where(inArray(chats.unitId, me.unitIds))).map((c) => c.chatId)
+        : [];
+      const rows = await db
+        .select()
+        .from(outbox)
+        .where(
+          and(
+            eq(outbox.status, 'pending'),
+            inArray(outbox.purpose, ['reminder', 'escalation', 'digest']),
+            or(eq(outbox.receiveId, openId), ...(unitChats.length ? [inArray(outbox.receiveId, unitChats)] : [])),
+          ),
+        );
+      if (rows.length === 0) ctx.out('没有待发给你的提醒。可以用 :card <编号> 让机器人发来一张任务卡片。');
+      await show(rows.sort((a, b) => a.id - b.id));
+    } else if (line.startsWith(':card')) {
+      const code = line.slice(5).trim();
+      const today = shanghaiDate(ctx.now());
+      const t = await findTask(db, code);
+      if (!t.ok) ctx.out(t.error);
+      else {
+        const me = await resolveActor(deps, { openId }, ctx.now());
+        const views = await taskAssignments(db, t.value.id, today);
+        const mine = views.find((v) => me.unitIds.includes(v.unit.id)) ?? views[0];
+        if (!mine) ctx.out(`${t.value.code} 没有责任单位。`);
+        else {
+          const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli' };
+          const card = (await assignmentCard(cctx, mine.asg.id))!;
+          await db.insert(outbox).values({
+            dedupeKey: `sandbox:card:${mine.asg.id}:${ctx.now()}:${seq++}`,
+            uuid: 'sandbox',
+            op: 'send',
+            receiveIdType: 'open_id',
+            receiveId: openId,
+            msgType: 'interactive',
+            content: JSON.stringify(card),
+            purpose: 'notice',
+            taskId: t.value.id,
+            assignmentId: mine.asg.id,
+            createdAt: ctx.now(),
+          });
+          await flush();
+        }
+      }
+    } else if (line.startsWith(':press')) {
+      const [, label = '', ...fields] = line.split(/\s+/);
+      const btn = lastCard ? cardButtons(lastCard).find((b) => b.text === label || b.text.includes(label)) : undefined;
+      if (!btn) ctx.out(lastCard ? `上一张卡片上没有按钮“${label}”。按钮：${cardButtons(lastCard).map((b) => b.text).join('、')}` : '还没有卡片。');
+      else {
+        const formValue = Object.fromEntries(fields.map((f) => [f.split('=')[0], f.split('=').slice(1).join('=')]));
+        const res = await handlers.onCardAction(
+          { eventId: `sandbox-card-${seq++}`, operator: { openId }, value: btn.value, formValue: btn.submit ? formValue : undefined, openMessageId: lastMessageId ?? undefined },
+          ctx.now(),
+        );
+        if (res.toast) ctx.out(`（提示：${res.toast.content}）`);
+        if (res.card) {
+          lastCard = res.card;
+          ctx.out(renderCard(res.card));
+        }
+        await flush();
+      }
+    } else if (line.startsWith('>') || line.startsWith('回复 ') || line.startsWith('回复：')) {
+      const text = line.replace(/^(>|回复[ ：])\s*/, '');
+      if (!lastMessageId) ctx.out('还没有可以回复的机器人消息。');
+      else await send(text, lastMessageId);
+    } else {
+      await send(line);
+    }
+    prompt();
+  }
+  return 0;
+}
+
+export const chatCommand: CliCommand = {
+  name: 'chat',
+  usage: 'chat --as <open_id|姓名> [--group <chat_id>] [--date YYYY-MM-DD]',
+  summary: '在本地与机器人对话（不需要飞书），试用命令、回复和卡片按钮',
+  async run(args, ctx) {
+    const rl = readline.createInterface({ input: process.stdin, terminal: false });
+    try {
+      return await runChat(args, ctx, rl);
+    } finally {
+      rl.close();
+    }
+  },
+};

@@ -1,0 +1,41 @@
+// Resolve a sender's open_id to a person and roles. OFFICE_OPEN_IDS from the configuration count as office even
+// when the database has no role for them; a person row is created on first contact so every act has a person id.
+import { eq } from 'drizzle-orm';
+import type { AppDeps } from '../deps.js';
+import { people, roles } from '../db/schema.js';
+import type { Actor, Role } from './registry.js';
+
+export async function resolveActor(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  sender: { openId: string; userId?: string; unionId?: string },
+  now: number,
+): Promise<Actor> {
+  const { db } = deps;
+  let person = (await db.select().from(people).where(eq(people.openId, sender.openId)).limit(1))[0];
+  if (!person) {
+    await db
+      .insert(people)
+      .values({ openId: sender.openId, userId: sender.userId ?? null, unionId: sender.unionId ?? null, createdAt: now })
+      .onConflictDoNothing({ target: people.openId });
+    person = (await db.select().from(people).where(eq(people.openId, sender.openId)).limit(1))[0];
+  }
+  const rows = person ? await db.select().from(roles).where(eq(roles.personId, person.id)) : [];
+  const roleSet = new Set<Role>();
+  const unitIds: number[] = [];
+  for (const r of rows) {
+    if (r.role === 'office' || r.role === 'leader') roleSet.add(r.role);
+    if (r.role === 'contact' && r.unitId > 0) {
+      roleSet.add('contact');
+      unitIds.push(r.unitId);
+    }
+  }
+  if (deps.config.OFFICE_OPEN_IDS.includes(sender.openId)) roleSet.add('office');
+  const order: Role[] = ['office', 'contact', 'leader'];
+  return {
+    personId: person?.id ?? null,
+    openId: sender.openId,
+    name: person?.name ?? null,
+    roles: order.filter((r) => roleSet.has(r)),
+    unitIds,
+  };
+}

@@ -1,0 +1,64 @@
+// Binding people to roles and units: the store functions shared by chat commands and the CLI.
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { auditInsert } from '../db/audit.js';
+import { runBatch } from '../db/batch.js';
+import { people, roles } from '../db/schema.js';
+import type { Role } from './registry.js';
+
+export interface PersonKey {
+  openId: string;
+  name?: string | null;
+  email?: string | null;
+  mobile?: string | null;
+}
+
+/** Find or create the person with this open_id; fills in name/email/mobile when they were unknown. */
+export async function upsertPerson(db: Db, p: PersonKey, now: number): Promise<number> {
+  await db
+    .insert(people)
+    .values({ openId: p.openId, name: p.name ?? null, email: p.email ?? null, mobile: p.mobile ?? null, createdAt: now })
+    .onConflictDoNothing({ target: people.openId });
+  const row = (await db.select().from(people).where(eq(people.openId, p.openId)))[0]!;
+  const fill: Partial<typeof people.$inferInsert> = {};
+  if (p.name && !row.name) fill.name = p.name;
+  if (p.email && !row.email) fill.email = p.email;
+  if (p.mobile && !row.mobile) fill.mobile = p.mobile;
+  if (Object.keys(fill).length) await db.update(people).set(fill).where(eq(people.id, row.id));
+  return row.id;
+}
+
+/** Grant a role (idempotent); returns false when the person already had it. */
+export async function grantRole(
+  db: Db,
+  personId: number,
+  role: Role,
+  unitId: number | null,
+  audit: { at: number; actor: string; personId: number | null; channel: string; detail?: Record<string, unknown> },
+  extra: unknown[] = [],
+): Promise<boolean> {
+  const u = role === 'contact' ? (unitId ?? 0) : 0;
+  const existing = await db
+    .select()
+    .from(roles)
+    .where(and(eq(roles.personId, personId), eq(roles.role, role), eq(roles.unitId, u)));
+  if (existing.length) {
+    if (extra.length) await runBatch(db, extra);
+    return false;
+  }
+  await runBatch(db, [
+    db.insert(roles).values({ personId, role, unitId: u, createdAt: audit.at }).onConflictDoNothing(),
+    auditInsert(db, {
+      at: audit.at,
+      actor: audit.actor,
+      personId: audit.personId,
+      channel: audit.channel,
+      action: 'role.grant',
+      entity: 'person',
+      entityId: personId,
+      detail: { role, unitId: u || null, ...audit.detail },
+    }),
+    ...extra,
+  ]);
+  return true;
+}

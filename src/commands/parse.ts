@@ -1,0 +1,194 @@
+// Pure parsing of what people type: normalisation, command tokens, percents, dates, task codes, did-you-mean.
+// No I/O: everything that depends on the day takes `today` ('YYYY-MM-DD', Asia/Shanghai).
+import { isIsoDate, lastDayOfMonth } from '../domain/dates.js';
+
+/** Notes longer than this are cut (and the reply says so). */
+export const MAX_NOTE_CHARS = 1000;
+/** Text beyond this is never parsed (a command is short); unmatched messages keep up to MAX_KEPT_CHARS. */
+export const MAX_PARSE_CHARS = 4000;
+export const MAX_KEPT_CHARS = 10_000;
+
+const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
+
+// Full-width punctuation that is ordinary Chinese writing: kept as typed in notes (NFKC would turn ， into ,).
+const CJK_PUNCT = new Set([...'，！？：；（）～＂＇']);
+
+/** Full-width ASCII (digits, letters, ％, ．, ／, ＃ …) to ASCII, keeping Chinese punctuation as typed. */
+export function foldWidth(s: string): string {
+  return s.replace(/[！-～]/g, (c) => (CJK_PUNCT.has(c) ? c : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+}
+
+/**
+ * Normalise a message: full-width digits, letters, ％ and spaces become ASCII (Chinese punctuation stays), no
+ * zero-width characters, no leading `/`, runs of spaces collapsed, trimmed. Newlines become spaces.
+ */
+export function normaliseText(raw: string): string {
+  let s = foldWidth(raw).replace(ZERO_WIDTH, '');
+  s = s.replace(/[\t\r\n\u3000]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  s = s.replace(/^[/／]+\s*/, '');
+  return s;
+}
+
+/** Split off the first whitespace-separated token. */
+export function splitFirst(s: string): [string, string] {
+  const t = s.trim();
+  const i = t.search(/\s/);
+  return i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1).trim()];
+}
+
+/**
+ * Find the command name at the start of `text`. Chinese names may be glued to their arguments on a phone
+ * ("进度4.1.1 60%"), so a Chinese name also matches as a prefix; English names must stand alone.
+ */
+export function matchCommandName(text: string, names: string[]): { name: string; rest: string } | null {
+  const [first, rest] = splitFirst(text);
+  const lower = first.toLowerCase();
+  const exact = names.find((n) => n.toLowerCase() === lower);
+  if (exact) return { name: exact, rest };
+  const zh = names.filter((n) => /^[\u4e00-\u9fff]/.test(n)).sort((a, b) => b.length - a.length);
+  for (const n of zh) {
+    if (text.startsWith(n)) return { name: n, rest: text.slice(n.length).trim() };
+  }
+  return null;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A percent: "60%", "60", "６０％" (NFKC'd), an integer 0–100. */
+export function parsePercent(raw: string): Parsed<number> {
+  const s = raw.normalize('NFKC').trim().replace(/^百分之/, '');
+  const m = /^(-?\d+(?:\.\d+)?)\s*%?$/.exec(s);
+  if (!m) return { ok: false, error: `“${raw}”不是进度百分比，应写成 0–100 的整数，例如 60%` };
+  const n = Number(m[1]);
+  if (!Number.isInteger(n)) return { ok: false, error: `进度应为整数百分比，收到 ${raw}；例如 60%` };
+  if (n < 0 || n > 100) return { ok: false, error: `进度应在 0–100% 之间，收到 ${n}%` };
+  return { ok: true, value: n };
+}
+
+/** Does this token look like a percent at all (so a mistake in it is reported as one)? */
+export function looksLikePercent(raw: string): boolean {
+  return /^-?\d+(?:\.\d+)?\s*%$/.test(raw.normalize('NFKC').trim()) || /^\d{1,3}$/.test(raw.trim());
+}
+
+/** Task code `章.节.序号`: full-width digits and `。` / `．` / `、` as separators accepted. */
+export function normaliseCode(raw: string): string {
+  return raw
+    .normalize('NFKC')
+    .trim()
+    .replace(/[。、，,．]/g, '.')
+    .replace(/^(任务|编号|第)/, '')
+    .replace(/\.+$/, '');
+}
+
+export function isTaskCode(s: string): boolean {
+  return /^\d{1,2}\.\d{1,2}\.\d{1,3}$/.test(s);
+}
+
+/** A request/application number: "3", "#3", "３号". */
+export function parseRequestNo(raw: string): number | null {
+  const m = /^[#＃№]?\s*(\d{1,9})\s*号?$/.exec(raw.normalize('NFKC').trim());
+  return m ? Number(m[1]) : null;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function ymd(y: number, m: number, d: number): string | null {
+  const s = `${y}-${pad(m)}-${pad(d)}`;
+  return isIsoDate(s) ? s : null;
+}
+
+/**
+ * Parse a date relative to `today`. Accepted: 2022-07-31, 2022/7/31, 2022.7.31, 2022年7月31日, 7月31日 / 7月31号,
+ * 7/31, 7月底 / 7月末, 2022年7月底, 月底, 下月底, 年底, 明年底.
+ * A date written without a year that falls before today means next year (a deadline is never in the past),
+ * so on 2022-11-20 "3月底" is 2023-03-31.
+ */
+export function parseDate(raw: string, today: string): Parsed<string> {
+  const s = raw.normalize('NFKC').trim().replace(/前$/, '');
+  const ty = Number(today.slice(0, 4));
+  const tm = Number(today.slice(5, 7));
+  const bad = (why: string): Parsed<string> => ({
+    ok: false,
+    error: `日期“${raw}”${why}。可写作 2022-07-31、7月31日 或 7月底`,
+  });
+  const withYear = (y: number | null, m: number, d: number | 'end'): Parsed<string> => {
+    if (m < 1 || m > 12) return bad('的月份不对');
+    const build = (yy: number) => (d === 'end' ? lastDayOfMonth(yy, m) : ymd(yy, m, d));
+    let out = build(y ?? ty);
+    if (!out) return bad('不存在');
+    if (y === null && out < today) out = build(ty + 1);
+    if (!out) return bad('不存在');
+    return { ok: true, value: out };
+  };
+  let m: RegExpExecArray | null;
+  if ((m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$/.exec(s)))
+    return withYear(Number(m[1]), Number(m[2]), Number(m[3]));
+  if ((m = /^(\d{4})\s*年\s*(\d{1,2})\s*月\s*[底末]$/.exec(s))) return withYear(Number(m[1]), Number(m[2]), 'end');
+  if ((m = /^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$/.exec(s))) return withYear(null, Number(m[1]), Number(m[2]));
+  if ((m = /^(\d{1,2})\s*\/\s*(\d{1,2})$/.exec(s))) return withYear(null, Number(m[1]), Number(m[2]));
+  if ((m = /^(\d{1,2})\s*月\s*[底末]$/.exec(s))) return withYear(null, Number(m[1]), 'end');
+  if (/^(本月|这个月)?月[底末]$/.test(s)) return { ok: true, value: lastDayOfMonth(ty, tm) };
+  if (/^下(个)?月[底末]$/.test(s))
+    return { ok: true, value: tm === 12 ? lastDayOfMonth(ty + 1, 1) : lastDayOfMonth(ty, tm + 1) };
+  if (/^(今年)?年[底末]$/.test(s)) return { ok: true, value: `${ty}-12-31` };
+  if (/^明年[底末]$/.test(s)) return { ok: true, value: `${ty + 1}-12-31` };
+  if ((m = /^(\d{4})\s*年\s*[底末]$/.exec(s))) return { ok: true, value: `${m[1]}-12-31` };
+  return bad('看不懂');
+}
+
+/** Cut a note to MAX_NOTE_CHARS; `cut` tells the reply to say so. */
+export function clipNote(note: string): { note: string | null; cut: boolean } {
+  const t = note.trim();
+  if (!t) return { note: null, cut: false };
+  const chars = [...t];
+  if (chars.length <= MAX_NOTE_CHARS) return { note: t, cut: false };
+  return { note: chars.slice(0, MAX_NOTE_CHARS).join(''), cut: true };
+}
+
+/** Levenshtein distance over code points (small inputs only). */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+/** The closest candidates within `maxDistance` (default: about a third of the input), best first. */
+export function didYouMean(input: string, candidates: string[], limit = 3, maxDistance?: number): string[] {
+  const max = maxDistance ?? Math.max(1, Math.floor([...input].length / 3));
+  return candidates
+    .map((c) => ({ c, d: editDistance(input.toLowerCase(), c.toLowerCase()) }))
+    .filter((x) => x.d <= max)
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, limit)
+    .map((x) => x.c);
+}
+
+/**
+ * What a free-text reply to a reminder means: a percent somewhere ("80%"), a completion claim (the text is just
+ * "完成"/"已完成"/"done", or starts with one followed by punctuation), "无变化", and the note itself.
+ * "已完成排查，形成整治方案" is a note: 完成 there describes a step, not the task.
+ */
+export function interpretReply(text: string): { percent: number | null; done: boolean; same: boolean; note: string } {
+  const s = normaliseText(text);
+  const pm = /(?:^|[^\d.])(\d{1,3})\s*%/.exec(s);
+  let percent: number | null = null;
+  if (pm) {
+    const n = Number(pm[1]);
+    if (n >= 0 && n <= 100) percent = n;
+  }
+  const bare = s.replace(/[\s,.!?;:，。！？；：、~～]+/g, '');
+  const done =
+    /^(已经?|全部|均已|都已)?完成(了|啦)?$/.test(bare) ||
+    /^done$/i.test(bare) ||
+    /^(已经?|全部)?完成(了)?[\s,.!?;:，。！？；：、]/.test(s);
+  const same = /^(无变化|没有变化|没变化|同上|same)$/i.test(bare);
+  return { percent, done, same, note: s };
+}

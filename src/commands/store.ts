@@ -1,0 +1,161 @@
+// Reads the command layer needs: tasks by code, units by name or alias, assignments with their deadlines.
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import {
+  assignments,
+  deadlines,
+  people,
+  plans,
+  progressReports,
+  roles,
+  targets,
+  tasks,
+  units,
+} from '../db/schema.js';
+import { assessAssignment, type Assessment } from '../domain/status.js';
+import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type UnitRow = typeof units.$inferSelect;
+export type AssignmentRow = typeof assignments.$inferSelect;
+export type DeadlineRow = typeof deadlines.$inferSelect;
+
+export interface AssignmentView {
+  asg: AssignmentRow;
+  task: TaskRow;
+  unit: UnitRow;
+  deadlines: DeadlineRow[];
+  assessment: Assessment;
+}
+
+export type Found<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** The newest plan's active task with this code; a near-miss gets "did you mean". */
+export async function findTask(db: Db, rawCode: string): Promise<Found<TaskRow>> {
+  const code = normaliseCode(rawCode);
+  if (!isTaskCode(code)) {
+    const hint = await suggestCodes(db, code);
+    return { ok: false, error: `“${rawCode}”不是任务编号，编号形如 4.1.2（章.节.序号）。${hint}` };
+  }
+  const rows = await db
+    .select({ t: tasks })
+    .from(tasks)
+    .innerJoin(plans, eq(plans.id, tasks.planId))
+    .where(and(eq(tasks.code, code), eq(tasks.state, 'active')))
+    .orderBy(desc(plans.id))
+    .limit(1);
+  if (rows[0]) return { ok: true, value: rows[0].t };
+  return { ok: false, error: `没有编号为 ${code} 的任务。${await suggestCodes(db, code)}` };
+}
+
+async function suggestCodes(db: Db, code: string): Promise<string> {
+  const all = await db.select({ code: tasks.code }).from(tasks).where(eq(tasks.state, 'active'));
+  const codes = [...new Set(all.map((r) => r.code))];
+  const near = didYouMean(code, codes, 3, 1);
+  return near.length ? `你是不是要找：${near.join('、')}？` : '发送「我的任务」查看你的任务编号。';
+}
+
+/** A unit by exact name, alias, or a unique name containing the input (e.g. 生态环境局 → 市生态环境局). */
+export async function findUnit(db: Db, raw: string): Promise<Found<UnitRow>> {
+  const name = raw.normalize('NFKC').trim();
+  const all = await db.select().from(units);
+  const exact = all.find((u) => u.name === name) ?? all.find((u) => u.aliases.includes(name));
+  if (exact) return { ok: true, value: exact };
+  if (name.length >= 2) {
+    const partial = all.filter((u) => u.name.includes(name) || name.includes(u.name));
+    if (partial.length === 1) return { ok: true, value: partial[0]! };
+    if (partial.length > 1)
+      return { ok: false, error: `“${raw}”对应多个单位：${partial.slice(0, 6).map((u) => u.name).join('、')}，请写全称。` };
+  }
+  const names = all.flatMap((u) => [u.name, ...u.aliases]);
+  const near = didYouMean(name, names, 3, Math.max(1, Math.floor([...name].length / 2)));
+  const nearUnits = [...new Set(near.map((n) => all.find((u) => u.name === n || u.aliases.includes(n))!.name))];
+  return {
+    ok: false,
+    error: `没有名为“${raw}”的单位。` + (nearUnits.length ? `你是不是要找：${nearUnits.join('、')}？` : ''),
+  };
+}
+
+export async function taskDeadlines(db: Db, taskIds: number[]): Promise<Map<number, DeadlineRow[]>> {
+  const map = new Map<number, DeadlineRow[]>();
+  for (let i = 0; i < taskIds.length; i += 90) {
+    const rows = await db.select().from(deadlines).where(inArray(deadlines.taskId, taskIds.slice(i, i + 90)));
+    for (const r of rows) map.set(r.taskId, [...(map.get(r.taskId) ?? []), r]);
+  }
+  return map;
+}
+
+async function viewsFor(db: Db, rows: Array<{ a: AssignmentRow; t: TaskRow; u: UnitRow }>, today: string) {
+  const dl = await taskDeadlines(db, [...new Set(rows.map((r) => r.t.id))]);
+  return rows.map((r): AssignmentView => {
+    const d = dl.get(r.t.id) ?? [];
+    return { asg: r.a, task: r.t, unit: r.u, deadlines: d, assessment: assessAssignment(r.a, d, today) };
+  });
+}
+
+export async function assignmentView(db: Db, asgId: number, today: string): Promise<AssignmentView | null> {
+  const rows = await db
+    .select({ a: assignments, t: tasks, u: units })
+    .from(assignments)
+    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+    .innerJoin(units, eq(units.id, assignments.unitId))
+    .where(eq(assignments.id, asgId));
+  return (await viewsFor(db, rows, today))[0] ?? null;
+}
+
+export async function taskAssignments(db: Db, taskId: number, today: string): Promise<AssignmentView[]> {
+  const rows = await db
+    .select({ a: assignments, t: tasks, u: units })
+    .from(assignments)
+    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+    .innerJoin(units, eq(units.id, assignments.unitId))
+    .where(eq(assignments.taskId, taskId));
+  // The lead unit first, as the plan lists it (牵头 before 配合).
+  rows.sort((a, b) => (a.a.role === 'lead' ? 0 : 1) - (b.a.role === 'lead' ? 0 : 1) || a.a.id - b.a.id);
+  return viewsFor(db, rows, today);
+}
+
+export async function unitAssignments(db: Db, unitIds: number[], today: string): Promise<AssignmentView[]> {
+  if (unitIds.length === 0) return [];
+  const rows = await db
+    .select({ a: assignments, t: tasks, u: units })
+    .from(assignments)
+    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+    .innerJoin(units, eq(units.id, assignments.unitId))
+    .where(and(inArray(assignments.unitId, unitIds.slice(0, 90)), eq(tasks.state, 'active')));
+  return viewsFor(db, rows, today);
+}
+
+export async function recentReports(db: Db, asgIds: number[], limit = 8) {
+  if (asgIds.length === 0) return [];
+  return db
+    .select()
+    .from(progressReports)
+    .where(inArray(progressReports.assignmentId, asgIds.slice(0, 90)))
+    .orderBy(desc(progressReports.createdAt), desc(progressReports.id))
+    .limit(limit);
+}
+
+export async function taskTargets(db: Db, taskId: number) {
+  return db.select().from(targets).where(eq(targets.taskId, taskId));
+}
+
+/** open_ids of a unit's contacts (for notices to the unit). */
+export async function unitContactOpenIds(db: Db, unitId: number): Promise<string[]> {
+  const rows = await db
+    .select({ openId: people.openId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(eq(roles.role, 'contact'), eq(roles.unitId, unitId)));
+  return rows.map((r) => r.openId).filter((x): x is string => !!x);
+}
+
+/** open_ids of office people in the database. */
+export async function officeOpenIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ openId: people.openId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(eq(roles.role, 'office'));
+  return rows.map((r) => r.openId).filter((x): x is string => !!x);
+}
