@@ -3,23 +3,12 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
 import { inboundEvents, outbox } from '../../src/db/schema.js';
 import worker from '../../src/worker.js';
-import { buildLarkRequest, messageEvent, urlVerification } from '../helpers/lark-events.js';
+import { messageEvent, urlVerification } from '../helpers/lark-events.js';
 import { messageCalls } from './fake-lark-client.js';
-
-const TOKEN = 'workers_verification_token';
-const KEY = 'workers encrypt key';
-const db = () => drizzle(env.DB as never, { schema }) as unknown as Db;
-
-function larkRequest(path: string, payload: Record<string, unknown>, opts: Parameters<typeof buildLarkRequest>[1] = {}) {
-  const { body, headers } = buildLarkRequest(payload, { encryptKey: KEY, ...opts });
-  return new Request(`https://duban.example${path}`, { method: 'POST', body, headers });
-}
+import { db, deliverToWorker, larkRequest, TOKEN } from './fixture.js';
 
 describe('Feishu edge on Workers', () => {
   it('answers the encrypted URL check with the challenge', async () => {
@@ -66,12 +55,7 @@ describe('Feishu edge on Workers', () => {
   it('a re-sent event (same event_id) is acknowledged and not handled twice', async () => {
     const messageId = `om_in_workers_${crypto.randomUUID()}`;
     const event = messageEvent({ token: TOKEN, messageId, text: '帮助' });
-    for (let i = 0; i < 2; i++) {
-      const ctx = createExecutionContext();
-      const res = await worker.fetch(larkRequest('/lark/events', event), env as never, ctx);
-      expect(res.status).toBe(200);
-      await waitOnExecutionContext(ctx);
-    }
+    for (let i = 0; i < 2; i++) expect((await deliverToWorker(larkRequest('/lark/events', event))).status).toBe(200);
     expect(await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${messageId}/reply`)).toHaveLength(1);
   });
 });

@@ -1,57 +1,21 @@
 // Cron Triggers on Workers: scheduled() at a fixed instant runs the scheduler pass on D1, queues the reminder that
 // is due and sends it through the SDK to the fake Feishu server; overlapping passes send it once.
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
-import { assignments, deadlines, outbox, people, plans, reminderLog, roles, tasks, units } from '../../src/db/schema.js';
+import { outbox, reminderLog } from '../../src/db/schema.js';
 import { drainOutbox } from '../../src/lark/sender.js';
 import { runSchedulerPass } from '../../src/scheduler/pass.js';
-import worker, { createWorkerDeps } from '../../src/worker.js';
+import { createWorkerDeps } from '../../src/worker.js';
 import { PASS_CRON, SENDER_CRON } from '../../src/worker-schedule.js';
 import { messageCalls } from './fake-lark-client.js';
-
-const db = () => drizzle(env.DB as never, { schema }) as unknown as Db;
-/** Thursday 2022-06-16 09:30 in Beijing: 10 working days before the survey's deadline (2022-06-30). */
-const AT = Date.parse('2022-06-16T09:30:00+08:00');
-
-let seq = 0;
-
-/** One task due 2022-06-30 for 安定区, whose contact is a fresh open_id (so each test's sends are its own). */
-async function seed(): Promise<{ assignmentId: number; openId: string }> {
-  const openId = `ou_workers_contact_${Date.now().toString(36)}_${++seq}`;
-  const d = db();
-  const [plan] = await d.insert(plans).values({ code: `workers-${seq}`, title: '测试方案' }).returning();
-  const [unit] = await d.insert(units).values({ name: `安定区${seq}`, kind: 'county' }).returning();
-  const [task] = await d
-    .insert(tasks)
-    .values({ planId: plan!.id, code: '4.1.6', chapter: 4, section: 1, seq: 6, title: '完成县级城市建成区黑臭水体排查', sourceText: '2022年6月底前完成排查' })
-    .returning();
-  await d.insert(deadlines).values({ taskId: task!.id, kind: 'month_end', dueDate: '2022-06-30', label: '2022年6月底前' });
-  const [asg] = await d.insert(assignments).values({ taskId: task!.id, unitId: unit!.id, role: 'lead' }).returning();
-  const [person] = await d.insert(people).values({ openId, name: '安定区联络员' }).returning();
-  await d.insert(roles).values({ personId: person!.id, role: 'contact', unitId: unit!.id });
-  return { assignmentId: asg!.id, openId };
-}
-
-async function runTrigger(cron: string, scheduledTime: number) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron, scheduledTime }), env as never, ctx);
-  await waitOnExecutionContext(ctx);
-}
+import { AT, clearPlanTables, db, runTrigger, seedReminderCase as seed } from './fixture.js';
 
 const sendsTo = (openId: string) =>
   messageCalls((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/messages' && r.body.receive_id === openId);
 
-beforeEach(async () => {
-  // Each test seeds its own plan; clear the previous one (storage is isolated per file, not per test).
-  for (const t of ['outbox', 'reminder_log', 'audit_log', 'roles', 'people', 'assignments', 'deadlines', 'tasks', 'units', 'plans', 'leases']) {
-    await env.DB.prepare(`delete from ${t}`).run();
-  }
-});
+beforeEach(clearPlanTables);
 
 describe('scheduled() on Workers', () => {
   it('the pass trigger at 09:30 on 2022-06-16 queues the 10-day reminder and sends it', async () => {
