@@ -1,12 +1,14 @@
 // The whole loop on Workers: a Cron Trigger sends the reminder card, the contact replies to it in Feishu, the
 // signed event comes back to the worker, progress lands in D1 and the confirmation reaches Feishu.
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { assignments, outbox, progressReports } from '../../src/db/schema.js';
 import { PASS_CRON } from '../../src/worker-schedule.js';
-import { messageEvent } from '../helpers/lark-events.js';
+import { cardActionEvent, messageEvent } from '../helpers/lark-events.js';
 import { messageCalls } from './fake-lark-client.js';
-import { AT, db, deliverToWorker, larkRequest, runTrigger, seedReminderCase, TOKEN } from './fixture.js';
+import { AT, clearPlanTables, db, deliverToWorker, larkRequest, runTrigger, seedReminderCase, TOKEN } from './fixture.js';
+
+beforeEach(clearPlanTables);
 
 describe('reminder and reply on Workers', () => {
   it('a reply to the cron-sent reminder card records progress and is answered', async () => {
@@ -37,5 +39,26 @@ describe('reminder and reply on Workers', () => {
     const replies = await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${incomingId}/reply`);
     expect(replies).toHaveLength(1);
     expect(String(replies[0]!.body.content)).toContain('进度 70%');
+  });
+
+  it('a button on the cron-sent card is answered inline within the 3 s window and recorded', async () => {
+    const { assignmentId, openId } = await seedReminderCase();
+    await runTrigger(PASS_CRON, AT);
+    const [reminder] = await db().select().from(outbox).where(eq(outbox.assignmentId, assignmentId));
+    expect(String(reminder!.content)).toContain('"a":"same"');
+
+    const click = cardActionEvent({
+      token: TOKEN,
+      operatorOpenId: openId,
+      value: { a: 'same', asg: assignmentId },
+      openMessageId: reminder!.messageId!,
+      openChatId: 'oc_p2p_contact',
+    });
+    const res = await deliverToWorker(larkRequest('/lark/cards', click));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { toast?: { type: string; content: string } };
+    expect(body.toast?.type).toBe('success');
+    const reports = await db().select().from(progressReports).where(eq(progressReports.assignmentId, assignmentId));
+    expect(reports).toEqual([expect.objectContaining({ kind: 'no_change', channel: 'card' })]);
   });
 });
