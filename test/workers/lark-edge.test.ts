@@ -5,10 +5,12 @@ import { env, exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inboundEvents, outbox } from '../../src/db/schema.js';
+import { recordInboundEvent } from '../../src/lark/inbox.js';
 import worker from '../../src/worker.js';
+import { SENDER_CRON } from '../../src/worker-schedule.js';
 import { messageEvent, urlVerification } from '../helpers/lark-events.js';
 import { messageCalls } from './fake-lark-client.js';
-import { db, deliverToWorker, larkRequest, TOKEN } from './fixture.js';
+import { db, deliverToWorker, larkRequest, runTrigger, TOKEN } from './fixture.js';
 
 describe('Feishu edge on Workers', () => {
   it('answers the encrypted URL check with the challenge', async () => {
@@ -56,6 +58,21 @@ describe('Feishu edge on Workers', () => {
     const messageId = `om_in_workers_${crypto.randomUUID()}`;
     const event = messageEvent({ token: TOKEN, messageId, text: '帮助' });
     for (let i = 0; i < 2; i++) expect((await deliverToWorker(larkRequest('/lark/events', event))).status).toBe(200);
+    expect(await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${messageId}/reply`)).toHaveLength(1);
+  });
+
+  it('an event acknowledged but never processed (isolate gone) is picked up by the minute trigger', async () => {
+    const messageId = `om_in_orphan_${crypto.randomUUID()}`;
+    const event = messageEvent({ token: TOKEN, messageId, text: '帮助' });
+    const header = event.header as { event_id: string; event_type: string };
+    const now = Date.now();
+    // What the route stores before acknowledging; the deferred half never ran.
+    expect(await recordInboundEvent(db(), { eventId: header.event_id, eventType: header.event_type, messageId, payload: event }, now)).toBe(true);
+    expect(await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${messageId}/reply`)).toHaveLength(0);
+
+    await runTrigger(SENDER_CRON, now + 60_000);
+    const [row] = await db().select().from(inboundEvents).where(eq(inboundEvents.key, `event:${header.event_id}`));
+    expect(row?.status).toBe('done');
     expect(await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${messageId}/reply`)).toHaveLength(1);
   });
 });
