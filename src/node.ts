@@ -11,6 +11,7 @@ import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js
 import { createOutboxLoop } from './lark/sender.js';
 import { processPendingInbound } from './lark/inbox.js';
 import type { AppDeps } from './deps.js';
+import { createDigestHook } from './reports/digest-run.js';
 
 export interface NodeService {
   port: number;
@@ -36,7 +37,8 @@ export async function startNodeService(env: Record<string, string | undefined> =
   };
 
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
-  const base = { db, config, logger, clock, defer, messenger };
+  // The weekly digest: the scheduler's pass decides when it is due; the hook builds, stores and addresses it.
+  const base = { db, config, logger, clock, defer, messenger, buildDigest: createDigestHook({ db, logger }) };
   // SCHEDULER_ENABLED=false: this process only queues; another process sends.
   const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
   const deps: AppDeps = { ...base, kickOutbox: loop ? () => loop.kick() : () => undefined };

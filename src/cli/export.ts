@@ -3,18 +3,30 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { shanghaiDate } from '../domain/dates.js';
 import { buildLedger, resolveExportPlan } from '../export/ledger.js';
-import { ledgerToCsv, ledgerToJson, ledgerToXlsx, type ExportFormat } from '../export/write.js';
+import { ledgerToCsv, ledgerToJson, ledgerToXlsx, reportToCsv, reportToJson, reportToXlsx, type ExportFormat } from '../export/write.js';
+import { loadStatsInput } from '../db/stats-store.js';
+import { plans } from '../db/schema.js';
+import { computeStats } from '../domain/stats.js';
+import { ledgerExtraSheets, ledgerReportSheets, type LedgerReport } from '../reports/ledger-sheets.js';
+import { eq } from 'drizzle-orm';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 const FORMATS: ExportFormat[] = ['xlsx', 'csv', 'json'];
+const REPORTS: LedgerReport[] = ['summary', 'overdue'];
+const REPORT_ZH: Record<LedgerReport, string> = { summary: '汇总', overdue: '逾期清单' };
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  usage: 'export [--format xlsx|csv|json] [--out 文件] [--plan 计划编号]',
-  summary: '导出任务台账（含状态和最新进展）；默认 ./duban-台账-日期.xlsx，--out - 输出到屏幕',
+  usage: 'export [--format xlsx|csv|json] [--out 文件] [--plan 计划编号] [--report summary|overdue]',
+  summary:
+    '导出任务台账（含状态和最新进展；xlsx 另含分篇章/分单位/分县区汇总和逾期清单）；--report 只导出汇总或逾期清单；默认 ./duban-台账-日期.xlsx，--out - 输出到屏幕',
   async run(args, ctx) {
-    const { positionals, options } = parseArgs(args, { format: 'string', out: 'string', plan: 'string' });
+    const { positionals, options } = parseArgs(args, { format: 'string', out: 'string', plan: 'string', report: 'string' });
     if (positionals.length) throw new CliUsageError(`多余的参数：${positionals.join(' ')}`);
+    const report = typeof options.report === 'string' ? (options.report as LedgerReport) : undefined;
+    if (report !== undefined && !REPORTS.includes(report)) {
+      throw new CliUsageError(`不支持的报表 ${String(options.report)}，可选：summary（分篇章、分单位、分县区汇总）、overdue（逾期清单）`);
+    }
     const out = typeof options.out === 'string' ? options.out : undefined;
     const fromExt = out && out !== '-' ? path.extname(out).slice(1).toLowerCase() : '';
     const format = (typeof options.format === 'string' ? options.format : FORMATS.includes(fromExt as ExportFormat) ? fromExt : 'xlsx') as ExportFormat;
@@ -29,15 +41,32 @@ export const exportCommand: CliCommand = {
       ctx.err(code ? `计划 ${code} 不存在。` : '数据库中还没有计划：先运行 `npx duban plan load` 或 `npx duban import <分工表>`。');
       return 1;
     }
+    // The summaries and the overdue list come from the same numbers as 统计 and the weekly digest.
+    const [planRow] = await db.select({ id: plans.id }).from(plans).where(eq(plans.code, ledger.plan.code));
+    const stats = computeStats(await loadStatsInput(db, planRow?.id, shanghaiDate(now)));
+    const sheets = report ? ledgerReportSheets(stats, report) : ledgerExtraSheets(stats);
+    const text = () =>
+      report
+        ? format === 'csv'
+          ? reportToCsv(sheets)
+          : reportToJson(ledger, report, sheets)
+        : format === 'csv'
+          ? ledgerToCsv(ledger)
+          : ledgerToJson(ledger);
     if (out === '-') {
-      ctx.out((format === 'csv' ? ledgerToCsv(ledger) : ledgerToJson(ledger)).replace(/\r?\n$/, ''));
+      ctx.out(text().replace(/\r?\n$/, ''));
       return 0;
     }
-    const file = out ?? `./duban-台账-${shanghaiDate(now).replace(/-/g, '')}.${format}`;
-    const data = format === 'xlsx' ? await ledgerToXlsx(ledger) : format === 'csv' ? ledgerToCsv(ledger) : ledgerToJson(ledger);
+    const stem = report ? `duban-${REPORT_ZH[report]}` : 'duban-台账';
+    const file = out ?? `./${stem}-${shanghaiDate(now).replace(/-/g, '')}.${format}`;
+    const data = format === 'xlsx' ? report ? await reportToXlsx(sheets, now) : await ledgerToXlsx(ledger, sheets) : text();
     await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await fs.writeFile(file, data);
-    ctx.out(`已导出计划 ${ledger.plan.code} 的 ${ledger.rows.length} 项任务到 ${file}`);
+    ctx.out(
+      report
+        ? `已导出计划 ${ledger.plan.code} 的${REPORT_ZH[report]}（${sheets.map((s) => `${s.name} ${s.rows.length} 行`).join('，')}）到 ${file}`
+        : `已导出计划 ${ledger.plan.code} 的 ${ledger.rows.length} 项任务到 ${file}（另含 ${sheets.map((s) => s.name).join('、')}）`,
+    );
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 // The list of operator commands. Adding a command is one entry here.
 import { chatCommand } from './chat.js';
+import { digestCommand } from './digest.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { peopleCommand } from './people.js';
@@ -8,4 +9,13 @@ import { policyCommand } from './policy.js';
 import { tickCommand } from './tick.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [importCommand, exportCommand, planCommand, tickCommand, policyCommand, peopleCommand, chatCommand];
+export const commands: CliCommand[] = [
+  importCommand,
+  exportCommand,
+  planCommand,
+  tickCommand,
+  policyCommand,
+  digestCommand,
+  peopleCommand,
+  chatCommand,
+];

@@ -1,6 +1,7 @@
 // `npx duban tick [--at <ISO>]`: one scheduler pass by hand, for now or any instant; prints what it queued.
 import { createConsoleMessenger, createLarkMessenger } from '../lark/messenger.js';
 import { createLogger } from '../logger.js';
+import { createDigestHook } from '../reports/digest-run.js';
 import { runSchedulerPass } from '../scheduler/pass.js';
 import { createDrainDelivery, formatDelivery, formatPass } from '../scheduler/run.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
@@ -24,7 +25,7 @@ export const tickCommand: CliCommand = {
     // Offline (no LARK_APP_ID) every message is printed instead of sent.
     const messenger = ctx.config.larkConfigured ? createLarkMessenger(ctx.config) : createConsoleMessenger(ctx.out);
     const deliverOutbox = createDrainDelivery({ db, clock: ctx.now, messenger, logger }, 120_000);
-    const pass = await runSchedulerPass({ db, config: ctx.config, logger }, at);
+    const pass = await runSchedulerPass({ db, config: ctx.config, logger, buildDigest: createDigestHook({ db, logger }) }, at);
     for (const line of formatPass(pass)) ctx.out(line);
     if (pass.outboxIds.length) ctx.out(ctx.config.larkConfigured ? '正在发送…' : '离线模式（未设置 LARK_APP_ID）：以下为将要发送的消息：');
     const delivered = pass.outboxIds.length ? await deliverOutbox(at) : null;

@@ -2,6 +2,7 @@
 import ExcelJS from 'exceljs';
 import { formatCsv } from '../import/csv.js';
 import { LEDGER_COLUMNS, ledgerCells, type Ledger } from './ledger.js';
+import { sheetToRecords, type Sheet } from '../reports/ledger-sheets.js';
 
 export type ExportFormat = 'xlsx' | 'csv' | 'json';
 
@@ -21,7 +22,11 @@ const WIDTHS: Record<(typeof LEDGER_COLUMNS)[number], number> = {
 
 const WRAP = new Set(['任务', '牵头单位', '配合单位', '完成时限', '备注', '最新进展']);
 
-export async function ledgerToXlsx(ledger: Ledger): Promise<Uint8Array> {
+/**
+ * The workbook: sheet 任务台账, then any report sheets (分篇章汇总, 分单位汇总, 分县区汇总, 逾期清单 from
+ * src/reports/ledger-sheets.ts), each with the same styled, frozen, filterable header.
+ */
+export async function ledgerToXlsx(ledger: Ledger, extraSheets: Sheet[] = []): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'duban';
   wb.created = new Date(ledger.exportedAt);
@@ -43,7 +48,55 @@ export async function ledgerToXlsx(ledger: Ledger): Promise<Uint8Array> {
     });
   }
   ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LEDGER_COLUMNS.length } };
+  for (const sheet of extraSheets) addReportSheet(wb, sheet);
   return new Uint8Array(await wb.xlsx.writeBuffer());
+}
+
+function addReportSheet(wb: ExcelJS.Workbook, sheet: Sheet) {
+  const ws = wb.addWorksheet(sheet.name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  ws.columns = sheet.headers.map((h) => ({ header: h, key: h, width: Math.max(10, Math.min(60, [...h].length * 2 + 4)) }));
+  const head = ws.getRow(1);
+  head.eachCell((c) => {
+    c.font = { bold: true, color: { argb: 'FFFFFFFF' } };
+    c.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FF1F4E79' } };
+    c.alignment = { vertical: 'middle', horizontal: 'center', wrapText: true };
+  });
+  for (const r of sheet.rows) ws.addRow(r);
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: sheet.headers.length } };
+}
+
+/** A workbook of report sheets only (`export --report … --format xlsx`). */
+export async function reportToXlsx(sheets: Sheet[], exportedAt: number): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'duban';
+  wb.created = new Date(exportedAt);
+  for (const sheet of sheets) addReportSheet(wb, sheet);
+  return new Uint8Array(await wb.xlsx.writeBuffer());
+}
+
+/** Report sheets as one CSV (with a BOM): each sheet preceded by its name, sheets separated by a blank line. */
+export function reportToCsv(sheets: Sheet[]): string {
+  return (
+    '\uFEFF' +
+    sheets
+      .map((s) => (sheets.length > 1 ? formatCsv([[`【${s.name}】`]]) : '') + formatCsv([s.headers, ...s.rows.map((r) => r.map(String))]))
+      .join('\r\n')
+  );
+}
+
+export function reportToJson(ledger: Ledger, report: string, sheets: Sheet[]): string {
+  return (
+    JSON.stringify(
+      {
+        plan: ledger.plan,
+        exportedAt: new Date(ledger.exportedAt).toISOString(),
+        report,
+        sheets: sheets.map((s) => ({ name: s.name, columns: s.headers, rows: sheetToRecords(s) })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** CSV text with a BOM so Excel opens the UTF-8 correctly. */
