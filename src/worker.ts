@@ -12,6 +12,7 @@ import { createConsoleMessenger, createLarkMessenger, type Messenger } from './l
 import { drainOutbox } from './lark/sender.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
+import { createDigestHook } from './reports/digest-run.js';
 import { acquireLease, releaseLease } from './scheduler/lease.js';
 import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
 import { jobsForCron, PASS_LEASE, PASS_LEASE_MS } from './worker-schedule.js';
@@ -28,6 +29,7 @@ interface IsolateDeps {
   logger: Logger;
   /** Holds the SDK client and its token cache: one tenant token per isolate, not one per request. */
   messenger: Messenger;
+  buildDigest: AppDeps['buildDigest'];
 }
 
 /** Workers Logs rank console.error lines as errors: only warnings and errors go there. */
@@ -46,7 +48,8 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   const logger = createLogger(config.LOG_LEVEL, workersLogSink);
   const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
-  const built = { db, config, logger, messenger };
+  // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.
+  const built = { db, config, logger, messenger, buildDigest: createDigestHook({ db, logger }) };
   isolateCache.set(env, built);
   return built;
 }
