@@ -131,7 +131,12 @@ const worker = {
       deps = createWorkerDeps(env, ctx);
     } catch (err) {
       console.error((err as Error).message);
-      return Response.json({ error: 'config', message: '服务配置有误，请检查 Worker 的变量与绑定 / misconfigured' }, { status: 500 });
+      // A ConfigError names the bad keys and what they should look like, never their values.
+      const detail = (err as Error).message;
+      return Response.json(
+        { error: 'config', message: `服务配置有误，请检查 Worker 的变量、密钥与绑定（wrangler.toml）。${detail}` },
+        { status: 500 },
+      );
     }
     // The app is cheap to build; building it per request keeps deps.defer bound to this request's ctx.
     return createApp(deps).fetch(request, env, ctx);
