@@ -3,6 +3,7 @@ import { commands } from './cli/index.js';
 import { CliUsageError, type CliCommand, type CliContext } from './cli/types.js';
 import { ConfigError, parseConfig } from './config.js';
 import { DatabaseOpenError, openNodeDatabase, type NodeDatabase } from './db/node.js';
+import { ensureBundledPlan } from './plans/bundled.js';
 import { VERSION } from './version.js';
 
 export function helpText(list: CliCommand[] = commands): string {
@@ -49,6 +50,9 @@ export async function runCli(
       err,
       now: () => Date.now(),
     };
+    if (cmd.needsPlan && config.PLAN_AUTOLOAD && (await ensureBundledPlan(ctx.database().db, ctx.now()))) {
+      out('数据库为空，已载入内置方案（定西市 2022）。');
+    }
     return await cmd.run(rest, ctx);
   } catch (e) {
     if (e instanceof CliUsageError) {

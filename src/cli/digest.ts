@@ -6,6 +6,7 @@ import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 export const digestCommand: CliCommand = {
   name: 'digest',
+  needsPlan: true,
   usage: 'digest [--at <时间>] [--dry-run]',
   summary: '生成本周督办周报并发送到领导群和办公室群（--dry-run 只显示不发送）/ build and send the weekly digest',
   async run(args, ctx) {

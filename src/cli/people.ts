@@ -72,6 +72,7 @@ export async function runPeople(args: string[], ctx: CliContext, contacts?: Cont
 
 export const peopleCommand: CliCommand = {
   name: 'people',
+  needsPlan: true,
   usage: 'people add --open-id <id>|--email <邮箱>|--mobile <手机号> --role office|contact|leader [--unit 单位] [--name 姓名] ｜ people list',
   summary: '添加或列出办公室成员、单位联络员和领导',
   run: (args, ctx) => runPeople(args, ctx),

@@ -8,6 +8,7 @@ import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 export const tickCommand: CliCommand = {
   name: 'tick',
+  needsPlan: true,
   usage: 'tick [--at <ISO-8601 时刻>]',
   summary: '运行一次提醒巡检并显示排队的消息 / run one scheduler pass',
   async run(args, ctx) {

@@ -17,6 +17,8 @@ export interface CliCommand {
   usage: string;
   /** One-line description, Chinese first. */
   summary: string;
+  /** Load the bundled plan into an empty database first (as `npm start` does), when PLAN_AUTOLOAD is on. */
+  needsPlan?: boolean;
   /** Returns the process exit code. */
   run(args: string[], ctx: CliContext): Promise<number>;
 }

@@ -1,10 +1,17 @@
 // The plan's numbers at a date: statuses, lights, completion, per chapter/unit/county, overdue, due soon,
 // pending extensions and targets. One module for the digest, `统计`, `逾期`, `临期` and the office's ledger.
 import { addDays } from './dates.js';
-import { assessAssignment, type DeadlineLike, type Light } from './status.js';
+import {
+  assessAssignment,
+  LIGHT_ZH,
+  STATUS_WORDS,
+  taskStatusWord,
+  type DeadlineLike,
+  type Light,
+  type TaskStatusWord as StatusWord,
+} from './status.js';
 
-export const STATUS_WORDS = ['未开始', '进行中', '待核验', '已销号', '逾期'] as const;
-export type StatusWord = (typeof STATUS_WORDS)[number];
+export { LIGHT_ZH, STATUS_WORDS, taskStatusWord, type StatusWord };
 export type StatusCounts = Record<StatusWord, number>;
 export type LightCounts = Record<Light, number>;
 
@@ -226,18 +233,6 @@ export function escalationStepZh(e: StatsEscalation | undefined): string {
   return '已提醒';
 }
 
-/**
- * A task's status from its assignments' words, the same rule as the 台账 export: judged on the lead units
- * (牵头) when the task has any, else on all; done only when every one is done; overdue if any is.
- */
-export function taskStatusWord(words: string[]): StatusWord {
-  if (words.length === 0) return '未开始';
-  if (words.every((w) => w === '已销号')) return '已销号';
-  if (words.includes('逾期')) return '逾期';
-  if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
-  if (words.some((w) => w !== '未开始')) return '进行中';
-  return '未开始';
-}
 
 /**
  * Compare a reported value with a target. Lower-is-better targets (<=, <) are met at or under the value;

@@ -106,3 +106,19 @@ export const LIGHT_ZH: Record<Light, string> = { red: '红灯', yellow: '黄灯'
 
 /** 'YYYY-MM-DD' of `today` plus n days: re-exported for callers building due-soon windows. */
 export const dayOffset = addDays;
+
+export const STATUS_WORDS = ['未开始', '进行中', '待核验', '已销号', '逾期'] as const;
+export type TaskStatusWord = (typeof STATUS_WORDS)[number];
+
+/**
+ * A task's status from its assignments' words, the same rule as the 台账 export: judged on the lead units
+ * (牵头) when the task has any, else on all; done only when every one is done; overdue if any is.
+ */
+export function taskStatusWord(words: string[]): TaskStatusWord {
+  if (words.length === 0) return '未开始';
+  if (words.every((w) => w === '已销号')) return '已销号';
+  if (words.includes('逾期')) return '逾期';
+  if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
+  if (words.some((w) => w !== '未开始')) return '进行中';
+  return '未开始';
+}

@@ -1,5 +1,6 @@
 // Matching the unit names people type ("市生态环境局", "生态环境局", "安定") to units, with did-you-mean.
 // Pure: the caller supplies the unit list.
+import { editDistance } from './text-match.js';
 import { normalizeWideText } from './deadline-text.js';
 
 export interface UnitLike {
@@ -18,20 +19,6 @@ export function splitUnitCell(cell: string): string[] {
     .split(/[、，,；;/／\s]+/)
     .map((s) => s.trim().replace(/等$/, ''))
     .filter(Boolean);
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 export interface UnitResolver<U extends UnitLike> {

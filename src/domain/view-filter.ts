@@ -1,5 +1,6 @@
 // The filter words of the office's polling views (逾期 / 临期 / 统计): a unit by name or alias, 县区, 单位, 篇章,
 // or a chapter by number (四 / 4 / 第四章) or short name (碧水). Pure: units and chapters come in as rows.
+import { editDistance } from './text-match.js';
 
 export interface FilterUnit {
   id: number;
@@ -40,21 +41,6 @@ export function parseChapterNumber(raw: string): number | null {
   if (s.length === 2 && s[1] === '十') return (CN_DIGITS[s[0]!] ?? NaN) * 10;
   if (s.length === 3 && s[1] === '十') return (CN_DIGITS[s[0]!] ?? NaN) * 10 + (CN_DIGITS[s[2]!] ?? NaN);
   return null;
-}
-
-/** Levenshtein distance over code points. */
-export function editDistance(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[y.length]!;
 }
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, '');

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { assignments, plans, progressReports, units } from '../db/schema.js';
 import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
 import { formatDeadlines } from '../domain/deadline-text.js';
+import { taskStatusWord } from '../domain/status.js';
 import type { PlanFile } from '../domain/plan-file.js';
 import { assessAssignment } from '../domain/status.js';
 import { readStoredPlan } from '../plans/read.js';
@@ -49,15 +50,8 @@ export interface Ledger {
 
 export const PROPOSED_MARK = '（待确认）';
 
-/** One word for a task from its assignments' status words (lead units' when it has any). */
-export function taskStatusWord(words: string[]): string {
-  if (words.length === 0) return '未开始';
-  if (words.every((w) => w === '已销号')) return '已销号';
-  if (words.includes('逾期')) return '逾期';
-  if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
-  if (words.some((w) => w !== '未开始')) return '进行中';
-  return '未开始';
-}
+/** One word for a task: the shared rule in src/domain/status.ts. */
+export { taskStatusWord };
 
 function formatInstant(ms: number): string {
   const d = new Date(ms + SHANGHAI_OFFSET_MS);
