@@ -12,6 +12,7 @@ import type { CommandContext } from '../commands/registry.js';
 import type { AppDeps } from '../deps.js';
 import { chats, outbox, people } from '../db/schema.js';
 import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
+import { ensureBundledPlan } from '../plans/bundled.js';
 import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
 import { renderCardText } from '../lark/card-text.js';
@@ -77,6 +78,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   let seq = 0;
 
   // A newcomer's empty database gets the bundled plan, as the service would on first start.
+  if (ctx.config.PLAN_AUTOLOAD && (await ensureBundledPlan(db, ctx.now()))) ctx.out('数据库为空，已载入内置方案（定西市 2022）。');
   const actor = await resolveActor(deps, { openId }, ctx.now());
   ctx.out(`督办沙盒 · 身份：${byName?.name ?? openId}（${actor.roles.length ? actor.roles.join(',') : '未绑定'}）。输入 :help 查看沙盒命令。`);
   if (ctx.config.larkConfigured) ctx.out('注意：沙盒显示的消息会在数据库中标记为已送达，不会再发到飞书。');
@@ -212,7 +214,6 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
 
 export const chatCommand: CliCommand = {
   name: 'chat',
-  needsPlan: true,
   usage: 'chat --as <open_id|姓名> [--group <chat_id>] [--date YYYY-MM-DD]',
   summary: '在本地与机器人对话（不需要飞书），试用命令、回复和卡片按钮',
   async run(args, ctx) {

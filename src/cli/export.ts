@@ -17,7 +17,6 @@ const REPORT_ZH: Record<LedgerReport, string> = { summary: '汇总', overdue: '�
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  needsPlan: true,
   usage: 'export [--format xlsx|csv|json] [--out 文件] [--plan 计划编号] [--report summary|overdue]',
   summary:
     '导出任务台账（含状态和最新进展；xlsx 另含分篇章/分单位/分县区汇总和逾期清单）；--report 只导出汇总或逾期清单；默认 ./duban-台账-日期.xlsx，--out - 输出到屏幕',
