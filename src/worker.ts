@@ -115,8 +115,11 @@ async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | nu
   }
 }
 
-/** A scheduled invocation may run for minutes, but a minute trigger should finish before the next one starts. */
-const SEND_BUDGET_MS = 45_000;
+/**
+ * Stay well inside the wall time a frequent Cron Trigger gets (30 s when it fires more often than hourly), with
+ * room for the pass that precedes the drain on quarter hours.
+ */
+const SEND_BUDGET_MS = 20_000;
 /**
  * Each message costs one Feishu subrequest and about 1.1 D1 queries; Workers Paid allows 1000 D1 queries per
  * invocation, shared with the pass on quarter hours. The rest waits for the next minute (Feishu's own limit
