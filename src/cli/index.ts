@@ -1,4 +1,5 @@
 // The list of operator commands. Adding a command is one entry here.
+import { backupCommand } from './backup.js';
 import { chatCommand } from './chat.js';
 import { digestCommand } from './digest.js';
 import { exportCommand } from './export.js';
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   digestCommand,
   peopleCommand,
   chatCommand,
+  backupCommand,
 ];

@@ -25,10 +25,10 @@ export interface NodeDatabase {
  * Throws DatabaseOpenError with a message that tells the operator what to check.
  */
 export function openNodeDatabase(file: string, opts: { migrate?: boolean } = {}): NodeDatabase {
-  let sqlite: Database.Database;
+  let opened: Database.Database | undefined;
   try {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    sqlite = new Database(file);
+    const sqlite = (opened = new Database(file));
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
@@ -36,12 +36,23 @@ export function openNodeDatabase(file: string, opts: { migrate?: boolean } = {})
     // Touch the file so a corrupt database fails here, not on the first request.
     const check = sqlite.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+    // SQLite silently falls back to a read-only open when the file cannot be written; rewrite the header's
+    // user_version so a read-only file fails at startup rather than on the first reminder.
+    if (file !== ':memory:') sqlite.pragma(`user_version = ${Number(sqlite.pragma('user_version', { simple: true }))}`);
   } catch (err) {
+    opened?.close();
+    const code = (err as { code?: string }).code ?? '';
+    const hint = /READONLY|CANTOPEN|PERM|ACCES/.test(code)
+      ? '数据库文件或其所在目录不可写（需要能创建 -wal/-shm 文件）'
+      : /NOTADB|CORRUPT/.test(code) || /integrity/.test((err as Error).message)
+        ? '文件已损坏或不是 SQLite 数据库'
+        : '文件可能不存在、不可读写或已损坏';
     throw new DatabaseOpenError(
-      `无法打开数据库 ${file}：${(err as Error).message}。请检查 DATABASE_PATH 指向的文件是否存在、可读写且未损坏` +
+      `无法打开数据库 ${file}：${hint}（${(err as Error).message}）。请检查 DATABASE_PATH 指向的文件是否存在、可读写且未损坏` +
         `（可用 \`npx duban backup\` 的备份恢复）。 / cannot open database ${file}: check DATABASE_PATH.`,
     );
   }
+  const sqlite = opened;
   const db = drizzle(sqlite, { schema }) as unknown as Db;
   if (opts.migrate !== false) {
     try {

@@ -1,0 +1,89 @@
+// Turn bench/results/latest.json into the Markdown summary in bench/README.md (between the results markers).
+//   npx tsx bench/summarise.ts           print the summary
+//   npx tsx bench/summarise.ts --write   also replace it in bench/README.md
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib/proc.js';
+import type { BenchRun } from './run-all.js';
+
+type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const n = (v: unknown, d = 0) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
+const mark = (ok: unknown) => (ok === true ? '✅ met' : ok === false ? '❌ not met' : '—');
+
+function lines(report: R): string[] {
+  const m = report.machine as R;
+  const out = [
+    `Run of ${String(report.started_at).slice(0, 16).replace('T', ' ')} UTC${report.quick ? ' (quick mode)' : ''}: ` +
+      `${m.cpu_model} × ${m.cpus} cores, ${m.memory_gb} GB, ${m.os}, Node ${m.node}; ` +
+      `load average at start ${(m.load_average_at_start as number[]).join(' / ')} (the machine is shared: absolute figures vary ` +
+      `from run to run, ratios measured in one run are what to compare).`,
+    '',
+    '| bench | figure | value | target |',
+    '|---|---|---|---|',
+  ];
+  const runs = report.runs as BenchRun[];
+  for (const run of runs) {
+    const r = (run.result ?? {}) as R;
+    const t = (r.targets ?? {}) as R;
+    if (run.status !== 'ok') {
+      out.push(`| ${run.name} | ${run.status} | ${String(run.error ?? '').split('\n')[0]} | |`);
+      continue;
+    }
+    switch (run.name) {
+      case 'webhook-intake': {
+        if (r.skipped) {
+          out.push(`| webhook-intake | skipped | ${r.skipped} | |`);
+          break;
+        }
+        out.push(`| webhook-intake | bare Hono hello (wrk, 50 conns) | ${n(r.hono.rps)} req/s, p50 ${n(r.hono.p50_ms, 2)} ms, p99 ${n(r.hono.p99_ms, 2)} ms | |`);
+        out.push(`| | SDK EventDispatcher on node:http | ${n(r.sdk_dispatcher.rps)} req/s, p50 ${n(r.sdk_dispatcher.p50_ms, 2)} ms, p99 ${n(r.sdk_dispatcher.p99_ms, 2)} ms (${n(r.ratio_sdk_vs_hono * 100, 1)}% of Hono) | |`);
+        out.push(`| | duban, SQLite, processing included | ${n(r.duban.rps)} req/s, p50 ${n(r.duban.p50_ms, 2)} ms, p99 ${n(r.duban.p99_ms, 2)} ms | |`);
+        out.push(`| | duban ÷ bare Hono | ${n(r.ratio_duban_vs_hono * 100, 1)}% | ≥ 15%: ${mark(t.intake_ratio_ge_15pct)} |`);
+        const f = r.duban_fixed_rate as R;
+        out.push(`| | duban at ${n(f.target_rate)} events/s (open loop) | achieved ${n(f.achieved_rate)}/s, p50 ${n(f.p50_ms, 2)} ms, p99 ${n(f.p99_ms, 2)} ms | p99 < 50 ms: ${mark(t.p99_ack_lt_50ms_at_1000)} |`);
+        const q = r.duban_quarter_rate as R | undefined;
+        if (q) out.push(`| | duban at ${n(q.target_rate)} events/s (open loop) | achieved ${n(q.achieved_rate)}/s, p50 ${n(q.p50_ms, 2)} ms, p99 ${n(q.p99_ms, 2)} ms | |`);
+        const rec = r.recorded as R;
+        out.push(`| | recorded exactly once | ${n(rec.acked)} acked at fixed rate: ${rec.missing} missing, ${rec.duplicated} duplicated; wrk pools ${(r.wrk_recorded as R[]).map((c) => `${c.acked_2xx} acked / ${c.rows} rows`).join(', ')} | ${mark(t.every_event_recorded_once)} |`);
+        break;
+      }
+      case 'intake-breakdown':
+        out.push(`| intake-breakdown | per event, one at a time, in-process | verify+decrypt ${n(r.verify_us)} µs, de-dup insert ${n(r.record_us)} µs, work after ack ${n(r.process_after_ack_us)} µs; end to end ${n(r.end_to_end_us)} µs (≈ ${n(r.single_core_events_per_s)}/s on one core); a raw prepared INSERT ${n(r.raw_insert_us)} µs | |`);
+        break;
+      case 'scheduler-pass':
+        out.push(`| scheduler-pass | ${n(r.assignments)} assignments | planner alone ${n(r.planner_median_ms, 1)} ms; first full pass on SQLite ${n(r.first_pass_ms)} ms; next pass (nothing new) ${n(r.idle_pass_ms)} ms | < 1 s: ${mark(t.pass_under_1s)} |`);
+        out.push(`| | peak RSS of the bench process | ${n(r.peak_rss_mb, 1)} MB | < 200 MB: ${mark(t.peak_memory_under_200mb)} |`);
+        break;
+      case 'digest':
+        out.push(`| digest | ${n(r.tasks)} tasks | load ${n(r.load_ms, 1)} ms, compute ${n(r.compute_ms, 1)} ms, render ${n(r.render_ms, 1)} ms; card ${n(r.card_bytes)} bytes; peak RSS ${n(r.peak_rss_mb, 1)} MB | |`);
+        break;
+      case 'plan-load':
+        out.push(`| plan-load | ${n(r.tasks)} tasks | ${Object.entries((r.steps_ms ?? {}) as R).map(([k, v]) => `${k} ${n(v)} ms`).join('; ')} | |`);
+        break;
+      case 'outbound':
+        out.push(`| outbound | ${n(r.config.messages)} reminders → ${n(r.config.contacts)} contacts | ${n(r.rate_per_s, 2)} msg/s over ${n(r.span_s, 1)} s = ${n(r.ratio_of_ceiling * 100, 1)}% of 50/s | ≥ 90%: ${mark(t.rate_ge_90pct_of_ceiling)} |`);
+        out.push(`| | 429s / 230020s received | ${r.http_429} / ${r.user_limit_230020} (${n(r.send_calls)} send calls) | |`);
+        out.push(`| | duplicates / lost | ${r.duplicates} / ${r.lost} | zero: ${mark(t.zero_duplicates)} / ${mark(t.zero_lost)} |`);
+        break;
+      default:
+        out.push(`| ${run.name} | | ${JSON.stringify(r).slice(0, 200)} | |`);
+    }
+  }
+  return out;
+}
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+const report = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results/latest.json'), 'utf8')) as R;
+const md = lines(report).join('\n');
+console.log(md);
+if (process.argv.includes('--write')) {
+  const file = path.join(ROOT, 'bench/README.md');
+  const text = fs.readFileSync(file, 'utf8');
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${START} … ${END} section`);
+  fs.writeFileSync(file, text.slice(0, a + START.length) + '\n' + md + '\n' + text.slice(b));
+}
