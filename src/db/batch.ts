@@ -33,22 +33,27 @@ export const D1_MAX_PARAMS = 100;
 const SQLITE_MAX_PARAMS = 32766;
 
 /**
- * A raw statement that returns rows, deferred so runBatch can run it with the others in one transaction (D1:
- * drizzle's lazy raw query; better-sqlite3: run when the batch's transaction gets to it).
+ * A raw statement that returns rows as arrays of column values (in SELECT/RETURNING order), deferred so runBatch
+ * runs it with the others in one transaction. D1: a drizzle prepared query (drizzle's own raw query cannot carry
+ * parameters inside db.batch); better-sqlite3: run when the batch's transaction gets to it.
  */
 export function rawRowsQuery(db: Db, query: SQL): Query {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const d = db as any;
-  if (typeof d.batch === 'function') return d.all(query);
-  return { _prepare: () => ({ execute: () => ({ sync: () => d.all(query) }) }) };
+  return deferred(db, query, 'all');
 }
 
 /** Like rawRowsQuery, for a statement without RETURNING. */
 export function rawRunQuery(db: Db, query: SQL): Query {
+  return deferred(db, query, 'run');
+}
+
+function deferred(db: Db, query: SQL, method: 'all' | 'run'): Query {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const d = db as any;
-  if (typeof d.batch === 'function') return d.run(query);
-  return { _prepare: () => ({ execute: () => ({ sync: () => d.run(query) }) }) };
+  if (typeof d.batch === 'function') {
+    const prepared = d.session.prepareQuery(d.dialect.sqlToQuery(query), undefined, method, true);
+    return { _prepare: () => prepared };
+  }
+  return { _prepare: () => ({ execute: () => ({ sync: () => (method === 'all' ? d.values(query) : d.run(query)) }) }) };
 }
 
 /**

@@ -41,7 +41,7 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
 /**
  * Inserts for many messages at once, for runBatch: one statement per ~0.5 MB of rows, each row passed inside a
  * single JSON parameter (`json_each`), so a wave of thousands of messages is a handful of statements on both
- * drivers. Duplicate keys are skipped; each statement returns `{ id, dedupeKey }` of the rows it inserted.
+ * drivers. Duplicate keys are skipped; each statement returns `[id, dedupeKey]` of each row it inserted.
  */
 export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
   const rows = msgs.map((m) => {
@@ -61,7 +61,7 @@ export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
           ${col(9)}, ${col(10)}, ${col(11)}, 'pending', ${now}
         from json_each(${json}) where true
         on conflict (dedupe_key) do nothing
-        returning id, dedupe_key as dedupeKey`,
+        returning id, dedupe_key`,
     ),
   );
 }

@@ -182,10 +182,12 @@ async function commitSteps(
           json_extract(value, '$[3]'), json_extract(value, '$[4]'), ${at}
         from json_each(${json}) where true
         on conflict do nothing
-        returning id, assignment_id as assignmentId, step_key as stepKey`,
+        returning id, assignment_id, step_key`,
     ),
   );
-  const claimed = (await runBatch(db, claimQueries)).flat() as Array<{ id: number; assignmentId: number; stepKey: string }>;
+  const claimed = ((await runBatch(db, claimQueries)).flat() as Array<[number, number, string]>).map(([id, assignmentId, stepKey]) => ({
+    id, assignmentId, stepKey,
+  }));
   if (claimed.length === 0) return;
   const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
   const mine = actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
@@ -209,7 +211,9 @@ async function commitSteps(
         ),
       );
     }
-    inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<{ id: number; dedupeKey: string }>;
+    inserted = ((await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<[number, string]>).map(([id, dedupeKey]) => ({
+      id, dedupeKey,
+    }));
   } catch (err) {
     // Give the steps back so the next pass plans them again.
     const ids = claimed.map((c) => c.id);
