@@ -1,0 +1,164 @@
+// Workers entry: config from env bindings, D1 through drizzle, inbound work in ctx.waitUntil, Cron Triggers in
+// scheduled(). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
+import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
+import { drizzle } from 'drizzle-orm/d1';
+import { createApp } from './app.js';
+import { parseConfig, type Config } from './config.js';
+import type { Db } from './db/client.js';
+import * as schema from './db/schema.js';
+import type { AppDeps } from './deps.js';
+import { processPendingInbound } from './lark/inbox.js';
+import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
+import { drainOutbox } from './lark/sender.js';
+import { createLogger, type Logger } from './logger.js';
+import { ensureBundledPlan } from './plans/bundled.js';
+import { createDigestHook } from './reports/digest-run.js';
+import { acquireLease, releaseLease } from './scheduler/lease.js';
+import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
+import { jobsForCron, PASS_LEASE, PASS_LEASE_MS } from './worker-schedule.js';
+
+export interface WorkerEnv {
+  DB: D1Database;
+  [key: string]: unknown;
+}
+
+/** What is built once per isolate and env: parsed config, the drizzle handle, the logger, the messenger. */
+interface IsolateDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  /** Holds the SDK client and its token cache: one tenant token per isolate, not one per request. */
+  messenger: Messenger;
+  buildDigest: AppDeps['buildDigest'];
+}
+
+/** Workers Logs rank console.error lines as errors: only warnings and errors go there. */
+const workersLogSink = (line: string) => (/^\S+ (ERROR|WARN) /.test(line) ? console.error(line) : console.log(line));
+
+// Workers reuse an isolate across requests with the same env object; parsing config once per env is enough.
+const isolateCache = new WeakMap<object, IsolateDeps>();
+
+function isolateDeps(env: WorkerEnv): IsolateDeps {
+  const cached = isolateCache.get(env);
+  if (cached) return cached;
+  if (!env.DB) {
+    throw new Error('缺少 D1 绑定 DB：请在 wrangler.toml 的 [[d1_databases]] 中设置 binding = "DB" / missing D1 binding DB');
+  }
+  const config = parseConfig(env);
+  const logger = createLogger(config.LOG_LEVEL, workersLogSink);
+  const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
+  const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
+  // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.
+  const built = { db, config, logger, messenger, buildDigest: createDigestHook({ db, logger }) };
+  isolateCache.set(env, built);
+  return built;
+}
+
+/**
+ * AppDeps for one invocation: deferred work is bound to this invocation's ctx.waitUntil. No kickOutbox: there is
+ * no sender loop on Workers, so inbound work drains the outbox itself inside waitUntil (see flushOutbox).
+ */
+export function createWorkerDeps(env: WorkerEnv, ctx: ExecutionContext, clock: () => number = Date.now): AppDeps {
+  const base = isolateDeps(env);
+  const defer = (work: Promise<unknown>) => {
+    ctx.waitUntil(
+      work.catch((err) => base.logger.error('background work failed', { error: (err as Error).message })),
+    );
+  };
+  return { ...base, clock, defer };
+}
+
+export interface ScheduledRun {
+  /** The pass's result; null when the trigger runs no pass or another isolate holds the pass lease. */
+  pass: PassResult | null;
+  sent: number;
+}
+
+/**
+ * Run the jobs a cron trigger stands for at its scheduled instant: the scheduler pass (under the same lease as
+ * Node, so overlapping triggers do the work once; correctness never depends on it: steps and outbox rows are
+ * claimed by single conditional statements), then the outbox drain.
+ */
+export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: number): Promise<ScheduledRun> {
+  const jobs = jobsForCron(cron);
+  const out: ScheduledRun = { pass: null, sent: 0 };
+  if (jobs.includes('pass')) {
+    // Requests never load the plan (they must answer within 3 s); the first pass into an empty D1 does, at the
+    // cost of one count query on every later pass. PLAN_AUTOLOAD=false leaves loading to the operator.
+    if (deps.config.PLAN_AUTOLOAD && (await ensureBundledPlan(deps.db, scheduledTime))) {
+      deps.logger.info('bundled plan loaded into an empty D1 database');
+    }
+    out.pass = await runLeasedPass(deps, scheduledTime);
+  }
+  if (jobs.includes('send')) {
+    // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
+    // sweeps these on a timer; here the every-minute trigger does.
+    await processPendingInbound(deps, deps.clock());
+    out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS, maxMessages: SEND_MAX_MESSAGES })).sent;
+  }
+  deps.logger.info('scheduled run', {
+    cron,
+    at: new Date(scheduledTime).toISOString(),
+    queued: out.pass?.outboxIds.length ?? null,
+    sent: out.sent,
+  });
+  return out;
+}
+
+async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | null> {
+  const holder = `worker:${crypto.randomUUID()}`;
+  if (!(await acquireLease(deps.db, PASS_LEASE, holder, at, PASS_LEASE_MS))) return null;
+  try {
+    return await runSchedulerPass(deps, at);
+  } finally {
+    await releaseLease(deps.db, PASS_LEASE, holder);
+  }
+}
+
+/**
+ * Stay well inside the wall time a frequent Cron Trigger gets (30 s when it fires more often than hourly), with
+ * room for the pass that precedes the drain on quarter hours.
+ */
+const SEND_BUDGET_MS = 20_000;
+/**
+ * Each message costs one Feishu subrequest and about 1.1 D1 queries; Workers Paid allows 1000 D1 queries per
+ * invocation, shared with the pass on quarter hours. The rest waits for the next minute (Feishu's own limit
+ * is 1000 messages a minute per app).
+ */
+const SEND_MAX_MESSAGES = 300;
+
+const worker = {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    let deps: AppDeps;
+    try {
+      deps = createWorkerDeps(env, ctx);
+    } catch (err) {
+      console.error((err as Error).message);
+      // A ConfigError names the bad keys and what they should look like, never their values.
+      const detail = (err as Error).message;
+      return Response.json(
+        { error: 'config', message: `服务配置有误，请检查 Worker 的变量、密钥与绑定（wrangler.toml）。${detail}` },
+        { status: 500 },
+      );
+    }
+    // The app is cheap to build; building it per request keeps deps.defer bound to this request's ctx.
+    return createApp(deps).fetch(request, env, ctx);
+  },
+
+  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    // Anchor the clock at the trigger's scheduled instant: a pass for 09:15 is the 09:15 pass even if it starts late.
+    const startedAt = Date.now();
+    const clock = () => controller.scheduledTime + (Date.now() - startedAt);
+    const deps = createWorkerDeps(env, ctx, clock);
+    ctx.waitUntil(
+      runScheduled(deps, controller.cron, controller.scheduledTime).catch((err: unknown) => {
+        deps.logger.error('scheduled run failed', { cron: controller.cron, error: (err as Error).message });
+        // Rethrown so the Cron Trigger's run shows as failed in Cloudflare's dashboard; the next trigger retries
+        // (the pass catches up on missed steps, the outbox keeps unsent rows).
+        throw err;
+      }),
+    );
+  },
+};
+
+export default worker;
