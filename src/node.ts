@@ -44,9 +44,24 @@ export async function startNodeService(env: Record<string, string | undefined> =
   const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
   // Processing after the ack runs in slices between accepts; a full queue drops the task, and the pending-inbound
   // sweep below picks the stored event up instead (nothing acknowledged is lost).
-  const work = createWorkQueue(logger);
+  // After an overflow, the events left pending are swept in small slices through the queue as soon as it has
+  // room, rather than 50 per 30 s by the timer.
+  let overflowed = false;
+  const work = createWorkQueue(logger, {
+    onIdle: () => {
+      if (!overflowed) return;
+      overflowed = false;
+      if (!work.push(sweepOverflow)) overflowed = true;
+    },
+  });
+  const sweepOverflow = async (): Promise<void> => {
+    const SLICE = 20;
+    if ((await processPendingInbound(deps, clock(), SLICE)) >= SLICE && !work.push(sweepOverflow)) overflowed = true;
+  };
   const queueWork = (task: () => Promise<unknown>) => {
-    if (!work.push(task)) logger.warn('inbound work queue full: the event stays pending for the next sweep');
+    if (work.push(task)) return;
+    if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');
+    overflowed = true;
   };
   const deps: AppDeps = { ...base, queueWork, kickOutbox: loop ? () => loop.kick() : () => undefined };
   const app = createApp(deps);

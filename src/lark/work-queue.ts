@@ -16,6 +16,8 @@ export interface WorkQueueOptions {
   concurrency?: number;
   /** Waiting tasks kept in memory; beyond this, push() refuses. */
   maxWaiting?: number;
+  /** Called each time the queue becomes empty with nothing running (it may push more work). */
+  onIdle?: () => void;
 }
 
 export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): WorkQueue {
@@ -27,6 +29,8 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
   let idleWaiters: Array<() => void> = [];
 
   const settleIdle = () => {
+    if (running > 0 || waiting.length > 0) return;
+    opts.onIdle?.();
     if (running > 0 || waiting.length > 0) return;
     const w = idleWaiters;
     idleWaiters = [];

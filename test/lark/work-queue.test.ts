@@ -89,4 +89,20 @@ describe('createWorkQueue', () => {
     await q.idle();
     expect(ran).toEqual([1, 2]);
   });
+
+  it('calls onIdle when it drains, and work pushed from there runs too', async () => {
+    const { logger } = recordingLogger();
+    const ran: string[] = [];
+    let idleCalls = 0;
+    const q = createWorkQueue(logger, {
+      onIdle: () => {
+        idleCalls += 1;
+        if (idleCalls === 1) q.push(async () => void ran.push('swept'));
+      },
+    });
+    q.push(async () => void ran.push('first'));
+    await q.idle();
+    expect(ran).toEqual(['first', 'swept']);
+    expect(idleCalls).toBeGreaterThanOrEqual(2);
+  });
 });
