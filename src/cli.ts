@@ -7,14 +7,14 @@ import { ensureBundledPlan } from './plans/bundled.js';
 import { VERSION } from './version.js';
 
 export function helpText(list: CliCommand[] = commands): string {
-  const width = Math.max(...list.map((c) => c.usage.length), 'help'.length);
   return [
     `duban ${VERSION} — 督办机器人运维命令 / operator commands`,
     '',
     '用法 / usage: npx duban <命令> [参数]',
     '',
-    ...list.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
-    `  ${'help'.padEnd(width)}  显示本帮助 / show this help`,
+    ...list.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
+    '  help',
+    '      显示本帮助 / show this help',
     '',
     '数据库位置由 DATABASE_PATH 决定（默认 ./data/duban.db）。',
   ].join('\n');

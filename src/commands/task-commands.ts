@@ -178,41 +178,38 @@ const codeUnitNote = (arg: string): ParseResult<{ code: string; unit: string | n
   return ok({ code, unit: null, note: rest });
 };
 
-const done: CommandDef<{ code: string; unit: string | null; note: string }> = {
-  names: ['完成', 'done'],
-  usage: '完成 <编号> [说明]',
-  summary: '申报任务完成（办公室核验后销号）',
-  example: '完成 4.1.1 整治方案已印发',
-  roles: ['contact'],
-  parse: codeUnitNote,
-  async run(ctx, a) {
-    const t = await findTask(ctx.deps.db, a.code);
-    if (!t.ok) return { text: t.error };
-    const u = await unitFromRest(ctx, t.value.id, a.note);
-    const v = await pickAssignment(ctx, t.value, u.unit);
-    if (!v.ok) return { text: v.error };
-    const r = await recordReport(ctx, v.value, { kind: 'done_claim', note: u.rest });
-    return { text: r.ok ? r.text : r.error };
-  },
-};
+type CodeNoteArgs = { code: string; unit: string | null; note: string };
 
-const same: CommandDef<{ code: string; unit: string | null; note: string }> = {
-  names: ['无变化', 'same'],
-  usage: '无变化 <编号>',
-  summary: '一键报送：自上次报送以来没有变化',
-  example: '无变化 4.1.1',
-  roles: ['contact'],
-  parse: codeUnitNote,
-  async run(ctx, a) {
-    const t = await findTask(ctx.deps.db, a.code);
-    if (!t.ok) return { text: t.error };
-    const u = await unitFromRest(ctx, t.value.id, a.note);
-    const v = await pickAssignment(ctx, t.value, u.unit);
-    if (!v.ok) return { text: v.error };
-    const r = await recordReport(ctx, v.value, { kind: 'no_change', note: u.rest });
-    return { text: r.ok ? r.text : r.error };
-  },
-};
+/** 完成 and 无变化: a report of one kind on the sender's assignment of a task, with an optional note. */
+function simpleReport(
+  meta: Pick<CommandDef<CodeNoteArgs>, 'names' | 'usage' | 'summary' | 'example'>,
+  kind: 'done_claim' | 'no_change',
+): CommandDef<CodeNoteArgs> {
+  return {
+    ...meta,
+    roles: ['contact'],
+    parse: codeUnitNote,
+    async run(ctx, a) {
+      const t = await findTask(ctx.deps.db, a.code);
+      if (!t.ok) return { text: t.error };
+      const u = await unitFromRest(ctx, t.value.id, a.note);
+      const v = await pickAssignment(ctx, t.value, u.unit);
+      if (!v.ok) return { text: v.error };
+      const r = await recordReport(ctx, v.value, { kind, note: u.rest });
+      return { text: r.ok ? r.text : r.error };
+    },
+  };
+}
+
+const done = simpleReport(
+  { names: ['完成', 'done'], usage: '完成 <编号> [说明]', summary: '申报任务完成（办公室核验后销号）', example: '完成 4.1.1 整治方案已印发' },
+  'done_claim',
+);
+
+const same = simpleReport(
+  { names: ['无变化', 'same'], usage: '无变化 <编号>', summary: '一键报送：自上次报送以来没有变化', example: '无变化 4.1.1' },
+  'no_change',
+);
 
 /** File an extension request; shared by the command and the card form. */
 export async function requestExtension(
