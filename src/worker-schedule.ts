@@ -13,8 +13,3 @@ export type ScheduledJob = 'pass' | 'send';
 export function jobsForCron(cron: string): ScheduledJob[] {
   return cron.trim() === SENDER_CRON ? ['send'] : ['pass', 'send'];
 }
-
-/** The lease Node's scheduler takes per pass (src/scheduler/cron.ts SCHEDULER_LEASE, which imports node-cron). */
-export const PASS_LEASE = 'scheduler';
-/** Held at most this long by a pass that dies without releasing it; a pass takes seconds. */
-export const PASS_LEASE_MS = 10 * 60_000;

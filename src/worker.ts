@@ -13,9 +13,9 @@ import { drainOutbox } from './lark/sender.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { createDigestHook } from './reports/digest-run.js';
-import { acquireLease, releaseLease } from './scheduler/lease.js';
+import { withSchedulerLease } from './scheduler/lease.js';
 import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
-import { jobsForCron, PASS_LEASE, PASS_LEASE_MS } from './worker-schedule.js';
+import { jobsForCron } from './worker-schedule.js';
 
 export interface WorkerEnv {
   DB: D1Database;
@@ -106,13 +106,7 @@ export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: n
 }
 
 async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | null> {
-  const holder = `worker:${crypto.randomUUID()}`;
-  if (!(await acquireLease(deps.db, PASS_LEASE, holder, at, PASS_LEASE_MS))) return null;
-  try {
-    return await runSchedulerPass(deps, at);
-  } finally {
-    await releaseLease(deps.db, PASS_LEASE, holder);
-  }
+  return withSchedulerLease(deps.db, `worker:${crypto.randomUUID()}`, at, () => runSchedulerPass(deps, at));
 }
 
 /**

@@ -2,13 +2,12 @@
 // under a lease. node-cron never catches up missed slots; the pass itself does (reminder_log is its memory).
 import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
-import { acquireLease, releaseLease } from './lease.js';
+import { SCHEDULER_LEASE, withSchedulerLease } from './lease.js';
 import { type DeliverOutbox, type SchedulerDeps } from './pass.js';
 import { runTick, type TickResult } from './run.js';
 
 export const SCHEDULER_CRON = '*/15 * * * *';
-export const SCHEDULER_LEASE = 'scheduler';
-const LEASE_MS = 10 * 60_000;
+export { SCHEDULER_LEASE };
 
 export interface SchedulerRuntime {
   /** One guarded pass now (what each cron slot runs); null when another process holds the lease. */
@@ -31,14 +30,11 @@ export function startSchedulerCron(
 
   const runOnce = async (now = deps.clock()): Promise<TickResult | null> => {
     // The lease only avoids duplicate work; two passes at once would still queue nothing twice.
-    if (!(await acquireLease(deps.db, SCHEDULER_LEASE, holder, now, LEASE_MS))) return null;
-    try {
+    return withSchedulerLease(deps.db, holder, now, async () => {
       const r = await runTick(deps, now);
       if (r.outboxIds.length) deps.onQueued?.();
       return r;
-    } finally {
-      await releaseLease(deps.db, SCHEDULER_LEASE, holder);
-    }
+    });
   };
 
   const task =

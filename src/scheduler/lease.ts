@@ -21,3 +21,18 @@ export async function acquireLease(db: Db, name: string, holder: string, now: nu
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
   await db.delete(leases).where(and(eq(leases.name, name), eq(leases.holder, holder)));
 }
+
+/** The lease every scheduler pass takes, on Node (node-cron) and on Workers (Cron Triggers) alike. */
+export const SCHEDULER_LEASE = 'scheduler';
+/** Held at most this long by a pass that dies without releasing it; a pass takes seconds. */
+export const SCHEDULER_LEASE_MS = 10 * 60_000;
+
+/** Run `work` under the scheduler lease; null (and nothing run) when another holder has it. */
+export async function withSchedulerLease<T>(db: Db, holder: string, now: number, work: () => Promise<T>): Promise<T | null> {
+  if (!(await acquireLease(db, SCHEDULER_LEASE, holder, now, SCHEDULER_LEASE_MS))) return null;
+  try {
+    return await work();
+  } finally {
+    await releaseLease(db, SCHEDULER_LEASE, holder);
+  }
+}
