@@ -16,6 +16,11 @@ export interface AppDeps {
    * acknowledged first and processed here.
    */
   defer: (work: Promise<unknown>) => void;
+  /**
+   * Node: queue the processing of an acknowledged event to run in slices after the ack (see lark/work-queue.ts),
+   * so processing cannot starve the accept path. Absent (Workers, tests): the work goes to `defer` at once.
+   */
+  queueWork?: (task: () => Promise<unknown>) => void;
   /** Delivers outbox rows: the Lark SDK when configured, else the console printer. */
   messenger: Messenger;
   /**

@@ -12,6 +12,7 @@ import { createOutboxLoop } from './lark/sender.js';
 import { processPendingInbound } from './lark/inbox.js';
 import type { AppDeps } from './deps.js';
 import { createDigestHook } from './reports/digest-run.js';
+import { createWorkQueue } from './lark/work-queue.js';
 
 export interface NodeService {
   port: number;
@@ -41,7 +42,28 @@ export async function startNodeService(env: Record<string, string | undefined> =
   const base = { db, config, logger, clock, defer, messenger, buildDigest: createDigestHook({ db, logger }) };
   // SCHEDULER_ENABLED=false: this process only queues; another process sends.
   const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
-  const deps: AppDeps = { ...base, kickOutbox: loop ? () => loop.kick() : () => undefined };
+  // Processing after the ack runs in slices between accepts; a full queue drops the task, and the pending-inbound
+  // sweep below picks the stored event up instead (nothing acknowledged is lost).
+  // After an overflow, the events left pending are swept in small slices through the queue as soon as it has
+  // room, rather than 50 per 30 s by the timer.
+  let overflowed = false;
+  const work = createWorkQueue(logger, {
+    onIdle: () => {
+      if (!overflowed) return;
+      overflowed = false;
+      if (!work.push(sweepOverflow)) overflowed = true;
+    },
+  });
+  const sweepOverflow = async (): Promise<void> => {
+    const SLICE = 20;
+    if ((await processPendingInbound(deps, clock(), SLICE)) >= SLICE && !work.push(sweepOverflow)) overflowed = true;
+  };
+  const queueWork = (task: () => Promise<unknown>) => {
+    if (work.push(task)) return;
+    if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');
+    overflowed = true;
+  };
+  const deps: AppDeps = { ...base, queueWork, kickOutbox: loop ? () => loop.kick() : () => undefined };
   const app = createApp(deps);
 
   // Events acknowledged but not processed before a crash, and failures due for a retry.
@@ -74,6 +96,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
       await scheduler?.stop();
       clearInterval(pendingTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await work.idle();
       await Promise.allSettled([...pending]);
       await loop?.stop();
       database.close();

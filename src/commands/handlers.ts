@@ -1,11 +1,12 @@
 // Inbound handlers: turn a normalised message or card action into command effects and replies.
 // Every message gets exactly one reply (outbox key `reply:<message_id>`); text the bot cannot use is kept in
 // unmatched_messages, so nothing a person types is lost.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
-import { outboxInsert } from '../db/outbox-store.js';
+import { insertOutboxMessage, outboxInsert } from '../db/outbox-store.js';
+import { preparedFor } from '../db/prepared.js';
 import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import { mayRun, mayUpdateUnit, refusalText, strangerHint } from '../domain/permissions.js';
@@ -65,8 +66,12 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   };
 
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
-    const q: unknown[] = [];
     const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null };
+    // The common case is one row: a single prepared insert, no batch needed for atomicity.
+    if (!r.card && !unmatchedReason) {
+      return insertOutboxMessage(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now);
+    }
+    const q: unknown[] = [];
     if (r.card) {
       q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'interactive', content: r.card }, now));
       if (r.text) q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}:text`, msgType: 'text', content: { text: r.text } }, now));
@@ -89,7 +94,10 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   }
 
   async function alreadyAnswered(messageId: string): Promise<boolean> {
-    const rows = await deps.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, `reply:${messageId}`)).limit(1);
+    const stmt = preparedFor(deps.db, 'handlers.answered', (d) =>
+      d.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, sql.placeholder('key'))).limit(1).prepare(),
+    );
+    const rows = await stmt.execute({ key: `reply:${messageId}` });
     return rows.length > 0;
   }
 

@@ -1,6 +1,7 @@
 // Reads the command layer needs: tasks by code, units by name or alias, assignments with their deadlines.
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { preparedFor } from '../db/prepared.js';
 import {
   assignments,
   deadlines,
@@ -28,6 +29,42 @@ export interface AssignmentView {
   assessment: Assessment;
 }
 
+// The reads behind nearly every report or task command, prepared once per database.
+const ph = sql.placeholder;
+const taskByCodeStmt = (db: Db) =>
+  preparedFor(db, 'store.taskByCode', (d) =>
+    d
+      .select({ t: tasks })
+      .from(tasks)
+      .innerJoin(plans, eq(plans.id, tasks.planId))
+      .where(and(eq(tasks.code, ph('code')), eq(tasks.state, 'active')))
+      .orderBy(desc(plans.id))
+      .limit(1)
+      .prepare(),
+  );
+const assignmentRowsStmt = (db: Db) =>
+  preparedFor(db, 'store.assignmentById', (d) =>
+    d
+      .select({ a: assignments, t: tasks, u: units })
+      .from(assignments)
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(eq(assignments.id, ph('id')))
+      .prepare(),
+  );
+const taskAssignmentRowsStmt = (db: Db) =>
+  preparedFor(db, 'store.assignmentsByTask', (d) =>
+    d
+      .select({ a: assignments, t: tasks, u: units })
+      .from(assignments)
+      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+      .innerJoin(units, eq(units.id, assignments.unitId))
+      .where(eq(assignments.taskId, ph('taskId')))
+      .prepare(),
+  );
+const deadlinesOfTaskStmt = (db: Db) =>
+  preparedFor(db, 'store.deadlinesOfTask', (d) => d.select().from(deadlines).where(eq(deadlines.taskId, ph('taskId'))).prepare());
+
 export type Found<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** The newest plan's active task with this code; a near-miss gets "did you mean". */
@@ -37,13 +74,7 @@ export async function findTask(db: Db, rawCode: string): Promise<Found<TaskRow>>
     const hint = await suggestCodes(db, code);
     return { ok: false, error: `“${rawCode}”不是任务编号，编号形如 4.1.2（章.节.序号）。${hint}` };
   }
-  const rows = await db
-    .select({ t: tasks })
-    .from(tasks)
-    .innerJoin(plans, eq(plans.id, tasks.planId))
-    .where(and(eq(tasks.code, code), eq(tasks.state, 'active')))
-    .orderBy(desc(plans.id))
-    .limit(1);
+  const rows = await taskByCodeStmt(db).execute({ code });
   if (rows[0]) return { ok: true, value: rows[0].t };
   return { ok: false, error: `没有编号为 ${code} 的任务。${await suggestCodes(db, code)}` };
 }
@@ -78,6 +109,11 @@ export async function findUnit(db: Db, raw: string): Promise<Found<UnitRow>> {
 
 export async function taskDeadlines(db: Db, taskIds: number[]): Promise<Map<number, DeadlineRow[]>> {
   const map = new Map<number, DeadlineRow[]>();
+  if (taskIds.length === 1) {
+    const rows = await deadlinesOfTaskStmt(db).execute({ taskId: taskIds[0]! });
+    if (rows.length) map.set(taskIds[0]!, rows);
+    return map;
+  }
   for (let i = 0; i < taskIds.length; i += 90) {
     const rows = await db.select().from(deadlines).where(inArray(deadlines.taskId, taskIds.slice(i, i + 90)));
     for (const r of rows) map.set(r.taskId, [...(map.get(r.taskId) ?? []), r]);
@@ -94,22 +130,12 @@ async function viewsFor(db: Db, rows: Array<{ a: AssignmentRow; t: TaskRow; u: U
 }
 
 export async function assignmentView(db: Db, asgId: number, today: string): Promise<AssignmentView | null> {
-  const rows = await db
-    .select({ a: assignments, t: tasks, u: units })
-    .from(assignments)
-    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
-    .innerJoin(units, eq(units.id, assignments.unitId))
-    .where(eq(assignments.id, asgId));
+  const rows = await assignmentRowsStmt(db).execute({ id: asgId });
   return (await viewsFor(db, rows, today))[0] ?? null;
 }
 
 export async function taskAssignments(db: Db, taskId: number, today: string): Promise<AssignmentView[]> {
-  const rows = await db
-    .select({ a: assignments, t: tasks, u: units })
-    .from(assignments)
-    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
-    .innerJoin(units, eq(units.id, assignments.unitId))
-    .where(eq(assignments.taskId, taskId));
+  const rows = await taskAssignmentRowsStmt(db).execute({ taskId });
   // The lead unit first, as the plan lists it (牵头 before 配合).
   rows.sort((a, b) => (a.a.role === 'lead' ? 0 : 1) - (b.a.role === 'lead' ? 0 : 1) || a.a.id - b.a.id);
   return viewsFor(db, rows, today);

@@ -21,6 +21,31 @@ export interface NodeDatabase {
 }
 
 /**
+ * drizzle asks better-sqlite3 to compile every query it runs, even one it ran a moment ago; compiling is a good
+ * part of a small statement's cost. Keep the most recently used compiled statements by SQL text. Safe because
+ * drizzle runs statements to completion (no open iterators) and the only per-statement state it sets is raw
+ * mode, which is reset on every reuse. SQLite recompiles a cached statement itself after a schema change.
+ */
+function cacheCompiledStatements(sqlite: Database.Database, max = 500): void {
+  const compile = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (source: string): Database.Statement => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      // Most recently used last, so the first key is the one to evict.
+      cache.delete(source);
+      if (stmt.reader) stmt.raw(false);
+    } else {
+      stmt = compile(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  };
+  sqlite.prepare = prepare as typeof sqlite.prepare;
+}
+
+/**
  * Open (creating if needed) the SQLite database at `file` (':memory:' for tests) and migrate it.
  * Throws DatabaseOpenError with a message that tells the operator what to check.
  */
@@ -53,6 +78,7 @@ export function openNodeDatabase(file: string, opts: { migrate?: boolean } = {})
     );
   }
   const sqlite = opened;
+  cacheCompiledStatements(sqlite);
   const db = drizzle(sqlite, { schema }) as unknown as Db;
   if (opts.migrate !== false) {
     try {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { inArray, sql } from 'drizzle-orm';
 import { jsonRowChunks, rawRowsQuery } from './batch.js';
+import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
@@ -17,6 +18,26 @@ export function outboxInsert(db: Db, msg: OutboundMessage, now: number) {
     .insert(outbox)
     .values(outboxRow(msg, now))
     .onConflictDoNothing({ target: outbox.dedupeKey });
+}
+
+const OUTBOX_COLUMNS = [
+  'dedupeKey', 'uuid', 'op', 'receiveIdType', 'receiveId', 'targetMessageId', 'msgType', 'content', 'purpose', 'taskId',
+  'assignmentId', 'status', 'nextAttemptAt', 'createdAt',
+] as const;
+
+/**
+ * Queue one message on its own (no other write to make atomic with it): the same insert as `outboxInsert`, prepared
+ * once per database. Duplicate keys are ignored.
+ */
+export async function insertOutboxMessage(db: Db, msg: OutboundMessage, now: number): Promise<void> {
+  const stmt = preparedFor(db, 'outbox.insertOne', (d) =>
+    d
+      .insert(outbox)
+      .values(Object.fromEntries(OUTBOX_COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof outbox.$inferInsert)
+      .onConflictDoNothing({ target: outbox.dedupeKey })
+      .prepare(),
+  );
+  await stmt.execute(outboxRow(msg, now) as Record<string, unknown>);
 }
 
 export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inferInsert {

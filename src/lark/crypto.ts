@@ -8,9 +8,35 @@ function subtle(): typeof globalThis.crypto.subtle {
   return s;
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function toHex(buf: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+  let out = '';
+  for (const b of new Uint8Array(buf)) out += HEX[b];
+  return out;
 }
+
+// The AES key is SHA-256(encrypt key): derive and import it once per encrypt key, not once per request. A
+// rejected import is dropped so the next request tries again. Bounded so a changing key cannot grow it.
+type AesKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
+const aesKeys = new Map<string, Promise<AesKey>>();
+const MAX_CACHED_KEYS = 4;
+
+function aesKeyFor(encryptKey: string): Promise<AesKey> {
+  let key = aesKeys.get(encryptKey);
+  if (!key) {
+    key = subtle()
+      .digest('SHA-256', encoder.encode(encryptKey))
+      .then((bytes) => subtle().importKey('raw', bytes, { name: 'AES-CBC' }, false, ['decrypt']));
+    key.catch(() => aesKeys.delete(encryptKey));
+    if (aesKeys.size >= MAX_CACHED_KEYS) aesKeys.clear();
+    aesKeys.set(encryptKey, key);
+  }
+  return key;
+}
+
+// Stateless between calls (no streaming), so one instance serves every request.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function base64ToBytes(b64: string): Uint8Array {
   // atob throws on bad input; callers turn that into a 400.
@@ -33,17 +59,16 @@ export async function decryptLarkPayload(encryptKey: string, encrypted: string):
     throw new DecryptError('encrypt is not valid base64');
   }
   if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
-  const keyBytes = await subtle().digest('SHA-256', encoder.encode(encryptKey));
-  const key = await subtle().importKey('raw', keyBytes, { name: 'AES-CBC' }, false, ['decrypt']);
+  const key = await aesKeyFor(encryptKey);
   let plain: ArrayBuffer;
   try {
-    plain = await subtle().decrypt({ name: 'AES-CBC', iv: data.slice(0, 16) }, key, data.slice(16));
+    plain = await subtle().decrypt({ name: 'AES-CBC', iv: data.subarray(0, 16) }, key, data.subarray(16));
   } catch {
     // Wrong key or corrupted data: the padding check fails.
     throw new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    return strictUtf8.decode(plain);
   } catch {
     throw new DecryptError('decrypted payload is not UTF-8');
   }

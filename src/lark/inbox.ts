@@ -4,7 +4,9 @@ import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { inboundEvents } from '../db/schema.js';
 import { enqueueOutbox } from '../db/outbox-store.js';
+import { preparedFor } from '../db/prepared.js';
 import { createInboundHandlers } from '../commands/handlers.js';
+import type { InboundHandlers } from '../domain/types.js';
 import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
 
@@ -34,44 +36,95 @@ function storablePayload(body: Record<string, unknown>): string {
   return JSON.stringify({ ...body, header: rest });
 }
 
+const p = sql.placeholder;
+/** A placeholder where drizzle's `set()` wants SQL. */
+const ps = (name: string) => sql`${p(name)}`;
+
+// The statements every inbound event runs, prepared once per database.
+const eventRow = () => ({ key: p('ek'), eventType: p('type'), receivedAt: p('now'), status: p('status'), payload: p('payload') });
+const recordEventStmt = (db: Db) =>
+  preparedFor(db, 'inbox.recordEvent', (d) =>
+    d.insert(inboundEvents).values(eventRow()).onConflictDoNothing().returning({ key: inboundEvents.key }).prepare(),
+  );
+const recordMessageStmt = (db: Db) =>
+  preparedFor(db, 'inbox.recordMessage', (d) =>
+    d
+      .insert(inboundEvents)
+      .values([eventRow(), { key: p('mk'), eventType: p('type'), receivedAt: p('now'), status: 'seen', payload: p('ek') }])
+      .onConflictDoNothing()
+      .returning({ key: inboundEvents.key })
+      .prepare(),
+  );
+const markDuplicateStmt = (db: Db) =>
+  preparedFor(db, 'inbox.markDuplicate', (d) =>
+    d.update(inboundEvents).set({ status: 'duplicate', processedAt: ps('now') }).where(eq(inboundEvents.key, p('key'))).prepare(),
+  );
+const claimStmt = (db: Db) =>
+  preparedFor(db, 'inbox.claim', (d) =>
+    d
+      .update(inboundEvents)
+      .set({ claimedUntil: ps('until'), attempts: sql`${inboundEvents.attempts} + 1` })
+      .where(
+        and(
+          eq(inboundEvents.key, p('key')),
+          eq(inboundEvents.status, 'pending'),
+          or(isNull(inboundEvents.claimedUntil), lt(inboundEvents.claimedUntil, p('now'))),
+        ),
+      )
+      .returning()
+      .prepare(),
+  );
+const ownerStmt = (db: Db) =>
+  preparedFor(db, 'inbox.owner', (d) =>
+    d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
+  );
+const finishStmt = (db: Db) =>
+  preparedFor(db, 'inbox.finish', (d) =>
+    d
+      .update(inboundEvents)
+      .set({ status: ps('status'), processedAt: ps('now'), claimedUntil: null, error: ps('error') })
+      .where(eq(inboundEvents.key, p('key')))
+      .prepare(),
+  );
+
 /**
  * Insert the de-dup rows in one statement. Returns false when the event (or, for a message, the message) was
  * seen before: the caller acknowledges and does nothing else.
  */
 export async function recordInboundEvent(db: Db, ev: RecordInbound, now: number): Promise<boolean> {
   const ek = eventKey(ev.eventId);
-  const rows: Array<typeof inboundEvents.$inferInsert> = [
-    { key: ek, eventType: ev.eventType, receivedAt: now, status: ev.status ?? 'pending', payload: storablePayload(ev.payload) },
-  ];
+  const values = { ek, type: ev.eventType, now, status: ev.status ?? 'pending', payload: storablePayload(ev.payload) };
   // The message row points at the event that owns it, so a half-recorded duplicate can be told apart later.
-  if (ev.messageId) rows.push({ key: messageKey(ev.messageId), eventType: ev.eventType, receivedAt: now, status: 'seen', payload: ek });
-  const inserted = await db.insert(inboundEvents).values(rows).onConflictDoNothing().returning({ key: inboundEvents.key });
+  const inserted = ev.messageId
+    ? await recordMessageStmt(db).execute({ ...values, mk: messageKey(ev.messageId) })
+    : await recordEventStmt(db).execute(values);
   const keys = new Set(inserted.map((r) => r.key));
   if (!keys.has(ek)) return false;
   if (ev.messageId && !keys.has(messageKey(ev.messageId))) {
-    await db.update(inboundEvents).set({ status: 'duplicate', processedAt: now }).where(eq(inboundEvents.key, ek));
+    await markDuplicateStmt(db).execute({ key: ek, now });
     return false;
   }
   return true;
 }
 
 async function claimInbound(db: Db, key: string, now: number) {
-  const rows = await db
-    .update(inboundEvents)
-    .set({ claimedUntil: now + INBOUND_LEASE_MS, attempts: sql`${inboundEvents.attempts} + 1` })
-    .where(
-      and(
-        eq(inboundEvents.key, key),
-        eq(inboundEvents.status, 'pending'),
-        or(isNull(inboundEvents.claimedUntil), lt(inboundEvents.claimedUntil, now)),
-      ),
-    )
-    .returning();
+  const rows = await claimStmt(db).execute({ key, now, until: now + INBOUND_LEASE_MS });
   return rows[0];
 }
 
 async function finish(db: Db, key: string, status: string, now: number, error: string | null = null) {
-  await db.update(inboundEvents).set({ status, processedAt: now, claimedUntil: null, error }).where(eq(inboundEvents.key, key));
+  await finishStmt(db).execute({ key, status, now, error });
+}
+
+// The command handlers hold no per-message state: build them (registry, name index) once per deps.
+const handlersByDeps = new WeakMap<AppDeps, InboundHandlers>();
+function handlersFor(deps: AppDeps): InboundHandlers {
+  let h = handlersByDeps.get(deps);
+  if (!h) {
+    h = createInboundHandlers(deps);
+    handlersByDeps.set(deps, h);
+  }
+  return h;
 }
 
 /** Run one stored event through the command layer, once. Returns true when this call processed it. */
@@ -87,10 +140,7 @@ export async function runInboundEvent(deps: AppDeps, key: string, now: number): 
     }
     const msg = n.message;
     // A crash between recording and marking a duplicate leaves a pending row: check who owns the message.
-    const owner = await deps.db
-      .select({ payload: inboundEvents.payload })
-      .from(inboundEvents)
-      .where(eq(inboundEvents.key, messageKey(msg.messageId)));
+    const owner = await ownerStmt(deps.db).execute({ key: messageKey(msg.messageId) });
     if (owner[0] && owner[0].payload !== key) {
       await finish(deps.db, key, 'duplicate', now);
       return true;
@@ -113,7 +163,7 @@ export async function runInboundEvent(deps: AppDeps, key: string, now: number): 
         now,
       );
     } else {
-      await createInboundHandlers(deps).onMessage(msg, now);
+      await handlersFor(deps).onMessage(msg, now);
     }
     await finish(deps.db, key, 'done', now);
     return true;

@@ -46,7 +46,11 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           { eventId: n.eventId, eventType: n.eventType, messageId: n.message.messageId, payload: v.body },
           now,
         );
-        if (fresh) deps.defer(processInboundAfterAck(deps, eventKey(n.eventId)));
+        if (fresh) {
+          const key = eventKey(n.eventId);
+          if (deps.queueWork) deps.queueWork(() => processInboundAfterAck(deps, key));
+          else deps.defer(processInboundAfterAck(deps, key));
+        }
         return c.json({});
       }
       case 'card_action': {

@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
+import { preparedFor } from '../db/prepared.js';
 import type { DeliverResult, OutboxRow } from './messenger.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 
@@ -181,12 +182,16 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
 /** The outbox row for a message the bot sent (task / assignment it was about), to route replies to it. */
 export async function lookupSentMessage(db: Db, messageId: string): Promise<OutboxRow | undefined> {
   // Card patches carry the id of the message they update: the original send/reply is what the message was about.
-  const rows = await db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.messageId, messageId), inArray(outbox.op, ['send', 'reply'])))
-    .orderBy(asc(outbox.id))
-    .limit(1);
+  const stmt = preparedFor(db, 'sender.sentMessage', (d) =>
+    d
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.messageId, sql.placeholder('messageId')), inArray(outbox.op, ['send', 'reply'])))
+      .orderBy(asc(outbox.id))
+      .limit(1)
+      .prepare(),
+  );
+  const rows = await stmt.execute({ messageId });
   return rows[0];
 }
 

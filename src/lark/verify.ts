@@ -11,6 +11,9 @@ export type VerifyResult =
   | { ok: true; body: Record<string, unknown>; signed: boolean }
   | { ok: false; status: 400 | 401; reason: string; settingToCheck?: string };
 
+// Stateless between calls (no streaming), so one instance serves every request.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 type HeaderGetter = (name: string) => string | undefined | null;
 
 const reject = (status: 400 | 401, reason: string, settingToCheck?: string): VerifyResult => ({
@@ -51,7 +54,7 @@ export async function verifyLarkRequest(
 ): Promise<VerifyResult> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = strictUtf8.decode(raw);
   } catch {
     return reject(400, 'body is not UTF-8');
   }
