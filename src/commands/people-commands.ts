@@ -1,13 +1,13 @@
 // Commands about people and chats: 绑定, 同意, 拒绝, 批量绑定, 本群设为.
 import { and, eq } from 'drizzle-orm';
-import { auditInsert, actorOf } from '../db/audit.js';
+import { actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import { bindRequests, chats, people, units } from '../db/schema.js';
 import { isOffice } from '../domain/permissions.js';
 import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.js';
 import { grantRole, upsertPerson } from './bind.js';
 import { parseRequestNo, splitFirst } from './parse.js';
-import { noticeInserts, officeRecipients } from './record.js';
+import { commandAudit, noticeInserts, officeRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult, Role } from './registry.js';
 import { findUnit } from './store.js';
 
@@ -68,11 +68,7 @@ const bind: CommandDef<{ target: string }> = {
     if (pending.length) return { text: `你绑定 ${unit.value.name} 的申请 #${pending[0]!.id} 正在等待办公室批准。` };
     const [rows] = (await runBatch(db, [
       db.insert(bindRequests).values({ personId: ctx.actor.personId, unitId: unit.value.id, createdAt: ctx.now }).returning({ id: bindRequests.id }),
-      auditInsert(db, {
-        at: ctx.now,
-        actor: actorOf(ctx.actor.personId),
-        personId: ctx.actor.personId,
-        channel: ctx.channel,
+      commandAudit(ctx, {
         action: 'bind.request',
         entity: 'unit',
         entityId: unit.value.id,
@@ -118,11 +114,7 @@ async function decideBind(ctx: CommandContext, id: number, approve: boolean, rea
   }
   await runBatch(db, [
     decide,
-    auditInsert(db, {
-      at: ctx.now,
-      actor: actorOf(ctx.actor.personId),
-      personId: ctx.actor.personId,
-      channel: ctx.channel,
+    commandAudit(ctx, {
       action: 'bind.reject',
       entity: 'bind_request',
       entityId: id,
@@ -239,11 +231,7 @@ const setChat: CommandDef<{ purpose: string }> = {
         .insert(chats)
         .values({ chatId, purpose: kind, unitId, registeredBy: ctx.actor.personId, createdAt: ctx.now })
         .onConflictDoUpdate({ target: chats.chatId, set: { purpose: kind, unitId, registeredBy: ctx.actor.personId } }),
-      auditInsert(db, {
-        at: ctx.now,
-        actor: actorOf(ctx.actor.personId),
-        personId: ctx.actor.personId,
-        channel: ctx.channel,
+      commandAudit(ctx, {
         action: 'chat.register',
         entity: 'chat',
         entityId: chatId,

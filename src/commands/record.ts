@@ -128,6 +128,39 @@ export function noticeInserts(
 }
 
 /** Source key for notices: the message being answered, else the instant. */
+/** The audit entry of a command: who ran it, when and through which channel, plus what it changed. */
+export function commandAudit(
+  ctx: CommandContext,
+  e: { action: string; entity: string; entityId?: string | number | null; detail?: Record<string, unknown> },
+) {
+  return auditInsert(ctx.deps.db, {
+    at: ctx.now,
+    actor: actorOf(ctx.actor.personId),
+    personId: ctx.actor.personId,
+    channel: ctx.channel,
+    ...e,
+  });
+}
+
+/** The progress_reports row of a command on one assignment (who, when, channel and source message filled in). */
+export function reportInsert(
+  ctx: CommandContext,
+  assignmentId: number,
+  r: { kind: string; percent?: number | null; note?: string | null; evidenceUrl?: string | null },
+) {
+  return ctx.deps.db.insert(progressReports).values({
+    assignmentId,
+    personId: ctx.actor.personId,
+    kind: r.kind,
+    percent: r.percent ?? null,
+    note: r.note ?? null,
+    evidenceUrl: r.evidenceUrl ?? null,
+    channel: ctx.channel,
+    sourceMessageId: ctx.msg?.messageId ?? null,
+    createdAt: ctx.now,
+  });
+}
+
 export function sourceKey(ctx: CommandContext): string {
   return ctx.msg?.messageId ?? `t${ctx.now}`;
 }

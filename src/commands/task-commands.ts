@@ -1,6 +1,5 @@
 // Commands on tasks and assignments: 我的任务, 任务, 进度, 完成, 无变化, 延期, 批准, 驳回, 退回, 销号, 指标.
 import { and, eq } from 'drizzle-orm';
-import { auditInsert, actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import {
   assignments,
@@ -8,7 +7,6 @@ import {
   extensionRequests,
   metricReports,
   people,
-  progressReports,
   targets,
   tasks,
   units,
@@ -20,11 +18,13 @@ import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
 import { clipNote, looksLikePercent, parseDate, parsePercent, parseRequestNo, splitFirst } from './parse.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import {
+  commandAudit,
   label,
   noticeInserts,
   officeRecipients,
   pickAssignment,
   recordReport,
+  reportInsert,
   sourceKey,
   unitRecipients,
 } from './record.js';
@@ -242,20 +242,11 @@ export async function requestExtension(
         createdAt: ctx.now,
       })
       .returning({ id: extensionRequests.id }),
-    db.insert(progressReports).values({
-      assignmentId: view.asg.id,
-      personId: ctx.actor.personId,
+    reportInsert(ctx, view.asg.id, {
       kind: 'extension',
       note: `申请延期至 ${newDue}：${reason}`,
-      channel: ctx.channel,
-      sourceMessageId: ctx.msg?.messageId ?? null,
-      createdAt: ctx.now,
     }),
-    auditInsert(db, {
-      at: ctx.now,
-      actor: actorOf(ctx.actor.personId),
-      personId: ctx.actor.personId,
-      channel: ctx.channel,
+    commandAudit(ctx, {
       action: 'extension.request',
       entity: 'assignment',
       entityId: view.asg.id,
@@ -320,20 +311,11 @@ async function decideExtension(ctx: CommandContext, id: number, approve: boolean
       .update(extensionRequests)
       .set({ status: approve ? 'approved' : 'rejected', decidedBy: ctx.actor.personId, decidedAt: ctx.now, decisionNote: note || null })
       .where(and(eq(extensionRequests.id, id), eq(extensionRequests.status, 'pending'))),
-    db.insert(progressReports).values({
-      assignmentId: view.asg.id,
-      personId: ctx.actor.personId,
+    reportInsert(ctx, view.asg.id, {
       kind: 'extension',
       note: approve ? `批准延期至 ${req.newDueDate}（申请 #${id}）` : `驳回延期申请 #${id}：${note}`,
-      channel: ctx.channel,
-      sourceMessageId: ctx.msg?.messageId ?? null,
-      createdAt: ctx.now,
     }),
-    auditInsert(db, {
-      at: ctx.now,
-      actor: actorOf(ctx.actor.personId),
-      personId: ctx.actor.personId,
-      channel: ctx.channel,
+    commandAudit(ctx, {
       action: approve ? 'extension.approve' : 'extension.reject',
       entity: 'extension_request',
       entityId: id,
@@ -414,21 +396,8 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
       : `【销号】${label(view)} ${view.task.title} 已由办公室核验销号。`;
   await runBatch(db, [
     db.update(assignments).set(patch).where(eq(assignments.id, view.asg.id)),
-    db.insert(progressReports).values({
-      assignmentId: view.asg.id,
-      personId: ctx.actor.personId,
-      kind,
-      percent: kind === 'close' ? 100 : view.asg.percent,
-      note,
-      channel: ctx.channel,
-      sourceMessageId: ctx.msg?.messageId ?? null,
-      createdAt: ctx.now,
-    }),
-    auditInsert(db, {
-      at: ctx.now,
-      actor: actorOf(ctx.actor.personId),
-      personId: ctx.actor.personId,
-      channel: ctx.channel,
+    reportInsert(ctx, view.asg.id, { kind, percent: kind === 'close' ? 100 : view.asg.percent, note }),
+    commandAudit(ctx, {
       action: `assignment.${kind}`,
       entity: 'assignment',
       entityId: view.asg.id,
@@ -525,11 +494,7 @@ const metric: CommandDef<{ indicator: string; value: number; note: string }> = {
         channel: ctx.channel,
         createdAt: ctx.now,
       }),
-      auditInsert(db, {
-        at: ctx.now,
-        actor: actorOf(ctx.actor.personId),
-        personId: ctx.actor.personId,
-        channel: ctx.channel,
+      commandAudit(ctx, {
         action: 'metric.report',
         entity: 'target',
         entityId: target.id,
