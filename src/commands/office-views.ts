@@ -107,16 +107,19 @@ function cut(lines: string[], total: number, hint: string): string[] {
 
 const NARROW_HINT = '可加单位、县区或篇章缩小范围（例：逾期 安定区、逾期 碧水），或运行 npx duban export 导出台账。';
 
+/** The parser of 逾期 and 统计: an optional unit, 县区 or chapter filter. */
+async function parseViewArgs(text: string, ctx: CommandContext): Promise<ParseResult<ViewArgs>> {
+  const r = await parseFilter(text, ctx);
+  return r.ok ? { ok: true, args: { filter: r.args } } : r;
+}
+
 const overdue: CommandDef<ViewArgs> = {
   names: ['逾期', 'overdue'],
   usage: USAGE.overdue,
   summary: '查看逾期未完成的事项（可按单位、县区、篇章筛选）',
   example: '逾期 安定区',
   roles: ['office', 'leader', 'contact'],
-  async parse(text, ctx) {
-    const r = await parseFilter(text, ctx);
-    return r.ok ? { ok: true, args: { filter: r.args } } : r;
-  },
+  parse: parseViewArgs,
   async run(ctx, args): Promise<CommandReply> {
     const r = await statsFor(ctx, args.filter);
     if ('error' in r) return { text: r.error };
@@ -195,10 +198,7 @@ const stats: CommandDef<ViewArgs> = {
   summary: '统计任务、红黄绿灯和完成率；加「单位」「县区」「篇章」分项列出，加单位名或篇章只看其一',
   example: '统计 县区',
   roles: ['office', 'leader', 'contact'],
-  async parse(text, ctx) {
-    const r = await parseFilter(text, ctx);
-    return r.ok ? { ok: true, args: { filter: r.args } } : r;
-  },
+  parse: parseViewArgs,
   async run(ctx, args): Promise<CommandReply> {
     const f = args.filter;
     // 单位 / 篇章 are breakdowns of the whole, not filters; 县区 both filters to counties and lists them.

@@ -42,25 +42,18 @@ const taskByCodeStmt = (db: Db) =>
       .limit(1)
       .prepare(),
   );
+/** Assignments with their task and unit: the join both lookups below filter. */
+const assignmentJoin = (d: Db) =>
+  d
+    .select({ a: assignments, t: tasks, u: units })
+    .from(assignments)
+    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+    .innerJoin(units, eq(units.id, assignments.unitId));
 const assignmentRowsStmt = (db: Db) =>
-  preparedFor(db, 'store.assignmentById', (d) =>
-    d
-      .select({ a: assignments, t: tasks, u: units })
-      .from(assignments)
-      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
-      .innerJoin(units, eq(units.id, assignments.unitId))
-      .where(eq(assignments.id, ph('id')))
-      .prepare(),
-  );
+  preparedFor(db, 'store.assignmentById', (d) => assignmentJoin(d).where(eq(assignments.id, ph('id'))).prepare());
 const taskAssignmentRowsStmt = (db: Db) =>
   preparedFor(db, 'store.assignmentsByTask', (d) =>
-    d
-      .select({ a: assignments, t: tasks, u: units })
-      .from(assignments)
-      .innerJoin(tasks, eq(tasks.id, assignments.taskId))
-      .innerJoin(units, eq(units.id, assignments.unitId))
-      .where(eq(assignments.taskId, ph('taskId')))
-      .prepare(),
+    assignmentJoin(d).where(eq(assignments.taskId, ph('taskId'))).prepare(),
   );
 const deadlinesOfTaskStmt = (db: Db) =>
   preparedFor(db, 'store.deadlinesOfTask', (d) => d.select().from(deadlines).where(eq(deadlines.taskId, ph('taskId'))).prepare());

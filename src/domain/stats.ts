@@ -127,7 +127,8 @@ export interface UnitStats extends GroupStats {
   kind: string;
 }
 
-export interface OverdueItem {
+/** One assignment in the overdue or due-soon lists. */
+interface AssignmentItem {
   assignmentId: number;
   unitId: number;
   unitName: string;
@@ -136,24 +137,18 @@ export interface OverdueItem {
   chapter: number;
   dueDate: string;
   dueLabel: string;
-  daysOverdue: number;
   percent: number;
+}
+
+export interface OverdueItem extends AssignmentItem {
+  daysOverdue: number;
   escalationLevel: number;
   /** 未提醒 | 已提醒 | 已催办 N 次 | 已报办公室 | 已报领导 | 无联络员，未能提醒 */
   escalationStep: string;
 }
 
-export interface DueItem {
-  assignmentId: number;
-  unitId: number;
-  unitName: string;
-  taskCode: string;
-  taskTitle: string;
-  chapter: number;
-  dueDate: string;
-  dueLabel: string;
+export interface DueItem extends AssignmentItem {
   daysLeft: number;
-  percent: number;
   statusWord: string;
 }
 
