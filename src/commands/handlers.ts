@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
-import { insertOutboxMessage, outboxInsert } from '../db/outbox-store.js';
+import { insertOutboxMessage, outboxInsert, outboxInsertPrepared } from '../db/outbox-store.js';
 import { preparedFor } from '../db/prepared.js';
 import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
@@ -82,7 +82,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'interactive', content: r.card }, now));
       if (r.text) q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}:text`, msgType: 'text', content: { text: r.text } }, now));
     } else {
-      q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now));
+      q.push(outboxInsertPrepared(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now));
     }
     if (unmatchedReason) {
       q.push(

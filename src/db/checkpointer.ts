@@ -1,7 +1,6 @@
-// Node service: copy the SQLite WAL back into the database file from a worker thread, so request handlers never pay
-// for it. With SQLite's default (wal_autocheckpoint = 1000 pages), every ~1000th commit runs the checkpoint inline,
-// fsyncs included: a few ms stolen from whichever request happens to commit then, and ~30% of the average commit.
-import fs from 'node:fs';
+// Node service: copy the SQLite WAL back into the database file from a worker thread, so request handlers rarely
+// pay for it. With SQLite's default (wal_autocheckpoint = 1000 pages) every ~1000th page written makes the commit
+// that crosses it run the whole checkpoint inline, fsyncs included: ms stolen from whichever request commits then.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -11,25 +10,26 @@ export interface WalCheckpointer {
   stop(): Promise<void>;
 }
 
-// SQLite starts the WAL over only when a write begins with every frame already copied back. A passive checkpoint
-// from another thread always ends a little behind a writer that keeps writing, so under sustained load the file
-// would only grow: past WAL_RESTART_BYTES the service's own connection restarts it (the worker has copied nearly
-// everything by then, so this inline pause is rare; a pause in the load restarts it for free). journal_size_limit trims the file afterwards.
-const WAL_RESTART_BYTES = 256 * 1024 * 1024;
-const WAL_KEEP_BYTES = 16 * 1024 * 1024;
+// SQLite starts the WAL over only when a write begins with every frame already copied back, and a checkpoint from
+// another thread always ends a little behind a writer that keeps writing: under steady load the WAL would only
+// grow. So once the worker reports more than RESTART_FRAMES in the WAL, the service's own connection runs one
+// passive checkpoint between two requests: the worker has copied (and synced) nearly everything, so it copies only
+// the last few frames, and the next write starts the WAL over. The file keeps its size (reused, not truncated
+// below KEEP_BYTES: shrinking a large file is itself a long pause).
+const RESTART_FRAMES = 16_384; // 64 MB of 4 KB pages
+const KEEP_BYTES = 128 * 1024 * 1024;
 
-// A passive checkpoint never blocks the service's writes (it copies what no reader still needs); a busy database
-// file is simply tried again on the next tick.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 50');
 let running = true;
 const tick = () => {
   if (!running) return;
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    // Passive: never waits for or blocks the service's writes; a busy database is tried again next tick.
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ frames: r.log, copied: r.checkpointed });
   } catch (err) {
     if (!/SQLITE_BUSY|SQLITE_LOCKED/.test(String(err && err.code))) parentPort.postMessage({ error: String(err && err.message) });
   }
@@ -54,7 +54,7 @@ export function startWalCheckpointer(
   sqlite: Database.Database,
   file: string,
   logger: Logger,
-  opts: { intervalMs?: number } = {},
+  opts: { intervalMs?: number; restartFrames?: number } = {},
 ): WalCheckpointer | null {
   if (file === ':memory:' || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return null;
   const restoreInline = () => {
@@ -69,37 +69,37 @@ export function startWalCheckpointer(
     return null;
   }
   sqlite.pragma('wal_autocheckpoint = 0');
-  sqlite.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
+  sqlite.pragma(`journal_size_limit = ${KEEP_BYTES}`);
+  const restartFrames = opts.restartFrames ?? RESTART_FRAMES;
   let stopping = false;
-  const guard = setInterval(() => {
-    let size = 0;
-    try {
-      size = fs.statSync(`${file}-wal`).size;
-    } catch {
-      return;
-    }
-    if (size > WAL_RESTART_BYTES && sqlite.open) {
-      logger.debug('WAL restarted after sustained writes', { bytes: size });
-      sqlite.pragma('wal_checkpoint(RESTART)');
-    }
-  }, 1_000);
-  guard.unref();
+  let restartQueued = false;
   worker.unref();
-  worker.on('message', (m: { error?: string }) => {
+  worker.on('message', (m: { error?: string; frames?: number }) => {
     if (m?.error) logger.warn('WAL checkpoint failed; will retry', { error: m.error });
+    if ((m?.frames ?? 0) > restartFrames && !restartQueued) {
+      restartQueued = true;
+      // Between two requests, not inside one.
+      setImmediate(() => {
+        restartQueued = false;
+        if (!sqlite.open || stopping) return;
+        try {
+          sqlite.pragma('wal_checkpoint(PASSIVE)');
+        } catch (err) {
+          logger.warn('WAL checkpoint failed; will retry', { error: (err as Error).message });
+        }
+      });
+    }
   });
   worker.on('error', (err) => {
     logger.error('WAL checkpointer stopped; SQLite checkpoints inline again', { error: err.message });
     restoreInline();
   });
   worker.on('exit', () => {
-    clearInterval(guard);
     if (!stopping) restoreInline();
   });
   return {
     stop() {
       stopping = true;
-      clearInterval(guard);
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2_000);
         worker.once('exit', () => {

@@ -3,8 +3,8 @@ import { and, eq, inArray, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { inboundEvents } from '../db/schema.js';
-import { outboxInsert } from '../db/outbox-store.js';
-import { jsonRowChunks, rawRowsQuery, runBatch } from '../db/batch.js';
+import { outboxInsertPrepared } from '../db/outbox-store.js';
+import { boundStatement, jsonRowChunks, rawRowsQuery, runBatch } from '../db/batch.js';
 import { preparedFor } from '../db/prepared.js';
 import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundHandlers } from '../domain/types.js';
@@ -308,7 +308,7 @@ async function processClaimed(
     }
     if (!SUPPORTED_TYPES.has(msg.messageType)) {
       await runBatch(deps.db, [
-        outboxInsert(
+        outboxInsertPrepared(
           deps.db,
           {
             dedupeKey: `unsupported:${msg.messageId}`,
@@ -347,10 +347,9 @@ async function processClaimed(
 
 /** The "processed" write as a query, for committing with other writes in one batch. */
 function finishQuery(db: Db, key: string, status: string, now: number) {
-  return db
-    .update(inboundEvents)
-    .set({ status, processedAt: now, claimedUntil: null, error: null })
-    .where(eq(inboundEvents.key, key));
+  return boundStatement(db, finishStmt(db), { key, status, now, error: null }, () =>
+    db.update(inboundEvents).set({ status, processedAt: now, claimedUntil: null, error: null }).where(eq(inboundEvents.key, key)),
+  );
 }
 
 /** Send what processing queued: kick the Node loop, or drain here (Workers, inside waitUntil). */
