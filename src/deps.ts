@@ -35,10 +35,11 @@ export interface AppDeps {
   /** Node: records inbound events in groups, one commit per event-loop turn. Absent: one statement per event. */
   recordInbound?: InboundRecorder;
   /**
-   * Node: whether queueWork would take a task now. False means full: the caller leaves the event pending, and the
-   * sweep that runs as soon as the queue drains picks it up.
+   * Node: whether queueWork would take a task now. False means full: the caller stores the event pending instead
+   * and, once that is committed, calls leftPending, so the sweep picks it up as soon as the queue drains.
    */
   queueHasRoom?: () => boolean;
+  leftPending?: () => void;
   /** Node: counts requests being taken in, so queued processing yields to them (see lark/work-queue.ts). */
   intake?: IntakeGauge;
   /** Inbound signature and decryption (Node: node:crypto); absent: WebCrypto, which both runtimes have. */

@@ -11,7 +11,9 @@ import { VERSION } from './version.js';
 import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
 import { createOutboxLoop } from './lark/sender.js';
 import { nodeLarkCrypto } from './lark/crypto-node.js';
-import { createInboundRecorder, processPendingInbound } from './lark/inbox.js';
+import {
+  claimPendingInbound, createInboundRecorder, processPendingInbound, releaseInbound, runClaimedInbound,
+} from './lark/inbox.js';
 import type { AppDeps } from './deps.js';
 import { createDigestHook } from './reports/digest-run.js';
 import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
@@ -21,7 +23,15 @@ export interface NodeService {
   close(): Promise<void>;
 }
 
-export async function startNodeService(env: Record<string, string | undefined> = process.env): Promise<NodeService> {
+export interface NodeServiceOptions {
+  /** Acknowledged events waiting in memory for processing; beyond it they wait in the database (tests lower it). */
+  inboundQueueMax?: number;
+}
+
+export async function startNodeService(
+  env: Record<string, string | undefined> = process.env,
+  opts: NodeServiceOptions = {},
+): Promise<NodeService> {
   const config: Config = parseConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   const database = openNodeDatabase(config.DATABASE_PATH);
@@ -53,34 +63,47 @@ export async function startNodeService(env: Record<string, string | undefined> =
   const intake = createIntakeGauge();
   const work = createWorkQueue(logger, {
     intake,
+    ...(opts.inboundQueueMax ? { maxWaiting: opts.inboundQueueMax } : {}),
     onIdle: () => {
       if (!overflowed) return;
       overflowed = false;
       if (!work.push(sweepOverflow)) overflowed = true;
     },
   });
+  // One slice of the events left pending by an overflow: claimed in one statement, each then a task of its own,
+  // so the slice yields to intake like any other work. When they are done the queue is idle and sweeps again.
   const sweepOverflow = async (): Promise<void> => {
-    const SLICE = 20;
-    if ((await processPendingInbound(deps, clock(), SLICE, { prune: false })) >= SLICE && !work.push(sweepOverflow)) overflowed = true;
+    const slice = Math.max(1, Math.min(200, work.room()));
+    const rows = await claimPendingInbound(db, clock(), slice);
+    let more = rows.length >= slice;
+    for (const row of rows) {
+      const queued = work.push(async () => {
+        await runClaimedInbound(deps, row, clock());
+        deps.kickOutbox?.();
+      });
+      if (!queued) {
+        await releaseInbound(db, row.key);
+        more = true;
+      }
+    }
+    if (more) overflowed = true;
   };
-  const noteOverflow = () => {
+  const queueWork = (task: () => Promise<unknown>) => work.push(task);
+  const queueHasRoom = () => work.hasRoom();
+  // An event was stored pending for the sweep (queue full): sweep now if the queue is idle, else when it drains.
+  const leftPending = () => {
     if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');
     overflowed = true;
-  };
-  const queueWork = (task: () => Promise<unknown>) => {
-    if (work.push(task)) return true;
-    noteOverflow();
-    return false;
-  };
-  const queueHasRoom = () => {
-    if (work.hasRoom()) return true;
-    noteOverflow();
-    return false;
+    if (work.size() === 0) {
+      overflowed = false;
+      if (!work.push(sweepOverflow)) overflowed = true;
+    }
   };
   const deps: AppDeps = {
     ...base,
     queueWork,
     queueHasRoom,
+    leftPending,
     intake,
     recordInbound: createInboundRecorder(db),
     kickOutbox: loop ? () => loop.kick() : () => undefined,

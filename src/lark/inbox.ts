@@ -368,7 +368,27 @@ export async function processInboundAfterAck(deps: AppDeps, ev: OwnedInbound): P
  * old de-dup rows (`prune: false` for the quick slices that drain an overflow).
  */
 export async function processPendingInbound(deps: AppDeps, now: number, limit = 50, opts: { prune?: boolean } = {}): Promise<number> {
-  const due = await deps.db
+  const claimed = await claimPendingInbound(deps.db, now, limit);
+  for (const row of claimed) await runClaimedInbound(deps, row, now);
+  if (opts.prune !== false) await pruneInbound(deps.db, now);
+  if (claimed.length) await flushOutbox(deps, now);
+  return claimed.length;
+}
+
+/** A pending event claimed from the database (by the sweep), ready for runClaimedInbound. */
+export interface ClaimedInbound {
+  key: string;
+  payload: string | null;
+  attempts: number;
+  receivedAt: number;
+}
+
+/**
+ * Claim up to `limit` pending events that nobody holds (oldest first), in one statement: one commit for the whole
+ * slice, and two sweeps at once can never claim the same event.
+ */
+export async function claimPendingInbound(db: Db, now: number, limit: number): Promise<ClaimedInbound[]> {
+  const due = db
     .select({ key: inboundEvents.key })
     .from(inboundEvents)
     .where(
@@ -380,11 +400,23 @@ export async function processPendingInbound(deps: AppDeps, now: number, limit = 
     )
     .orderBy(inboundEvents.receivedAt)
     .limit(limit);
-  let processed = 0;
-  for (const { key } of due) if (await runInboundEvent(deps, key, now)) processed += 1;
-  if (opts.prune !== false) await pruneInbound(deps.db, now);
-  if (processed) await flushOutbox(deps, now);
-  return processed;
+  const rows = await db
+    .update(inboundEvents)
+    .set({ claimedUntil: now + INBOUND_LEASE_MS, attempts: sql`${inboundEvents.attempts} + 1` })
+    .where(and(inArray(inboundEvents.key, due), eq(inboundEvents.status, 'pending')))
+    .returning({ key: inboundEvents.key, payload: inboundEvents.payload, attempts: inboundEvents.attempts, receivedAt: inboundEvents.receivedAt });
+  return rows.sort((a, b) => a.receivedAt - b.receivedAt || (a.key < b.key ? -1 : 1));
+}
+
+/** Process an event claimed by claimPendingInbound. */
+export async function runClaimedInbound(deps: AppDeps, row: ClaimedInbound, now: number): Promise<void> {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(row.payload ?? '{}') as Record<string, unknown>;
+  } catch {
+    body = {};
+  }
+  await processClaimed(deps, { key: row.key, body, attempts: row.attempts, checkOwner: true }, now);
 }
 
 /** Every status but 'pending' (a card action still 'processing' after a week is as settled as it gets). */

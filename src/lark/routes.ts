@@ -67,7 +67,10 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           else if (!deps.queueWork(() => processInboundAfterAck(deps, owned))) {
             // Filled up meanwhile: let go of the claim so the sweep can take the event.
             await releaseInbound(deps.db, owned.key);
+            deps.leftPending?.();
           }
+        } else if (fresh) {
+          deps.leftPending?.();
         }
         return c.json({});
       }

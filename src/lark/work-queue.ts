@@ -25,6 +25,8 @@ export interface WorkQueue {
   push(task: () => Promise<unknown>): boolean;
   /** Whether push() would take a task now. */
   hasRoom(): boolean;
+  /** How many more tasks push() would take now. */
+  room(): number;
   /** Tasks waiting plus running. */
   size(): number;
   /** Resolves when nothing is waiting or running. */
@@ -106,6 +108,7 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
       return true;
     },
     hasRoom: () => waiting.length < maxWaiting,
+    room: () => Math.max(0, maxWaiting - waiting.length),
     size: () => waiting.length + running,
     idle() {
       if (running === 0 && waiting.length === 0) return Promise.resolve();

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { inboundEvents, outbox } from '../../src/db/schema.js';
 import {
-  createInboundRecorder, OWNED_CLAIM_MS, processPendingInbound, recordInboundEvent, recordInboundEvents, runInboundEvent,
+  claimPendingInbound, createInboundRecorder, OWNED_CLAIM_MS, processPendingInbound, recordInboundEvent, recordInboundEvents, runInboundEvent,
   runOwnedInbound,
 } from '../../src/lark/inbox.js';
 import { createRecordingMessenger, createTestDeps, type RecordingMessenger, type TestDeps } from '../helpers/deps.js';
@@ -75,6 +75,28 @@ describe('recordInboundEvents (group commit)', () => {
     const results = await Promise.allSettled([record(ev('g3', 'om_g3'), now), record(ev('g4', 'om_g4'), now)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect([...(await rowsByKey(deps)).keys()].sort()).toEqual(['event:g1', 'event:g2', 'message:om_g1', 'message:om_g2']);
+  });
+});
+
+describe('claimPendingInbound', () => {
+  it('claims the oldest unheld pending events in one go, and never the same event twice', async () => {
+    const { deps } = setup();
+    const now = deps.clock();
+    await recordInboundEvent(deps.db, ev('p2', 'om_p2'), now + 2);
+    await recordInboundEvent(deps.db, ev('p1', 'om_p1'), now + 1);
+    await recordInboundEvent(deps.db, ev('held', 'om_held', { claimUntil: now + OWNED_CLAIM_MS }), now);
+    await recordInboundEvent(deps.db, ev('p3', 'om_p3'), now + 3);
+    const first = await claimPendingInbound(deps.db, now + 10, 2);
+    expect(first.map((r) => [r.key, r.attempts])).toEqual([
+      ['event:p1', 1],
+      ['event:p2', 1],
+    ]);
+    expect((await claimPendingInbound(deps.db, now + 10, 10)).map((r) => r.key)).toEqual(['event:p3']);
+    expect(await claimPendingInbound(deps.db, now + 10, 10)).toEqual([]);
+    // Once the claims run out, the held one and the unfinished ones come back.
+    expect((await claimPendingInbound(deps.db, now + OWNED_CLAIM_MS + 100_000, 10)).map((r) => r.key).sort()).toEqual(
+      ['event:held', 'event:p1', 'event:p2', 'event:p3'],
+    );
   });
 });
 

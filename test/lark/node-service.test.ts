@@ -57,6 +57,25 @@ describe('the Node service end to end', () => {
     expect(fake.messages).toHaveLength(1);
   });
 
+  it('a burst larger than the in-memory queue: every event is answered once, the overflow from the database', async () => {
+    fake = await startFakeLark();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-lark-'));
+    svc = await startNodeService(envFor(path.join(dir, 'd.db'), fake.url), { inboundQueueMax: 3 });
+    const base = `http://127.0.0.1:${svc.port}`;
+    const ids = Array.from({ length: 40 }, (_, i) => `om_burst_${i}`);
+    const answers = await Promise.all(
+      ids.map((id, i) => postLarkEvent(base, '/lark/events', messageEvent({ token: TOKEN, eventId: `ev_burst_${i}`, messageId: id, text: '帮助' }), { encryptKey: KEY })),
+    );
+    expect(answers.map((r) => r.status)).toEqual(ids.map(() => 200));
+    expect(await waitFor(() => fake!.messages.length >= ids.length, 20_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.messages.map((m) => m.parent_id).sort()).toEqual([...ids].sort());
+    const check = openNodeDatabase(path.join(dir, 'd.db'));
+    const pending = check.sqlite.prepare("select count(*) as n from inbound_events where status = 'pending'").get();
+    check.close();
+    expect(pending).toEqual({ n: 0 });
+  });
+
   it('processes, at start, an event a previous process acknowledged but never handled', async () => {
     fake = await startFakeLark();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-lark-'));
