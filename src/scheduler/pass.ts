@@ -239,7 +239,7 @@ async function buildSingle(
           messages.push(msg);
           keys.push(msg.dedupeKey);
         }
-        items.push({ item: summary(a, a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、')), keys });
+        items.push({ item: summary(a, contactsLabel(a)), keys });
         break;
       }
       case 'suppressed':
@@ -271,6 +271,17 @@ async function buildSingle(
   return { messages, items };
 }
 
+/** "张三（安定区联络员）": one string per unit's contact list, shared by every step queued for that unit. */
+const contactLabels = new WeakMap<Contact[], string>();
+function contactsLabel(a: ReminderAction): string {
+  let label = contactLabels.get(a.recipients);
+  if (label === undefined) {
+    label = a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、');
+    contactLabels.set(a.recipients, label);
+  }
+  return label;
+}
+
 /** Lines in one office message before the rest is summarised (Feishu refuses over-long messages). */
 const MAX_LINES = 60;
 const MAX_CODES_PER_UNIT = 15;
@@ -290,7 +301,7 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
     byUnit.set(r.assignment.unitId, list);
   }
   for (const list of byUnit.values()) {
-    const who = list[0]!.recipients.map((c) => `${c.name ?? c.openId}（${list[0]!.assignment.unitName}联络员）`).join('、');
+    const who = contactsLabel(list[0]!);
     if (list.length === 1) {
       const a = list[0]!;
       const keys = a.recipients.map((c) => {
