@@ -133,10 +133,10 @@ if (process.env.BENCH_KEEP_DB) fs.copyFileSync(file, process.env.BENCH_KEEP_DB);
 console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0).toFixed(0)} ms; each pass runs in a fresh child process`);
 
 const first = await runInChild('first', file, NOW);
-console.log(`  first pass: ${first.ms} ms, ${first.planned} steps claimed, ${first.outbox} outbox rows, ${first.suppressed} suppressed`);
+console.log(`  first pass: ${first.ms} ms (CPU ${first.cpuMs} ms), ${first.planned} steps claimed, ${first.outbox} outbox rows, ${first.suppressed} suppressed`);
 console.log(`    memory: ${first.memLine}`);
 const routine = await runInChild('routine', file, NOW + 15 * 60_000);
-console.log(`  next pass 15 min later (nothing new): ${routine.ms} ms, ${routine.queued} queued`);
+console.log(`  next pass 15 min later (nothing new): ${routine.ms} ms (CPU ${routine.cpuMs} ms), ${routine.queued} queued`);
 console.log(`    of which bulk read ${routine.readMs} ms, planning ${routine.planMs} ms`);
 console.log(`    memory: ${routine.memLine}`);
 console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (this process: data generator and planner runs), heap high-water ${(heapHigh / 1048576).toFixed(1)} MB`);
@@ -148,6 +148,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 
 interface ChildFigures {
   ms: number;
+  cpuMs: number;
   planned: number;
   outbox: number;
   suppressed: number;
@@ -184,10 +185,10 @@ function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigu
         `heap ${r.heapBeforeMb} MB before, high-water ${heapHigh.toFixed(1)} MB during the pass (${gcs} GCs traced); ` +
         `RSS ${r.rssBeforeMb} MB before, peak ${r.rssPeakMb} MB during (+${(r.rssPeakMb - r.rssBeforeMb).toFixed(1)} MB), peak from ${r.peakBy}`;
       resolve({
-        ms: r.ms, planned: r.planned, outbox: r.outbox, suppressed: r.suppressed, queued: r.queued, readMs: r.readMs, planMs: r.planMs,
-        memLine,
+        ms: r.ms, cpuMs: r.cpuMs, planned: r.planned, outbox: r.outbox, suppressed: r.suppressed, queued: r.queued, readMs: r.readMs,
+        planMs: r.planMs, memLine,
         json: {
-          ms: r.ms, planned: r.planned, outbox_rows: r.outbox, heap_before_mb: r.heapBeforeMb, heap_high_mb: +heapHigh.toFixed(1),
+          ms: r.ms, cpu_ms: r.cpuMs, planned: r.planned, outbox_rows: r.outbox, heap_before_mb: r.heapBeforeMb, heap_high_mb: +heapHigh.toFixed(1),
           rss_before_mb: r.rssBeforeMb, rss_peak_mb: r.rssPeakMb, rss_delta_mb: +(r.rssPeakMb - r.rssBeforeMb).toFixed(1),
           ...(r.readMs !== undefined ? { read_ms: r.readMs, plan_ms: r.planMs } : {}),
         },
@@ -215,8 +216,12 @@ async function runChild(mode: string, dbFile: string, at: number): Promise<void>
   process.stdout.write('PASS_START\n');
   v8.setFlagsFromString('--trace-gc');
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   const res = await runSchedulerPass(deps, at);
   const ms = Math.round(performance.now() - t);
+  // CPU of the whole process (GC threads included): on a shared machine, steadier than wall time.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   v8.setFlagsFromString('--notrace-gc');
   const heapAfter = process.memoryUsage().heapUsed;
   await new Promise((r) => setTimeout(r, 10));
@@ -236,7 +241,7 @@ async function runChild(mode: string, dbFile: string, at: number): Promise<void>
   process.stdout.write(
     'CHILD_JSON ' +
       JSON.stringify({
-        ms, planned: res.planned, outbox: res.outboxIds.length, suppressed: res.suppressed, queued: res.queued.length, readMs, planMs,
+        ms, cpuMs, planned: res.planned, outbox: res.outboxIds.length, suppressed: res.suppressed, queued: res.queued.length, readMs, planMs,
         heapBeforeMb: mb(heapBefore), heapAfterMb: mb(heapAfter), rssBeforeMb: mb(rssBefore), rssPeakMb: mb(rssPeak), peakBy: peak.by,
       }) +
       '\n',
