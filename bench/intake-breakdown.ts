@@ -1,5 +1,5 @@
 // Where an inbound event's time goes in duban, in-process and one at a time (no HTTP, no concurrency):
-// signature check + decryption, the de-dup insert, the whole route (ack), and the work after the ack.
+// signature check + decryption (node:crypto, as the Node service), the de-dup insert, the whole route (ack), and the work after the ack.
 //   npx tsx bench/intake-breakdown.ts [--events 2000]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,9 +9,10 @@ import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';
 import type { AppDeps } from '../src/deps.js';
-import { eventKey, processInboundAfterAck, recordInboundEvent } from '../src/lark/inbox.js';
+import { eventKey, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent } from '../src/lark/inbox.js';
 import { createConsoleMessenger } from '../src/lark/messenger.js';
 import { verifyLarkRequest } from '../src/lark/verify.js';
+import { nodeLarkCrypto } from '../src/lark/crypto-node.js';
 import { silentLogger } from '../src/logger.js';
 import { ensureBundledPlan } from '../src/plans/bundled.js';
 import { BENCH_ENCRYPT_KEY, BENCH_VERIFICATION_TOKEN, buildMessageEvent, signedRequest, type SignedRequest } from './lib/lark-wire.js';
@@ -47,6 +48,7 @@ async function main() {
       defer: (p) => void deferred.push(p),
       messenger: createConsoleMessenger(() => undefined),
       kickOutbox: () => undefined,
+      larkCrypto: nodeLarkCrypto,
     };
     const per = (ms: number) => (ms / N) * 1000;
 
@@ -54,22 +56,31 @@ async function main() {
     const enc = new TextEncoder();
     let t = performance.now();
     const bodies: Array<Record<string, unknown>> = [];
+    const texts: string[] = [];
     for (const r of v) {
       const h = headersOf(r);
-      const res = await verifyLarkRequest(enc.encode(r.body), (n) => h[n], config, Date.now());
+      const res = await verifyLarkRequest(enc.encode(r.body), (n) => h[n], config, Date.now(), nodeLarkCrypto);
       if (!res.ok) throw new Error(res.reason);
       bodies.push(res.body);
+      texts.push(res.text);
     }
     const verifyUs = per(performance.now() - t);
 
     t = performance.now();
+    const claims: number[] = [];
     for (let i = 0; i < N; i++) {
-      await recordInboundEvent(database.db, { eventId: `v-ev-${i}`, eventType: 'im.message.receive_v1', messageId: `om_v_${i}`, payload: bodies[i]! }, Date.now());
+      const now = Date.now();
+      await recordInboundEvent(
+        database.db,
+        { eventId: `v-ev-${i}`, eventType: 'im.message.receive_v1', messageId: `om_v_${i}`, payload: bodies[i]!, claimUntil: now + OWNED_CLAIM_MS },
+        now,
+      );
+      claims.push(now + OWNED_CLAIM_MS);
     }
     const recordUs = per(performance.now() - t);
 
     t = performance.now();
-    for (let i = 0; i < N; i++) await processInboundAfterAck(deps, eventKey(`v-ev-${i}`));
+    for (let i = 0; i < N; i++) await processInboundAfterAck(deps, { key: eventKey(`v-ev-${i}`), text: texts[i]!, claimedUntil: claims[i]! });
     const processUs = per(performance.now() - t);
 
     const app = createApp(deps);

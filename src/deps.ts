@@ -2,6 +2,9 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import type { LarkCrypto } from './lark/crypto.js';
+import type { InboundRecorder } from './lark/inbox.js';
+import type { IntakeGauge } from './lark/work-queue.js';
 import type { Messenger } from './lark/messenger.js';
 import type { BuildDigest } from './scheduler/pass.js';
 
@@ -18,9 +21,10 @@ export interface AppDeps {
   defer: (work: Promise<unknown>) => void;
   /**
    * Node: queue the processing of an acknowledged event to run in slices after the ack (see lark/work-queue.ts),
-   * so processing cannot starve the accept path. Absent (Workers, tests): the work goes to `defer` at once.
+   * so processing cannot starve the accept path. Returns false when the queue is full (the caller's durable state
+   * covers the task). Absent (Workers, tests): the work goes to `defer` at once.
    */
-  queueWork?: (task: () => Promise<unknown>) => void;
+  queueWork?: (task: () => Promise<unknown>) => boolean;
   /** Delivers outbox rows: the Lark SDK when configured, else the console printer. */
   messenger: Messenger;
   /**
@@ -28,6 +32,17 @@ export interface AppDeps {
    * the outbox itself.
    */
   kickOutbox?: () => void;
+  /** Node: records inbound events in groups, one commit per event-loop turn. Absent: one statement per event. */
+  recordInbound?: InboundRecorder;
+  /**
+   * Node: whether queueWork would take a task now. False means full: the caller leaves the event pending, and the
+   * sweep that runs as soon as the queue drains picks it up.
+   */
+  queueHasRoom?: () => boolean;
+  /** Node: counts requests being taken in, so queued processing yields to them (see lark/work-queue.ts). */
+  intake?: IntakeGauge;
+  /** Inbound signature and decryption (Node: node:crypto); absent: WebCrypto, which both runtimes have. */
+  larkCrypto?: LarkCrypto;
   /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
   buildDigest?: BuildDigest;
 }

@@ -3,16 +3,18 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
+import { startWalCheckpointer } from './db/checkpointer.js';
 import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
 import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
 import { createOutboxLoop } from './lark/sender.js';
-import { processPendingInbound } from './lark/inbox.js';
+import { nodeLarkCrypto } from './lark/crypto-node.js';
+import { createInboundRecorder, processPendingInbound } from './lark/inbox.js';
 import type { AppDeps } from './deps.js';
 import { createDigestHook } from './reports/digest-run.js';
-import { createWorkQueue } from './lark/work-queue.js';
+import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
 
 export interface NodeService {
   port: number;
@@ -24,6 +26,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
   const logger = createLogger(config.LOG_LEVEL);
   const database = openNodeDatabase(config.DATABASE_PATH);
   const { db } = database;
+  const checkpointer = startWalCheckpointer(database.sqlite, config.DATABASE_PATH, logger);
   const clock = () => Date.now();
 
   const loaded = config.PLAN_AUTOLOAD ? await ensureBundledPlan(db, clock()) : false;
@@ -39,7 +42,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
 
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   // The weekly digest: the scheduler's pass decides when it is due; the hook builds, stores and addresses it.
-  const base = { db, config, logger, clock, defer, messenger, buildDigest: createDigestHook({ db, logger }) };
+  const base = { db, config, logger, clock, defer, messenger, larkCrypto: nodeLarkCrypto, buildDigest: createDigestHook({ db, logger }) };
   // SCHEDULER_ENABLED=false: this process only queues; another process sends.
   const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
   // Processing after the ack runs in slices between accepts; a full queue drops the task, and the pending-inbound
@@ -47,7 +50,9 @@ export async function startNodeService(env: Record<string, string | undefined> =
   // After an overflow, the events left pending are swept in small slices through the queue as soon as it has
   // room, rather than 50 per 30 s by the timer.
   let overflowed = false;
+  const intake = createIntakeGauge();
   const work = createWorkQueue(logger, {
+    intake,
     onIdle: () => {
       if (!overflowed) return;
       overflowed = false;
@@ -56,14 +61,30 @@ export async function startNodeService(env: Record<string, string | undefined> =
   });
   const sweepOverflow = async (): Promise<void> => {
     const SLICE = 20;
-    if ((await processPendingInbound(deps, clock(), SLICE)) >= SLICE && !work.push(sweepOverflow)) overflowed = true;
+    if ((await processPendingInbound(deps, clock(), SLICE, { prune: false })) >= SLICE && !work.push(sweepOverflow)) overflowed = true;
   };
-  const queueWork = (task: () => Promise<unknown>) => {
-    if (work.push(task)) return;
+  const noteOverflow = () => {
     if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');
     overflowed = true;
   };
-  const deps: AppDeps = { ...base, queueWork, kickOutbox: loop ? () => loop.kick() : () => undefined };
+  const queueWork = (task: () => Promise<unknown>) => {
+    if (work.push(task)) return true;
+    noteOverflow();
+    return false;
+  };
+  const queueHasRoom = () => {
+    if (work.hasRoom()) return true;
+    noteOverflow();
+    return false;
+  };
+  const deps: AppDeps = {
+    ...base,
+    queueWork,
+    queueHasRoom,
+    intake,
+    recordInbound: createInboundRecorder(db),
+    kickOutbox: loop ? () => loop.kick() : () => undefined,
+  };
   const app = createApp(deps);
 
   // Events acknowledged but not processed before a crash, and failures due for a retry.
@@ -99,6 +120,7 @@ export async function startNodeService(env: Record<string, string | undefined> =
       await work.idle();
       await Promise.allSettled([...pending]);
       await loop?.stop();
+      await checkpointer?.stop();
       database.close();
     },
   };

@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
-import { insertOutboxMessage, outboxInsert } from '../db/outbox-store.js';
+import { insertOutboxMessage, outboxInsert, outboxInsertPrepared } from '../db/outbox-store.js';
 import { preparedFor } from '../db/prepared.js';
 import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
@@ -65,10 +65,16 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
   };
 
+  // Writes the inbox wants committed with this message's reply (set per message by onMessage).
+  const withReplyFor = new Map<string, unknown[]>();
+
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
     const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null };
+    const also = withReplyFor.get(msg.messageId) ?? [];
+    // Taken once: a second reply (the error path after a failed first one) must not repeat them.
+    withReplyFor.delete(msg.messageId);
     // The common case is one row: a single prepared insert, no batch needed for atomicity.
-    if (!r.card && !unmatchedReason) {
+    if (!r.card && !unmatchedReason && also.length === 0) {
       return insertOutboxMessage(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now);
     }
     const q: unknown[] = [];
@@ -76,7 +82,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'interactive', content: r.card }, now));
       if (r.text) q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}:text`, msgType: 'text', content: { text: r.text } }, now));
     } else {
-      q.push(outboxInsert(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now));
+      q.push(outboxInsertPrepared(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now));
     }
     if (unmatchedReason) {
       q.push(
@@ -90,8 +96,16 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         }),
       );
     }
-    await runBatch(deps.db, q);
+    try {
+      await runBatch(deps.db, [...q, ...also]);
+    } catch (err) {
+      // Not committed: the error path's reply (if it gets that far) carries them again.
+      if (also.length) withReplyFor.set(msg.messageId, also);
+      throw err;
+    }
+    if (also.length) committedWithReply.add(msg.messageId);
   }
+  const committedWithReply = new Set<string>();
 
   async function alreadyAnswered(messageId: string): Promise<boolean> {
     const stmt = preparedFor(deps.db, 'handlers.answered', (d) =>
@@ -133,7 +147,22 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     return (await deps.db.select().from(tasks).where(eq(tasks.id, id)))[0] ?? null;
   }
 
-  async function onMessage(msg: IncomingMessage, now: number): Promise<void> {
+  async function onMessage(msg: IncomingMessage, now: number, withReply: unknown[] = []): Promise<boolean> {
+    if (withReply.length === 0) {
+      await handleMessage(msg, now);
+      return false;
+    }
+    withReplyFor.set(msg.messageId, withReply);
+    try {
+      await handleMessage(msg, now);
+      return committedWithReply.has(msg.messageId);
+    } finally {
+      withReplyFor.delete(msg.messageId);
+      committedWithReply.delete(msg.messageId);
+    }
+  }
+
+  async function handleMessage(msg: IncomingMessage, now: number): Promise<void> {
     if (await alreadyAnswered(msg.messageId)) return;
     const actor = await resolveActor(deps, msg.sender, now);
     const ctx: CommandContext = {

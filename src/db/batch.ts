@@ -20,6 +20,17 @@ export async function runBatch(db: Db, queries: Query[]): Promise<unknown[]> {
 }
 
 /**
+ * A write for runBatch from a statement prepared once (see preparedFor) and its values. On better-sqlite3 the
+ * compiled statement runs inside the batch's transaction, with no query to build; D1's batch binds statements of
+ * its own, so there `build` makes the same query afresh.
+ */
+export function boundStatement(db: Db, prepared: { execute(values: Record<string, unknown>): unknown }, values: Record<string, unknown>, build: () => Query): Query {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  if (typeof (db as any).batch === 'function') return build();
+  return { _prepare: () => ({ execute: () => prepared.execute(values) }) };
+}
+
+/**
  * Bound parameters one statement may carry on this driver: D1 refuses more than 100; the SQLite inside
  * better-sqlite3 is built with SQLITE_MAX_VARIABLE_NUMBER=32766. Multi-row inserts size their chunks with it,
  * so one code path writes thousands of rows in a few statements on Node and stays legal on D1.

@@ -1,7 +1,7 @@
 // Writing to the durable outbox. A message is a row before it is anything else; the sender delivers rows.
 import { createHash } from 'node:crypto';
 import { inArray, sql } from 'drizzle-orm';
-import { insertRowsQueries } from './batch.js';
+import { boundStatement, insertRowsQueries } from './batch.js';
 import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
@@ -30,14 +30,24 @@ const OUTBOX_COLUMNS = [
  * once per database. Duplicate keys are ignored.
  */
 export async function insertOutboxMessage(db: Db, msg: OutboundMessage, now: number): Promise<void> {
-  const stmt = preparedFor(db, 'outbox.insertOne', (d) =>
+  await insertOneStmt(db).execute(outboxRow(msg, now) as Record<string, unknown>);
+}
+
+const insertOneStmt = (db: Db) =>
+  preparedFor(db, 'outbox.insertOne', (d) =>
     d
       .insert(outbox)
       .values(Object.fromEntries(OUTBOX_COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof outbox.$inferInsert)
       .onConflictDoNothing({ target: outbox.dedupeKey })
       .prepare(),
   );
-  await stmt.execute(outboxRow(msg, now) as Record<string, unknown>);
+
+/** `outboxInsert` for runBatch from the prepared statement (no query built per message where the driver allows). */
+export function outboxInsertPrepared(db: Db, msg: OutboundMessage, now: number) {
+  const row = outboxRow(msg, now);
+  return boundStatement(db, insertOneStmt(db), row as Record<string, unknown>, () =>
+    db.insert(outbox).values(row).onConflictDoNothing({ target: outbox.dedupeKey }),
+  );
 }
 
 export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inferInsert {

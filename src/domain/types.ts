@@ -53,7 +53,11 @@ export type CardButtonValue =
 
 /** What a handler gets for an inbound message or card action. */
 export interface InboundHandlers {
-  onMessage(msg: IncomingMessage, now: number): Promise<void>;
+  /**
+   * Handle a message. `withReply` are writes (drizzle queries, e.g. the inbox marking the event done) to commit in
+   * the same batch as the reply; resolves true when they were, false when no reply was written (already answered).
+   */
+  onMessage(msg: IncomingMessage, now: number, withReply?: unknown[]): Promise<boolean>;
   onCardAction(action: CardAction, now: number): Promise<CardActionResult>;
 }
 

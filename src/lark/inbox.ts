@@ -3,7 +3,8 @@ import { and, eq, inArray, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { inboundEvents } from '../db/schema.js';
-import { enqueueOutbox } from '../db/outbox-store.js';
+import { outboxInsertPrepared } from '../db/outbox-store.js';
+import { boundStatement, jsonRowChunks, rawRowsQuery, runBatch } from '../db/batch.js';
 import { preparedFor } from '../db/prepared.js';
 import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundHandlers } from '../domain/types.js';
@@ -26,6 +27,11 @@ export interface RecordInbound {
   messageId?: string;
   payload: Record<string, unknown>;
   status?: string;
+  /**
+   * Record the event already claimed by this process until this instant (its first attempt), because it is about
+   * to be processed here from memory: no second write to claim it, no read to load it back.
+   */
+  claimUntil?: number;
 }
 
 /** The stored payload without the verification token. */
@@ -41,7 +47,15 @@ const p = sql.placeholder;
 const ps = (name: string) => sql`${p(name)}`;
 
 // The statements every inbound event runs, prepared once per database.
-const eventRow = () => ({ key: p('ek'), eventType: p('type'), receivedAt: p('now'), status: p('status'), payload: p('payload') });
+const eventRow = () => ({
+  key: p('ek'),
+  eventType: p('type'),
+  receivedAt: p('now'),
+  status: p('status'),
+  payload: p('payload'),
+  claimedUntil: p('until'),
+  attempts: p('attempts'),
+});
 const recordEventStmt = (db: Db) =>
   preparedFor(db, 'inbox.recordEvent', (d) =>
     d.insert(inboundEvents).values(eventRow()).onConflictDoNothing().returning({ key: inboundEvents.key }).prepare(),
@@ -74,6 +88,17 @@ const claimStmt = (db: Db) =>
       .returning()
       .prepare(),
   );
+// An event recorded already claimed (RecordInbound.claimUntil) whose processing started late: take it again only
+// if nobody else did meanwhile (another process's sweep after the lease ran out).
+const reclaimStmt = (db: Db) =>
+  preparedFor(db, 'inbox.reclaim', (d) =>
+    d
+      .update(inboundEvents)
+      .set({ claimedUntil: ps('until'), attempts: sql`${inboundEvents.attempts} + 1` })
+      .where(and(eq(inboundEvents.key, p('key')), eq(inboundEvents.status, 'pending'), eq(inboundEvents.claimedUntil, p('held'))))
+      .returning({ attempts: inboundEvents.attempts })
+      .prepare(),
+  );
 const ownerStmt = (db: Db) =>
   preparedFor(db, 'inbox.owner', (d) =>
     d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
@@ -93,7 +118,15 @@ const finishStmt = (db: Db) =>
  */
 export async function recordInboundEvent(db: Db, ev: RecordInbound, now: number): Promise<boolean> {
   const ek = eventKey(ev.eventId);
-  const values = { ek, type: ev.eventType, now, status: ev.status ?? 'pending', payload: storablePayload(ev.payload) };
+  const values = {
+    ek,
+    type: ev.eventType,
+    now,
+    status: ev.status ?? 'pending',
+    payload: storablePayload(ev.payload),
+    until: ev.claimUntil ?? null,
+    attempts: ev.claimUntil ? 1 : 0,
+  };
   // The message row points at the event that owns it, so a half-recorded duplicate can be told apart later.
   const inserted = ev.messageId
     ? await recordMessageStmt(db).execute({ ...values, mk: messageKey(ev.messageId) })
@@ -105,6 +138,83 @@ export async function recordInboundEvent(db: Db, ev: RecordInbound, now: number)
     return false;
   }
   return true;
+}
+
+/**
+ * Record many events in one statement (one commit): the group commit behind the Node service's recorder. The
+ * same rows and answers as recordInboundEvent, event by event, in order (a message twice in one group: the first
+ * event wins, the second is a duplicate).
+ */
+export async function recordInboundEvents(db: Db, evs: Array<{ ev: RecordInbound; now: number }>): Promise<boolean[]> {
+  if (evs.length === 0) return [];
+  const rows: unknown[][] = [];
+  for (const { ev, now } of evs) {
+    const ek = eventKey(ev.eventId);
+    rows.push([ek, ev.eventType, now, ev.status ?? 'pending', storablePayload(ev.payload), ev.claimUntil ? 1 : 0, ev.claimUntil ?? null]);
+    if (ev.messageId) rows.push([messageKey(ev.messageId), ev.eventType, now, 'seen', ek, 0, null]);
+  }
+  const col = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
+  const results = (await runBatch(
+    db,
+    jsonRowChunks(rows).map((json) =>
+      rawRowsQuery(
+        db,
+        sql`insert into inbound_events (key, event_type, received_at, status, payload, attempts, claimed_until)
+          select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)}, ${col(6)}
+          from json_each(${json}) where true
+          on conflict (key) do nothing
+          returning key`,
+      ),
+    ),
+  )) as unknown[][][];
+  const inserted = new Set<string>();
+  for (const r of results) for (const row of r) inserted.add(row[0] as string);
+  // A key inserted by this statement belongs to the first event in the group that carries it.
+  const take = (key: string) => inserted.delete(key);
+  const out: boolean[] = [];
+  for (const { ev, now } of evs) {
+    const ek = eventKey(ev.eventId);
+    if (!take(ek)) {
+      out.push(false);
+    } else if (ev.messageId && !take(messageKey(ev.messageId))) {
+      await markDuplicateStmt(db).execute({ key: ek, now });
+      out.push(false);
+    } else {
+      out.push(true);
+    }
+  }
+  return out;
+}
+
+/** Records events like recordInboundEvent; how the Node service groups them (see createInboundRecorder). */
+export type InboundRecorder = (ev: RecordInbound, now: number) => Promise<boolean>;
+
+/**
+ * Group commit: every event recorded during one turn of the event loop goes into one statement, written when the
+ * turn ends; each caller resolves (and may acknowledge) only once that commit is done. Under a burst this turns
+ * dozens of commits into one; alone, an event waits less than a turn.
+ */
+export function createInboundRecorder(db: Db, maxGroup = 200): InboundRecorder {
+  let group: Array<{ ev: RecordInbound; now: number; resolve: (fresh: boolean) => void; reject: (err: unknown) => void }> = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const batch = group;
+    group = [];
+    recordInboundEvents(db, batch).then(
+      (fresh) => batch.forEach((b, i) => b.resolve(fresh[i]!)),
+      (err: unknown) => batch.forEach((b) => b.reject(err)),
+    );
+  };
+  return (ev, now) =>
+    new Promise<boolean>((resolve, reject) => {
+      group.push({ ev, now, resolve, reject });
+      if (group.length >= maxGroup) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
 }
 
 async function claimInbound(db: Db, key: string, now: number) {
@@ -131,24 +241,75 @@ function handlersFor(deps: AppDeps): InboundHandlers {
 export async function runInboundEvent(deps: AppDeps, key: string, now: number): Promise<boolean> {
   const row = await claimInbound(deps.db, key, now);
   if (!row) return false;
+  let body: Record<string, unknown>;
   try {
-    const body = JSON.parse(row.payload ?? '{}') as Record<string, unknown>;
-    const n = normalizeLarkBody(body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    body = JSON.parse(row.payload ?? '{}') as Record<string, unknown>;
+  } catch {
+    body = {};
+  }
+  await processClaimed(deps, { key, body, attempts: row.attempts, checkOwner: true }, now);
+  return true;
+}
+
+/**
+ * An event this process recorded already claimed (RecordInbound.claimUntil), with its body still in memory: as
+ * the JSON text, one string per waiting event rather than a tree of objects for the garbage collector to trace.
+ */
+export interface OwnedInbound {
+  key: string;
+  text: string;
+  claimedUntil: number;
+}
+
+/** Leave this much of the claim for the processing itself; closer to its end, claim again first. */
+const OWNED_CLAIM_MARGIN_MS = 20_000;
+/** How long an event recorded for processing here stays claimed (it waits in the work queue meanwhile). */
+export const OWNED_CLAIM_MS = INBOUND_LEASE_MS;
+
+/** Process an event recorded by this process for itself. Returns true when this call processed it. */
+export async function runOwnedInbound(deps: AppDeps, ev: OwnedInbound, now: number): Promise<boolean> {
+  let attempts = 1;
+  if (now > ev.claimedUntil - OWNED_CLAIM_MARGIN_MS) {
+    const rows = await reclaimStmt(deps.db).execute({ key: ev.key, held: ev.claimedUntil, until: now + INBOUND_LEASE_MS });
+    if (!rows[0]) return false;
+    attempts = rows[0].attempts;
+  }
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(ev.text) as Record<string, unknown>;
+  } catch {
+    body = {};
+  }
+  // Both de-dup rows were inserted by this process in one statement: the message is this event's.
+  await processClaimed(deps, { key: ev.key, body, attempts, checkOwner: false }, now);
+  return true;
+}
+
+async function processClaimed(
+  deps: AppDeps,
+  ev: { key: string; body: Record<string, unknown>; attempts: number; checkOwner: boolean },
+  now: number,
+): Promise<void> {
+  const { key } = ev;
+  try {
+    const n = normalizeLarkBody(ev.body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
     if (n.kind !== 'message') {
       await finish(deps.db, key, 'ignored', now);
-      return true;
+      return;
     }
     const msg = n.message;
-    // A crash between recording and marking a duplicate leaves a pending row: check who owns the message.
-    const owner = await ownerStmt(deps.db).execute({ key: messageKey(msg.messageId) });
-    if (owner[0] && owner[0].payload !== key) {
-      await finish(deps.db, key, 'duplicate', now);
-      return true;
+    if (ev.checkOwner) {
+      // A crash between recording and marking a duplicate leaves a pending row: check who owns the message.
+      const owner = await ownerStmt(deps.db).execute({ key: messageKey(msg.messageId) });
+      if (owner[0] && owner[0].payload !== key) {
+        await finish(deps.db, key, 'duplicate', now);
+        return;
+      }
     }
     if (!SUPPORTED_TYPES.has(msg.messageType)) {
-      await enqueueOutbox(
-        deps.db,
-        [
+      await runBatch(deps.db, [
+        outboxInsertPrepared(
+          deps.db,
           {
             dedupeKey: `unsupported:${msg.messageId}`,
             op: 'reply',
@@ -159,29 +320,36 @@ export async function runInboundEvent(deps: AppDeps, key: string, now: number): 
             content: { text: UNSUPPORTED_REPLY },
             purpose: 'reply',
           },
-        ],
-        now,
-      );
-    } else {
-      await handlersFor(deps).onMessage(msg, now);
+          now,
+        ),
+        finishQuery(deps.db, key, 'done', now),
+      ]);
+      return;
     }
-    await finish(deps.db, key, 'done', now);
-    return true;
+    // The event is marked done in the same commit as the reply, so a crash cannot answer twice or not at all.
+    const finished = await handlersFor(deps).onMessage(msg, now, [finishQuery(deps.db, key, 'done', now)]);
+    if (!finished) await finish(deps.db, key, 'done', now);
   } catch (err) {
     const message = String((err as Error)?.message ?? err).slice(0, 500);
-    deps.logger.error('inbound event failed', { key, attempt: row.attempts, error: message });
-    if (row.attempts >= MAX_INBOUND_ATTEMPTS) {
+    deps.logger.error('inbound event failed', { key, attempt: ev.attempts, error: message });
+    if (ev.attempts >= MAX_INBOUND_ATTEMPTS) {
       await finish(deps.db, key, 'failed', now, message);
     } else {
       // Stay pending; the lease doubles as "not before" for the retry.
-      const wait = Math.min(5_000 * 2 ** (row.attempts - 1), 30 * 60_000);
+      const wait = Math.min(5_000 * 2 ** (ev.attempts - 1), 30 * 60_000);
       await deps.db
         .update(inboundEvents)
         .set({ claimedUntil: now + wait, error: message })
         .where(eq(inboundEvents.key, key));
     }
-    return true;
   }
+}
+
+/** The "processed" write as a query, for committing with other writes in one batch. */
+function finishQuery(db: Db, key: string, status: string, now: number) {
+  return boundStatement(db, finishStmt(db), { key, status, now, error: null }, () =>
+    db.update(inboundEvents).set({ status, processedAt: now, claimedUntil: null, error: null }).where(eq(inboundEvents.key, key)),
+  );
 }
 
 /** Send what processing queued: kick the Node loop, or drain here (Workers, inside waitUntil). */
@@ -190,13 +358,16 @@ export async function flushOutbox(deps: AppDeps, now?: number): Promise<void> {
   else await drainOutbox(deps, { maxMs: 10_000, ...(now !== undefined ? { now } : {}) });
 }
 
-/** Process after the ack: the deferred half of an inbound message. */
-export async function processInboundAfterAck(deps: AppDeps, key: string): Promise<void> {
-  if (await runInboundEvent(deps, key, deps.clock())) await flushOutbox(deps);
+/** Process after the ack: the deferred half of an inbound message recorded (and claimed) for this process. */
+export async function processInboundAfterAck(deps: AppDeps, ev: OwnedInbound): Promise<void> {
+  if (await runOwnedInbound(deps, ev, deps.clock())) await flushOutbox(deps);
 }
 
-/** Pick up events left pending (crash, or a failure waiting for its retry), and prune old de-dup rows. */
-export async function processPendingInbound(deps: AppDeps, now: number, limit = 50): Promise<number> {
+/**
+ * Pick up events left pending (crash, a failure waiting for its retry, an overflow of the work queue), and prune
+ * old de-dup rows (`prune: false` for the quick slices that drain an overflow).
+ */
+export async function processPendingInbound(deps: AppDeps, now: number, limit = 50, opts: { prune?: boolean } = {}): Promise<number> {
   const due = await deps.db
     .select({ key: inboundEvents.key })
     .from(inboundEvents)
@@ -211,19 +382,31 @@ export async function processPendingInbound(deps: AppDeps, now: number, limit = 
     .limit(limit);
   let processed = 0;
   for (const { key } of due) if (await runInboundEvent(deps, key, now)) processed += 1;
-  await pruneInbound(deps.db, now);
+  if (opts.prune !== false) await pruneInbound(deps.db, now);
   if (processed) await flushOutbox(deps, now);
   return processed;
 }
+
+/** Every status but 'pending' (a card action still 'processing' after a week is as settled as it gets). */
+const SETTLED_STATUSES = ['done', 'ignored', 'duplicate', 'failed', 'seen', 'processing'];
 
 /** Forget de-dup rows older than the retention (never a pending one). */
 export async function pruneInbound(db: Db, now: number): Promise<void> {
   const old = db
     .select({ key: inboundEvents.key })
     .from(inboundEvents)
-    .where(and(lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS), sql`${inboundEvents.status} <> 'pending'`))
+    // Listed rather than `<> 'pending'`, so the (status, received_at) index finds them without a scan.
+    .where(and(inArray(inboundEvents.status, SETTLED_STATUSES), lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS)))
     .limit(500);
   await db.delete(inboundEvents).where(inArray(inboundEvents.key, old));
+}
+
+/** Give up this process's claim on a pending event (it could not be queued here), so any sweep can take it. */
+export async function releaseInbound(db: Db, key: string): Promise<void> {
+  await db
+    .update(inboundEvents)
+    .set({ claimedUntil: null, attempts: sql`max(${inboundEvents.attempts} - 1, 0)` })
+    .where(and(eq(inboundEvents.key, key), eq(inboundEvents.status, 'pending')));
 }
 
 /** Mark a card callback handled inline. */

@@ -5,7 +5,10 @@ import type { CardActionResult } from '../domain/types.js';
 import { createInboundHandlers } from '../commands/handlers.js';
 import { verifyLarkRequest } from './verify.js';
 import { normalizeLarkBody } from './normalize.js';
-import { eventKey, finishInbound, flushOutbox, processInboundAfterAck, recordInboundEvent } from './inbox.js';
+import {
+  eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
+  type RecordInbound,
+} from './inbox.js';
 
 /** Card callbacks must be answered within 3 s; leave room for the network. */
 const CARD_ANSWER_MS = 2_500;
@@ -18,10 +21,19 @@ function cardResponse(r: CardActionResult): Record<string, unknown> {
 }
 
 export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
+  const record = (ev: RecordInbound, now: number) => (deps.recordInbound ? deps.recordInbound(ev, now) : recordInboundEvent(deps.db, ev, now));
   const handle = async (c: Context) => {
+    deps.intake?.begin();
+    try {
+      return await answer(c);
+    } finally {
+      deps.intake?.end();
+    }
+  };
+  const answer = async (c: Context) => {
     const raw = new Uint8Array(await c.req.arrayBuffer());
     const now = deps.clock();
-    const v = await verifyLarkRequest(raw, (n) => c.req.header(n), deps.config, now);
+    const v = await verifyLarkRequest(raw, (n) => c.req.header(n), deps.config, now, deps.larkCrypto);
     if (!v.ok) {
       deps.logger.warn(`lark: request refused (${v.status}): ${v.reason}${v.settingToCheck ? `; check ${v.settingToCheck}` : ''}`, {
         path: c.req.path,
@@ -37,25 +49,30 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         deps.logger.warn(`lark: malformed event: ${n.reason}`, { path: c.req.path });
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'other': {
-        await recordInboundEvent(deps.db, { eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
+        await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
         return c.json({});
       }
       case 'message': {
-        const fresh = await recordInboundEvent(
-          deps.db,
-          { eventId: n.eventId, eventType: n.eventType, messageId: n.message.messageId, payload: v.body },
+        // Recorded already claimed for this process: it is processed from memory right after the ack.
+        // When the work queue is full, the event is recorded unclaimed instead: the pending-event sweep takes it.
+        const own = deps.queueWork ? (deps.queueHasRoom?.() ?? true) : true;
+        const claimUntil = own ? now + OWNED_CLAIM_MS : undefined;
+        const fresh = await record(
+          { eventId: n.eventId, eventType: n.eventType, messageId: n.message.messageId, payload: v.body, ...(claimUntil ? { claimUntil } : {}) },
           now,
         );
-        if (fresh) {
-          const key = eventKey(n.eventId);
-          if (deps.queueWork) deps.queueWork(() => processInboundAfterAck(deps, key));
-          else deps.defer(processInboundAfterAck(deps, key));
+        if (fresh && claimUntil) {
+          const owned = { key: eventKey(n.eventId), text: v.text, claimedUntil: claimUntil };
+          if (!deps.queueWork) deps.defer(processInboundAfterAck(deps, owned));
+          else if (!deps.queueWork(() => processInboundAfterAck(deps, owned))) {
+            // Filled up meanwhile: let go of the claim so the sweep can take the event.
+            await releaseInbound(deps.db, owned.key);
+          }
         }
         return c.json({});
       }
       case 'card_action': {
-        const fresh = await recordInboundEvent(
-          deps.db,
+        const fresh = await record(
           { eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'processing' },
           now,
         );

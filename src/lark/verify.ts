@@ -1,5 +1,5 @@
 // Verify an inbound Feishu request from its raw body bytes: signature, freshness, decryption, verification token.
-import { computeLarkSignature, decryptLarkPayload, DecryptError, timingSafeEqualString } from './crypto.js';
+import { DecryptError, timingSafeEqualString, webLarkCrypto, type LarkCrypto } from './crypto.js';
 
 export interface VerifySettings {
   LARK_ENCRYPT_KEY: string;
@@ -8,7 +8,7 @@ export interface VerifySettings {
 }
 
 export type VerifyResult =
-  | { ok: true; body: Record<string, unknown>; signed: boolean }
+  | { ok: true; body: Record<string, unknown>; /** The JSON text `body` was parsed from. */ text: string; signed: boolean }
   | { ok: false; status: 400 | 401; reason: string; settingToCheck?: string };
 
 // Stateless between calls (no streaming), so one instance serves every request.
@@ -51,6 +51,7 @@ export async function verifyLarkRequest(
   header: HeaderGetter,
   settings: VerifySettings,
   now: number,
+  crypto: LarkCrypto = webLarkCrypto,
 ): Promise<VerifyResult> {
   let text: string;
   try {
@@ -75,7 +76,7 @@ export async function verifyLarkRequest(
     const sig = header('x-lark-signature');
     if (sig) {
       const nonce = header('x-lark-request-nonce') ?? '';
-      const expected = await computeLarkSignature(ts, nonce, key, raw);
+      const expected = await crypto.signature(ts, nonce, key, raw);
       if (!timingSafeEqualString(sig.toLowerCase(), expected)) {
         return reject(401, 'X-Lark-Signature does not match', 'LARK_ENCRYPT_KEY');
       }
@@ -84,10 +85,12 @@ export async function verifyLarkRequest(
   }
 
   let body = outer;
+  let bodyText = text;
   if (typeof outer.encrypt === 'string') {
     if (!key) return reject(401, 'the body is encrypted but no Encrypt Key is configured', 'LARK_ENCRYPT_KEY');
     try {
-      const inner = parseObject(await decryptLarkPayload(key, outer.encrypt));
+      bodyText = await crypto.decrypt(key, outer.encrypt);
+      const inner = parseObject(bodyText);
       if (!inner) return reject(400, 'decrypted body is not a JSON object');
       body = inner;
     } catch (err) {
@@ -112,5 +115,5 @@ export async function verifyLarkRequest(
       return reject(401, 'no way to verify the request: neither setting is configured', 'LARK_VERIFICATION_TOKEN');
     }
   }
-  return { ok: true, body, signed };
+  return { ok: true, body, text: bodyText, signed };
 }

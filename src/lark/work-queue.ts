@@ -1,10 +1,30 @@
 // Node: run work queued after an ack in slices (one task per event-loop turn, a few at a time), so a burst of
 // inbound events is acknowledged at once and processed right after, instead of its processing starving the accepts.
+// While requests are being taken in, tasks start at most one per `busyGapMs`: acknowledging (the durable, cheap
+// half of an event) goes first, and processing still gets a share, then all of the core once the burst is over.
 import type { Logger } from '../logger.js';
+
+/** Counts inbound requests between arrival and answer; the work queue yields to them. */
+export interface IntakeGauge {
+  begin(): void;
+  end(): void;
+  busy(): boolean;
+}
+
+export function createIntakeGauge(): IntakeGauge {
+  let active = 0;
+  return {
+    begin: () => void (active += 1),
+    end: () => void (active = Math.max(0, active - 1)),
+    busy: () => active > 0,
+  };
+}
 
 export interface WorkQueue {
   /** Queue a task. Returns false (and drops it) when the queue is full: the caller's durable state covers it. */
   push(task: () => Promise<unknown>): boolean;
+  /** Whether push() would take a task now. */
+  hasRoom(): boolean;
   /** Tasks waiting plus running. */
   size(): number;
   /** Resolves when nothing is waiting or running. */
@@ -18,6 +38,9 @@ export interface WorkQueueOptions {
   maxWaiting?: number;
   /** Called each time the queue becomes empty with nothing running (it may push more work). */
   onIdle?: () => void;
+  /** Requests being taken in: while busy, a task starts at most every `busyGapMs`. */
+  intake?: IntakeGauge;
+  busyGapMs?: number;
 }
 
 export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): WorkQueue {
@@ -27,6 +50,8 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
   let running = 0;
   let scheduled = false;
   let idleWaiters: Array<() => void> = [];
+  const busyGapMs = opts.busyGapMs ?? 5;
+  let lastStart = -Infinity;
 
   const settleIdle = () => {
     if (running > 0 || waiting.length > 0) return;
@@ -47,8 +72,16 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
 
   function step() {
     scheduled = false;
-    const task = waiting.shift();
-    if (!task) return settleIdle();
+    if (waiting.length === 0) return settleIdle();
+    const now = performance.now();
+    if (opts.intake?.busy() && now - lastStart < busyGapMs) {
+      scheduled = true;
+      // Looked at again every millisecond, so the end of the burst is noticed at once.
+      setTimeout(step, 1);
+      return;
+    }
+    lastStart = now;
+    const task = waiting.shift()!;
     running += 1;
     let p: Promise<unknown>;
     try {
@@ -72,6 +105,7 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
       schedule();
       return true;
     },
+    hasRoom: () => waiting.length < maxWaiting,
     size: () => waiting.length + running,
     idle() {
       if (running === 0 && waiting.length === 0) return Promise.resolve();

@@ -5,10 +5,10 @@ let counter = 0;
 const next = (prefix: string) => `${prefix}${Date.now().toString(36)}${(++counter).toString(36)}`;
 
 /** AES-256-CBC with key = SHA-256(encryptKey), random IV prepended, base64 — as Feishu encrypts. */
-export function encryptForLark(encryptKey: string, plaintext: string, iv: Buffer = randomBytes(16)): string {
+export function encryptForLark(encryptKey: string, plaintext: string | Buffer, iv: Buffer = randomBytes(16)): string {
   const key = createHash('sha256').update(encryptKey, 'utf8').digest();
   const cipher = createCipheriv('aes-256-cbc', key, iv);
-  return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
+  return Buffer.concat([iv, (typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext)), cipher.final()]).toString('base64');
 }
 
 /** X-Lark-Signature = hex SHA-256(timestamp + nonce + encryptKey + raw body). */

@@ -106,3 +106,35 @@ describe('createWorkQueue', () => {
     expect(idleCalls).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('createWorkQueue yielding to intake', () => {
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  it('while requests are being taken in, starts one task and holds the rest back for the gap', async () => {
+    const { logger } = recordingLogger();
+    let busy = true;
+    const intake = { begin: () => undefined, end: () => undefined, busy: () => busy };
+    const q = createWorkQueue(logger, { intake, busyGapMs: 60_000 });
+    const started: number[] = [];
+    for (let i = 0; i < 3; i++) q.push(async () => void started.push(i));
+    for (let i = 0; i < 5; i++) await turn();
+    expect(started).toEqual([0]);
+    expect(q.hasRoom()).toBe(true);
+    // The burst is over: the rest run without waiting out the gap (the queue re-checks every millisecond).
+    busy = false;
+    await new Promise((r) => setTimeout(r, 20));
+    await q.idle();
+    expect(started).toEqual([0, 1, 2]);
+  });
+
+  it('refuses tasks past maxWaiting and says so before being asked', async () => {
+    const { logger } = recordingLogger();
+    const q = createWorkQueue(logger, { maxWaiting: 2 });
+    expect(q.push(async () => undefined)).toBe(true);
+    expect(q.push(async () => undefined)).toBe(true);
+    expect(q.hasRoom()).toBe(false);
+    expect(q.push(async () => undefined)).toBe(false);
+    await q.idle();
+    expect(q.hasRoom()).toBe(true);
+  });
+});

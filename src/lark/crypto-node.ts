@@ -1,0 +1,53 @@
+// Feishu request crypto on node:crypto for the Node service: the same results as the WebCrypto version in crypto.ts,
+// computed synchronously on the request's own turn (WebCrypto hops to the thread pool and back for every digest).
+import { createDecipheriv, createHash } from 'node:crypto';
+import { DecryptError, type LarkCrypto } from './crypto.js';
+
+/**
+ * The base64 atob() accepts (WHATWG "forgiving-base64": ASCII whitespace ignored, padding optional), checked
+ * first because Buffer.from() would silently skip anything else where atob() refuses it.
+ */
+function forgivingBase64(text: string): string | null {
+  let s = text.replace(/[\t\n\f\r ]+/g, '');
+  if (s.length % 4 === 0) s = s.replace(/={1,2}$/, '');
+  if (s.length % 4 === 1 || !/^[A-Za-z0-9+/]*$/.test(s)) return null;
+  return s;
+}
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+// AES key = SHA-256(encrypt key), derived once per key; bounded so a changing key cannot grow the map.
+const aesKeys = new Map<string, Buffer>();
+function aesKeyFor(encryptKey: string): Buffer {
+  let key = aesKeys.get(encryptKey);
+  if (!key) {
+    key = createHash('sha256').update(encryptKey, 'utf8').digest();
+    if (aesKeys.size >= 4) aesKeys.clear();
+    aesKeys.set(encryptKey, key);
+  }
+  return key;
+}
+
+export const nodeLarkCrypto: LarkCrypto = {
+  signature(timestamp, nonce, encryptKey, rawBody) {
+    return createHash('sha256').update(timestamp + nonce + encryptKey, 'utf8').update(rawBody).digest('hex');
+  },
+  decrypt(encryptKey, encrypted) {
+    const compact = forgivingBase64(encrypted);
+    if (compact === null) throw new DecryptError('encrypt is not valid base64');
+    const data = Buffer.from(compact, 'base64');
+    if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
+    let plain: Buffer;
+    try {
+      const d = createDecipheriv('aes-256-cbc', aesKeyFor(encryptKey), data.subarray(0, 16));
+      plain = Buffer.concat([d.update(data.subarray(16)), d.final()]);
+    } catch {
+      // Wrong key or corrupted data: the padding check fails.
+      throw new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
+    }
+    try {
+      return strictUtf8.decode(plain);
+    } catch {
+      throw new DecryptError('decrypted payload is not UTF-8');
+    }
+  },
+};
