@@ -1,7 +1,7 @@
 // Writing to the durable outbox. A message is a row before it is anything else; the sender delivers rows.
 import { createHash } from 'node:crypto';
 import { inArray, sql } from 'drizzle-orm';
-import { boundStatement, jsonRowChunks, rawRowsQuery } from './batch.js';
+import { boundStatement, insertRowsQueries } from './batch.js';
 import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
@@ -70,30 +70,28 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
 }
 
 /**
- * Inserts for many messages at once, for runBatch: one statement per ~0.5 MB of rows, each row passed inside a
- * single JSON parameter (`json_each`), so a wave of thousands of messages is a handful of statements on both
- * drivers. Duplicate keys are skipped; each statement returns `[id, dedupeKey]` of each row it inserted.
+ * Inserts for many messages at once, for runBatch: multi-row statements sized to the driver (insertRowsQueries), so a
+ * wave of thousands of messages is a few dozen statements on better-sqlite3 and a handful on D1. Duplicate keys
+ * are skipped; each statement returns `[id, dedupeKey]` of each row it inserted.
  */
 export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
-  const rows = msgs.map((m) => {
-    const r = outboxRow(m, now);
-    return [
-      r.dedupeKey, r.uuid, r.op, r.receiveIdType, r.receiveId, r.targetMessageId, r.msgType, r.content, r.purpose,
-      r.taskId, r.assignmentId, r.nextAttemptAt,
-    ];
-  });
-  const col = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
-  return jsonRowChunks(rows).map((json) =>
-    rawRowsQuery(
-      db,
-      sql`insert into outbox (dedupe_key, uuid, op, receive_id_type, receive_id, target_message_id, msg_type, content,
-          purpose, task_id, assignment_id, next_attempt_at, status, created_at)
-        select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)}, ${col(6)}, ${col(7)}, ${col(8)},
-          ${col(9)}, ${col(10)}, ${col(11)}, 'pending', ${now}
-        from json_each(${json}) where true
-        on conflict (dedupe_key) do nothing
-        returning id, dedupe_key`,
-    ),
+  const rows = msgs.map((m) => [
+    m.dedupeKey, outboxUuid(m.dedupeKey), m.op ?? (m.targetMessageId ? 'reply' : 'send'), m.receiveIdType ?? null,
+    m.receiveId ?? null, m.targetMessageId ?? null, m.msgType, JSON.stringify(m.content), m.purpose, m.taskId ?? null,
+    m.assignmentId ?? null, m.notBefore ?? now,
+  ]);
+  return insertRowsQueries(
+    db,
+    {
+      table: 'outbox',
+      columns: [
+        'dedupe_key', 'uuid', 'op', 'receive_id_type', 'receive_id', 'target_message_id', 'msg_type', 'content', 'purpose',
+        'task_id', 'assignment_id', 'next_attempt_at',
+      ],
+      constants: { status: 'pending', created_at: now },
+      tail: 'on conflict (dedupe_key) do nothing returning id, dedupe_key',
+    },
+    rows,
   );
 }
 

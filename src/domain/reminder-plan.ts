@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { addWorkdays, hasCalendarData, isWorkday, previousWorkday, workdaysBetween } from './calendar.js';
 import { daysBetween, isoWeekKey, parseHHMM, shanghaiDate, shanghaiInstant, shanghaiMinutes, weekStart } from './dates.js';
-import { currentDue, type DeadlineLike } from './status.js';
+import { currentDue, type CurrentDue, type DeadlineLike } from './status.js';
 
 export const reminderPolicySchema = z
   .object({
@@ -282,11 +282,18 @@ export function planReminders(input: PlanInput): PlanResult {
   const periodOpen = period ? periodHasBegun(period.start, today) : false;
   const periodStartMs = period ? shanghaiInstant(period.start) : 0;
   const noSteps: SentStep[] = [];
+  const dueOfList = new Map<DeadlineLike[], CurrentDue | null>();
 
   for (const a of input.assignments) {
     if (!OPEN_STATES.has(a.state)) continue;
     const sent = input.sentSteps.get(a.id) ?? noSteps;
-    const due = currentDue(a.deadlines, a.extendedTo, today);
+    let due: CurrentDue | null | undefined;
+    if (a.extendedTo) due = currentDue(a.deadlines, a.extendedTo, today);
+    else {
+      // Assignments of one task share its deadline list: work out its current deadline once per list.
+      due = dueOfList.get(a.deadlines);
+      if (due === undefined) dueOfList.set(a.deadlines, (due = currentDue(a.deadlines, null, today)));
+    }
 
     let info: DueInfo | undefined;
     if (due) {

@@ -1,14 +1,15 @@
 // One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
 // reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { jsonRowChunks, maxBoundParams, rawRowsQuery, rawRunQuery, runBatch } from '../db/batch.js';
+import { auditInsert } from '../db/audit.js';
+import { insertRowsQueries, maxBoundParams, readRows, runBatch } from '../db/batch.js';
 import { outboxInsertMany } from '../db/outbox-store.js';
 import { getPolicy } from '../db/policy-store.js';
 import {
-  assignments, auditLog, chats, deadlines, outbox, people, reminderLog, roles, tasks, units,
+  chats, people, reminderLog, roles, units,
 } from '../db/schema.js';
 import { PROGRESS_REQUEST_MAX_ITEMS, renderProgressRequestCard, renderReminderCard } from '../cards/reminder-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
@@ -170,63 +171,53 @@ async function commitSteps(
   build: (mine: PlannedAction[]) => Promise<Built>,
 ): Promise<void> {
   const { db } = deps;
-  // One statement per ~0.5 MB of rows: the rows travel in one JSON parameter (json_each), far under D1's 100.
   const claimRows = actions.map((a) => [
     a.assignmentId, a.stepKey, a.kind, 'dueDate' in a ? a.dueDate : null, 'escalationLevel' in a ? a.escalationLevel : 0,
   ]);
-  const claimQueries = jsonRowChunks(claimRows).map((json) =>
-    rawRowsQuery(
-      db,
-      sql`insert into reminder_log (assignment_id, step_key, kind, due_date, escalation_level, planned_at)
-        select json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-          json_extract(value, '$[3]'), json_extract(value, '$[4]'), ${at}
-        from json_each(${json}) where true
-        on conflict do nothing
-        returning id, assignment_id, step_key`,
-    ),
+  const claimQueries = insertRowsQueries(
+    db,
+    {
+      table: 'reminder_log',
+      columns: ['assignment_id', 'step_key', 'kind', 'due_date', 'escalation_level'],
+      constants: { planned_at: at },
+      tail: 'on conflict do nothing returning id, assignment_id, step_key',
+    },
+    claimRows,
   );
-  const claimed = ((await runBatch(db, claimQueries)).flat() as Array<[number, number, string]>).map(([id, assignmentId, stepKey]) => ({
-    id, assignmentId, stepKey,
-  }));
+  const claimed = (await runBatch(db, claimQueries)).flat() as Array<[number, number, string]>;
   if (claimed.length === 0) return;
-  const won = new Set(claimed.map((c) => `${c.assignmentId}|${c.stepKey}`));
+  const won = new Set(claimed.map(([, assignmentId, stepKey]) => `${assignmentId}|${stepKey}`));
   const mine = actions.filter((a) => won.has(`${a.assignmentId}|${a.stepKey}`));
-  let inserted: Array<{ id: number; dedupeKey: string }>;
+  let inserted: Array<[number, string]>;
   let built: Built;
   try {
     built = await build(mine);
     const queries = outboxInsertMany(db, built.messages, at);
     const outboxQueries = queries.length;
-    const auditRows = mine.map((a) => [
-      `reminder.${a.kind}`, a.assignmentId ? 'assignment' : 'scheduler', a.assignmentId ? String(a.assignmentId) : null, a.stepKey,
-    ]);
-    for (const json of jsonRowChunks(auditRows)) {
-      queries.push(
-        rawRunQuery(
-          db,
-          sql`insert into audit_log (at, actor, person_id, channel, action, entity, entity_id, detail)
-            select ${at}, 'scheduler', null, 'system', json_extract(value, '$[0]'), json_extract(value, '$[1]'),
-              json_extract(value, '$[2]'), json_object('stepKey', json_extract(value, '$[3]'))
-            from json_each(${json})`,
-        ),
-      );
-    }
-    inserted = ((await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<[number, string]>).map(([id, dedupeKey]) => ({
-      id, dedupeKey,
-    }));
+    // The claim rows (planned_at = this pass's instant) are the per-step record; the audit log gets one entry per
+    // committed slice saying what it queued, written in the same batch.
+    const byKind: Record<string, number> = {};
+    for (const a of mine) byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
+    queries.push(
+      auditInsert(db, {
+        at, actor: 'scheduler', channel: 'system', action: 'reminder.batch', entity: 'scheduler', entityId: shanghaiDate(at),
+        detail: { plannedAt: at, steps: mine.length, byKind, messages: built.messages.length },
+      }),
+    );
+    inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<[number, string]>;
   } catch (err) {
     // Give the steps back so the next pass plans them again.
-    const ids = claimed.map((c) => c.id);
+    const ids = claimed.map(([id]) => id);
     const step = maxBoundParams(db) - 10;
     for (let i = 0; i < ids.length; i += step) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + step)));
     throw err;
   }
-  const idByKey = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  const idByKey = new Map(inserted.map(([id, dedupeKey]) => [dedupeKey, id]));
   for (const { item, keys } of built.items) {
     item.outboxIds = keys.map((k) => idByKey.get(k)).filter((x): x is number => x !== undefined);
     result.queued.push(item);
   }
-  for (const r of inserted) result.outboxIds.push(r.id);
+  for (const [id] of inserted) result.outboxIds.push(id);
 }
 
 async function buildSingle(
@@ -248,7 +239,7 @@ async function buildSingle(
           messages.push(msg);
           keys.push(msg.dedupeKey);
         }
-        items.push({ item: summary(a, a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、')), keys });
+        items.push({ item: summary(a, contactsLabel(a)), keys });
         break;
       }
       case 'suppressed':
@@ -280,6 +271,17 @@ async function buildSingle(
   return { messages, items };
 }
 
+/** "张三（安定区联络员）": one string per unit's contact list, shared by every step queued for that unit. */
+const contactLabels = new WeakMap<Contact[], string>();
+function contactsLabel(a: ReminderAction): string {
+  let label = contactLabels.get(a.recipients);
+  if (label === undefined) {
+    label = a.recipients.map((c) => `${c.name ?? c.openId}（${a.assignment.unitName}联络员）`).join('、');
+    contactLabels.set(a.recipients, label);
+  }
+  return label;
+}
+
 /** Lines in one office message before the rest is summarised (Feishu refuses over-long messages). */
 const MAX_LINES = 60;
 const MAX_CODES_PER_UNIT = 15;
@@ -299,7 +301,7 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
     byUnit.set(r.assignment.unitId, list);
   }
   for (const list of byUnit.values()) {
-    const who = list[0]!.recipients.map((c) => `${c.name ?? c.openId}（${list[0]!.assignment.unitName}联络员）`).join('、');
+    const who = contactsLabel(list[0]!);
     if (list.length === 1) {
       const a = list[0]!;
       const keys = a.recipients.map((c) => {
@@ -379,30 +381,30 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
 
 type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
 
-const OPEN = ['not_started', 'in_progress'];
+const OPEN_SQL = `('not_started', 'in_progress')`;
 
 /**
- * One bulk read of everything the planner needs, and no more: open assignments without joins (task and unit
- * names come from small maps and are shared, not copied per row), and only the reminder_log rows the planner
- * can look at: those of each open assignment's current due date, of the current period, and global steps.
+ * One bulk read of everything the planner needs, and no more. Rows come back as arrays straight from SQLite (no
+ * per-row objects from the ORM): open assignments without joins (task and unit names come from small maps and are
+ * shared, not copied per row), and only the reminder_log rows the planner can look at: those of each open
+ * assignment's current due date, of the current period, and global steps.
  */
 export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<LoadedInput> {
   const { db } = deps;
   const today = shanghaiDate(at);
-  const [{ policy, invalid }, asgRows, taskRows, unitRows, dlRows, contactRows] = await Promise.all([
+  const [{ policy, invalid }, [asgRows, taskRows, dlRows], unitRows, contactRows] = await Promise.all([
     getPolicy(db),
-    db
-      .select({
-        id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId, state: assignments.state,
-        percent: assignments.percent, extendedTo: assignments.extendedTo, lastReportAt: assignments.lastReportAt,
-      })
-      .from(assignments)
-      .where(inArray(assignments.state, OPEN)),
-    db.select({ id: tasks.id, code: tasks.code, title: tasks.title }).from(tasks).where(eq(tasks.state, 'active')),
+    readRows(db, [
+      {
+        columns: 'id, task_id, unit_id, state, percent, extended_to, last_report_at',
+        from: `assignments where state in ${OPEN_SQL}`,
+        chunkBy: 'id >> 13',
+      },
+      // Titles are free text: 512 rows a chunk leaves ~4 KB per row under D1's 2 MB per value.
+      { columns: 'id, code, title', from: `tasks where state = 'active'`, chunkBy: 'id >> 9' },
+      { columns: 'task_id, kind, due_date, recurrence, label', from: 'deadlines', chunkBy: 'id >> 9' },
+    ]) as Promise<[Iterable<AsgRow>, Iterable<TaskRow>, Iterable<DeadlineRow>]>,
     db.select({ id: units.id, name: units.name }).from(units),
-    db
-      .select({ taskId: deadlines.taskId, kind: deadlines.kind, dueDate: deadlines.dueDate, recurrence: deadlines.recurrence, label: deadlines.label })
-      .from(deadlines),
     db
       .select({ unitId: roles.unitId, personId: people.id, openId: people.openId, name: people.name })
       .from(roles)
@@ -410,32 +412,35 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
       .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
   ]);
   const byTask = new Map<number, DeadlineLike[]>();
-  for (const d of dlRows) {
-    let list = byTask.get(d.taskId);
-    if (!list) byTask.set(d.taskId, (list = []));
-    list.push({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label });
+  for (const [taskId, kind, dueDate, recurrence, label] of dlRows) {
+    let list = byTask.get(taskId);
+    if (!list) byTask.set(taskId, (list = []));
+    list.push({ kind, dueDate, recurrence, label });
   }
   const unitName = new Map(unitRows.map((u) => [u.id, u.name]));
-  const taskById = new Map(taskRows.map((t) => [t.id, t]));
+  const taskById = new Map<number, { code: string; title: string }>();
+  for (const [id, code, title] of taskRows) taskById.set(id, { code, title });
   const none: DeadlineLike[] = [];
   // The due dates the planner can reach today: the current deadline of each task, or an assignment's extension.
   const dueDates = new Set<string>();
   const dueOfTask = new Map<number, string | null>();
   const list: PlanAssignment[] = [];
-  for (const r of asgRows) {
-    const task = taskById.get(r.taskId);
-    const name = unitName.get(r.unitId);
+  for (const [id, taskId, unitId, state, percent, extendedTo, lastReportAt] of asgRows) {
+    const task = taskById.get(taskId);
+    const name = unitName.get(unitId);
     if (!task || name === undefined) continue; // a suspended task (or a dangling unit) is not reminded
-    const dl = byTask.get(r.taskId) ?? none;
-    if (r.extendedTo) dueDates.add(r.extendedTo);
-    else if (!dueOfTask.has(r.taskId)) {
+    const dl = byTask.get(taskId) ?? none;
+    if (extendedTo) dueDates.add(extendedTo);
+    else if (!dueOfTask.has(taskId)) {
       const due = currentDue(dl, null, today)?.date ?? null;
-      dueOfTask.set(r.taskId, due);
+      dueOfTask.set(taskId, due);
       if (due) dueDates.add(due);
     }
     list.push({
-      id: r.id, taskId: r.taskId, taskCode: task.code, taskTitle: task.title, unitId: r.unitId, unitName: name, state: r.state,
-      percent: r.percent, extendedTo: r.extendedTo, lastReportAt: r.lastReportAt, deadlines: dl,
+      id, taskId, taskCode: task.code, taskTitle: task.title, unitId, unitName: name,
+      // One shared string per state rather than one per row.
+      state: state === 'in_progress' ? 'in_progress' : 'not_started',
+      percent, extendedTo, lastReportAt, deadlines: dl,
     });
   }
   const periodKeys: string[] = [];
@@ -445,30 +450,25 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
   }
   // Steps of done assignments, of past deadlines and of past periods can never matter again. The lists travel as
   // one JSON parameter each (D1 allows 100 bound parameters).
-  const logRows = await db
-    .select({
-      assignmentId: reminderLog.assignmentId, stepKey: reminderLog.stepKey, plannedAt: reminderLog.plannedAt,
-      dueDate: reminderLog.dueDate, escalationLevel: reminderLog.escalationLevel,
-    })
-    .from(reminderLog)
-    .where(
-      or(
-        eq(reminderLog.assignmentId, 0),
-        and(
-          inArray(reminderLog.assignmentId, db.select({ id: assignments.id }).from(assignments).where(inArray(assignments.state, OPEN))),
-          or(
-            sql`${reminderLog.dueDate} in (select value from json_each(${JSON.stringify([...dueDates])}))`,
-            sql`${reminderLog.stepKey} in (select value from json_each(${JSON.stringify(periodKeys)}))`,
-          ),
-        ),
-      ),
-    );
-  // Each row already has a SentStep's shape: it is kept as is (one object per row, not two).
+  const [logRows] = (await readRows(db, [
+    {
+      columns: 'assignment_id, step_key, planned_at, due_date, escalation_level',
+      // A scan with a primary-key probe per candidate row: cheaper than SQLite's plan for `assignment_id in (…)`,
+      // which looks up each open assignment's rows one by one.
+      from: `reminder_log
+        where assignment_id = 0
+          or ((due_date in (select value from json_each(?)) or step_key in (select value from json_each(?)))
+            and exists (select 1 from assignments a where a.id = assignment_id and a.state in ${OPEN_SQL}))`,
+      params: [JSON.stringify([...dueDates]), JSON.stringify(periodKeys)],
+      chunkBy: 'id >> 13',
+    },
+  ])) as [Iterable<LogRow>];
   const sentSteps = new Map<number, SentStep[]>();
-  for (const r of logRows) {
-    const s = sentSteps.get(r.assignmentId);
-    if (s) s.push(r);
-    else sentSteps.set(r.assignmentId, [r]);
+  for (const [assignmentId, stepKey, plannedAt, dueDate, escalationLevel] of logRows) {
+    const step: SentStep = { stepKey, plannedAt, dueDate, escalationLevel };
+    const s = sentSteps.get(assignmentId);
+    if (s) s.push(step);
+    else sentSteps.set(assignmentId, [step]);
   }
   const contactsByUnit = new Map<number, Contact[]>();
   for (const c of contactRows) {
@@ -487,6 +487,11 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     digest: !!deps.buildDigest,
   };
 }
+
+type AsgRow = [number, number, number, string, number, string | null, number | null];
+type TaskRow = [number, string, string];
+type DeadlineRow = [number, string, string | null, string | null, string];
+type LogRow = [number, string, number, string | null, number];
 
 /** The office chat(s) if registered, else office members by direct message, else OFFICE_OPEN_IDS. */
 export async function loadOfficeTargets(deps: SchedulerDeps): Promise<OfficeTarget[]> {

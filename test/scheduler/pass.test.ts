@@ -62,8 +62,21 @@ describe('scheduler pass against the plan', () => {
     expect(sent.find((r) => r.receiveId === contacts.get('安定区'))!.assignmentId).toBe(anding);
     expect(surveyReminderItems(res)).toHaveLength(7);
     expect(surveyReminderItems(res)[0]!.step).toBe('截止前 10 个工作日提醒');
-    const audits = await db.select().from(auditLog).where(eq(auditLog.action, 'reminder.reminder'));
-    expect(audits.filter((a) => a.detail?.stepKey === 'before:10:2022-06-30')).toHaveLength(7);
+    // Each step's record is its claim row; the audit log has one entry per committed slice that counts them.
+    const claims = await db.select().from(reminderLog).where(eq(reminderLog.plannedAt, at('2022-06-16')));
+    const surveyClaims = claims.filter((c) => c.stepKey === 'before:10:2022-06-30');
+    expect(surveyClaims).toHaveLength(7);
+    expect(new Set(surveyClaims.map((c) => c.assignmentId))).toEqual(new Set(sent.map((r) => r.assignmentId)));
+    expect(surveyClaims.every((c) => c.kind === 'reminder' && c.dueDate === '2022-06-30')).toBe(true);
+    const audits = await db.select().from(auditLog).where(eq(auditLog.action, 'reminder.batch'));
+    expect(audits.length).toBeGreaterThan(0);
+    expect(audits.every((a) => a.actor === 'scheduler' && a.channel === 'system' && a.entityId === '2022-06-16')).toBe(true);
+    const counted = audits.map((a) => a.detail as { plannedAt: number; steps: number; byKind: Record<string, number>; messages: number });
+    expect(counted.every((d) => d.plannedAt === at('2022-06-16'))).toBe(true);
+    expect(counted.reduce((n, d) => n + d.steps, 0)).toBe(claims.length);
+    expect(counted.reduce((n, d) => n + (d.byKind.reminder ?? 0), 0)).toBe(claims.filter((c) => c.kind === 'reminder').length);
+    expect(counted.reduce((n, d) => n + d.messages, 0)).toBe(res.outboxIds.length);
+    expect(await db.select().from(auditLog).where(eq(auditLog.action, 'reminder.reminder'))).toHaveLength(0);
   });
 
   it('sends nothing on a holiday (2022-10-03) and sends on the make-up Saturday 2022-10-08', async () => {

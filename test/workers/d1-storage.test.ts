@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { auditInsert } from '../../src/db/audit.js';
-import { runBatch } from '../../src/db/batch.js';
+import { insertRowsQueries, readRows, runBatch } from '../../src/db/batch.js';
 import type { Db } from '../../src/db/client.js';
 import { enqueueOutbox } from '../../src/db/outbox-store.js';
 import * as schema from '../../src/db/schema.js';
@@ -26,6 +26,27 @@ describe('storage on D1', () => {
     ]);
     expect(await d.select().from(units)).toHaveLength(1);
     expect(await d.select().from(auditLog)).toHaveLength(1);
+  });
+
+  it('bulk inserts travel as a JSON parameter (D1 allows 100) and bulk reads come back in chunks', async () => {
+    const d = db();
+    const data = Array.from({ length: 1234 }, (_, i) => [`单位 ${i} "甲" 'O''Neil' [1,2]`, `["别名${i}"]`]);
+    const spec = {
+      table: 'units',
+      columns: ['name', 'aliases'],
+      constants: { kind: "county's", created_at: 7 },
+      tail: 'on conflict do nothing returning id, name',
+    };
+    const queries = insertRowsQueries(d, spec, data);
+    expect(queries).toHaveLength(1);
+    const inserted = (await runBatch(d, queries)).flat() as Array<[number, string]>;
+    expect(new Set(inserted.map(([, name]) => name))).toEqual(new Set(data.map(([name]) => name)));
+    expect((await runBatch(d, insertRowsQueries(d, spec, data.slice(0, 10)))).flat()).toHaveLength(0);
+    const [all] = await readRows(d, [{ columns: 'id, name, kind', from: 'units where created_at = ?', params: [7], chunkBy: 'id >> 6' }]);
+    const got = [...all!] as Array<[number, string, string]>;
+    expect(got.map(([, name]) => name).sort()).toEqual(data.map(([name]) => name).sort());
+    expect(got.every(([, , kind]) => kind === "county's")).toBe(true);
+    expect((await d.select().from(units).where(eq(units.name, data[4]![0]!)))[0]!.aliases).toEqual(['别名4']);
   });
 
   it('runBatch is atomic: a failing statement rolls back the others', async () => {
