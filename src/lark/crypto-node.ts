@@ -32,9 +32,14 @@ export const nodeLarkCrypto: LarkCrypto = {
     return createHash('sha256').update(timestamp + nonce + encryptKey, 'utf8').update(rawBody).digest('hex');
   },
   decrypt(encryptKey, encrypted) {
-    const compact = forgivingBase64(encrypted);
-    if (compact === null) throw new DecryptError('encrypt is not valid base64');
-    const data = Buffer.from(compact, 'base64');
+    // Feishu sends canonical padded base64: decoding it and encoding back gives the same text, which proves it valid
+    // without a character-by-character check. Anything else goes through the full forgiving-base64 rules.
+    let data = Buffer.from(encrypted, 'base64');
+    if (data.toString('base64') !== encrypted) {
+      const compact = forgivingBase64(encrypted);
+      if (compact === null) throw new DecryptError('encrypt is not valid base64');
+      data = Buffer.from(compact, 'base64');
+    }
     if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
     let plain: Buffer;
     try {

@@ -52,7 +52,7 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
   let running = 0;
   let scheduled = false;
   let idleWaiters: Array<() => void> = [];
-  const busyGapMs = opts.busyGapMs ?? 5;
+  const busyGapMs = opts.busyGapMs ?? 10;
   let lastStart = -Infinity;
 
   const settleIdle = () => {
