@@ -100,8 +100,8 @@ async function main() {
     const rawInsertUs = per(performance.now() - r0);
 
     console.log(`intake breakdown (${fmt(N)} events, one at a time, in-process, SQLite file):`);
-    console.log(`  verify + decrypt (WebCrypto)      ${fmt(verifyUs).padStart(6)} µs`);
-    console.log(`  de-dup insert (recordInbound)     ${fmt(recordUs).padStart(6)} µs`);
+    console.log(`  verify + decrypt (node:crypto)    ${fmt(verifyUs).padStart(6)} µs`);
+    console.log(`  de-dup insert (alone, one commit) ${fmt(recordUs).padStart(6)} µs`);
     console.log(`  work after the ack (command, reply queued)  ${fmt(processUs).padStart(6)} µs`);
     console.log(`  whole route, sequential app.request calls   ${fmt(ackUs).padStart(6)} µs (its deferred work interleaved)`);
     console.log(`  route + all deferred work, per event         ${fmt(endToEndUs).padStart(6)} µs`);

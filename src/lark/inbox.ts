@@ -99,6 +99,10 @@ const reclaimStmt = (db: Db) =>
       .returning({ attempts: inboundEvents.attempts })
       .prepare(),
   );
+const payloadStmt = (db: Db) =>
+  preparedFor(db, 'inbox.payload', (d) =>
+    d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
+  );
 const ownerStmt = (db: Db) =>
   preparedFor(db, 'inbox.owner', (d) =>
     d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
@@ -251,13 +255,11 @@ export async function runInboundEvent(deps: AppDeps, key: string, now: number): 
   return true;
 }
 
-/**
- * An event this process recorded already claimed (RecordInbound.claimUntil), with its body still in memory: as
- * the JSON text, one string per waiting event rather than a tree of objects for the garbage collector to trace.
- */
+/** An event this process recorded already claimed (RecordInbound.claimUntil), about to be processed here. */
 export interface OwnedInbound {
   key: string;
-  text: string;
+  /** The body's JSON; absent: read back from the stored payload. */
+  text?: string;
   claimedUntil: number;
 }
 
@@ -274,9 +276,11 @@ export async function runOwnedInbound(deps: AppDeps, ev: OwnedInbound, now: numb
     if (!rows[0]) return false;
     attempts = rows[0].attempts;
   }
+  let text = ev.text;
+  if (text === undefined) text = (await payloadStmt(deps.db).execute({ key: ev.key }))[0]?.payload ?? '{}';
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(ev.text) as Record<string, unknown>;
+    body = JSON.parse(text) as Record<string, unknown>;
   } catch {
     body = {};
   }

@@ -62,7 +62,9 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           now,
         );
         if (fresh && claimUntil) {
-          const owned = { key: eventKey(n.eventId), text: v.text, claimedUntil: claimUntil };
+          // Only the key waits in memory (thousands of queued bodies would keep the garbage collector busy during a
+          // burst); the processing reads the body back from the row just written.
+          const owned = { key: eventKey(n.eventId), claimedUntil: claimUntil };
           if (!deps.queueWork) deps.defer(processInboundAfterAck(deps, owned));
           else if (!deps.queueWork(() => processInboundAfterAck(deps, owned))) {
             // Filled up meanwhile: let go of the claim so the sweep can take the event.
