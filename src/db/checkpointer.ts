@@ -14,22 +14,36 @@ export interface WalCheckpointer {
 // another thread always ends a little behind a writer that keeps writing: under steady load the WAL would only
 // grow. So once the worker reports more than RESTART_FRAMES in the WAL, the service's own connection runs one
 // passive checkpoint between two requests: the worker has copied (and synced) nearly everything, so it copies only
-// the last few frames, and the next write starts the WAL over. The file keeps its size (reused, not truncated
-// below KEEP_BYTES: shrinking a large file is itself a long pause).
+// the last few frames, and the next write starts the WAL over. The file keeps its size meanwhile: shrinking a
+// large file is itself a pause of 100 ms or more, so the worker truncates it only once the database has been idle
+// for a tick (nothing written since its last checkpoint, everything copied).
 const RESTART_FRAMES = 16_384; // 64 MB of 4 KB pages
-const KEEP_BYTES = 128 * 1024 * 1024;
+const TRUNCATE_BYTES = 16 * 1024 * 1024;
 
 const WORKER_SOURCE = `
+const fs = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
 let running = true;
+let lastFrames = -1;
+const walBytes = () => {
+  try {
+    return fs.statSync(workerData.file + '-wal').size;
+  } catch {
+    return 0;
+  }
+};
 const tick = () => {
   if (!running) return;
   try {
     // Passive: never waits for or blocks the service's writes; a busy database is tried again next tick.
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     parentPort.postMessage({ frames: r.log, copied: r.checkpointed });
+    const idle = r.log === lastFrames && r.checkpointed === r.log;
+    lastFrames = r.log;
+    if (idle && walBytes() > workerData.truncateBytes) db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (err) {
     if (!/SQLITE_BUSY|SQLITE_LOCKED/.test(String(err && err.code))) parentPort.postMessage({ error: String(err && err.message) });
   }
@@ -54,7 +68,7 @@ export function startWalCheckpointer(
   sqlite: Database.Database,
   file: string,
   logger: Logger,
-  opts: { intervalMs?: number; restartFrames?: number } = {},
+  opts: { intervalMs?: number; restartFrames?: number; truncateBytes?: number } = {},
 ): WalCheckpointer | null {
   if (file === ':memory:' || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return null;
   const restoreInline = () => {
@@ -63,13 +77,12 @@ export function startWalCheckpointer(
   let worker: Worker;
   try {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: opts.intervalMs ?? 250 } });
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: opts.intervalMs ?? 250, truncateBytes: opts.truncateBytes ?? TRUNCATE_BYTES } });
   } catch (err) {
     logger.warn('WAL checkpointer not started; SQLite checkpoints inline', { error: (err as Error).message });
     return null;
   }
   sqlite.pragma('wal_autocheckpoint = 0');
-  sqlite.pragma(`journal_size_limit = ${KEEP_BYTES}`);
   const restartFrames = opts.restartFrames ?? RESTART_FRAMES;
   let stopping = false;
   let restartQueued = false;

@@ -60,6 +60,19 @@ describe('startWalCheckpointer', () => {
     expect(restarted).toBe(true);
   });
 
+  it('gives the disk back once writes stop: the WAL file is truncated when the database is idle', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'duban-ckpt-')), 'd.db');
+    database = openNodeDatabase(file);
+    const { sqlite } = database;
+    const ck = startWalCheckpointer(sqlite, file, silentLogger, { intervalMs: 10, truncateBytes: 100_000 });
+    const insert = sqlite.prepare('insert into settings (key, value, updated_at) values (?, ?, 0)');
+    for (let i = 0; i < 1000; i++) insert.run(`k${i}`, 'x'.repeat(1000));
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(1_000_000);
+    await until(() => fs.statSync(`${file}-wal`).size === 0);
+    await ck!.stop();
+    expect(sqlite.prepare('select count(*) as n from settings').get()).toEqual({ n: 1000 });
+  });
+
   it('is not started for an in-memory database', () => {
     database = openNodeDatabase(':memory:');
     expect(startWalCheckpointer(database.sqlite, ':memory:', silentLogger)).toBeNull();
