@@ -1,7 +1,7 @@
 // Feishu request crypto on node:crypto for the Node service: the same results as the WebCrypto version in crypto.ts,
 // computed synchronously on the request's own turn (WebCrypto hops to the thread pool and back for every digest).
 import { createDecipheriv, createHash } from 'node:crypto';
-import { DecryptError, type LarkCrypto } from './crypto.js';
+import { checkCiphertextLength, decodePlaintext, DecryptError, wrongKey, type LarkCrypto } from './crypto.js';
 
 /**
  * The base64 atob() accepts (WHATWG "forgiving-base64": ASCII whitespace ignored, padding optional), checked
@@ -13,7 +13,6 @@ function forgivingBase64(text: string): string | null {
   if (s.length % 4 === 1 || !/^[A-Za-z0-9+/]*$/.test(s)) return null;
   return s;
 }
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // AES key = SHA-256(encrypt key), derived once per key; bounded so a changing key cannot grow the map.
 const aesKeys = new Map<string, Buffer>();
@@ -40,19 +39,14 @@ export const nodeLarkCrypto: LarkCrypto = {
       if (compact === null) throw new DecryptError('encrypt is not valid base64');
       data = Buffer.from(compact, 'base64');
     }
-    if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
+    checkCiphertextLength(data);
     let plain: Buffer;
     try {
       const d = createDecipheriv('aes-256-cbc', aesKeyFor(encryptKey), data.subarray(0, 16));
       plain = Buffer.concat([d.update(data.subarray(16)), d.final()]);
     } catch {
-      // Wrong key or corrupted data: the padding check fails.
-      throw new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
+      throw wrongKey();
     }
-    try {
-      return strictUtf8.decode(plain);
-    } catch {
-      throw new DecryptError('decrypted payload is not UTF-8');
-    }
+    return decodePlaintext(plain);
   },
 };

@@ -67,15 +67,26 @@ export async function decryptLarkPayload(encryptKey: string, encrypted: string):
   } catch {
     throw new DecryptError('encrypt is not valid base64');
   }
-  if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
+  checkCiphertextLength(data);
   const key = await aesKeyFor(encryptKey);
   let plain: ArrayBuffer;
   try {
     plain = await subtle().decrypt({ name: 'AES-CBC', iv: data.subarray(0, 16) }, key, data.subarray(16));
   } catch {
-    // Wrong key or corrupted data: the padding check fails.
-    throw new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
+    throw wrongKey();
   }
+  return decodePlaintext(plain);
+}
+
+/** IV (16 bytes) and at least one whole AES block. */
+export function checkCiphertextLength(data: Uint8Array): void {
+  if (data.length < 32 || (data.length - 16) % 16 !== 0) throw new DecryptError('ciphertext has a bad length');
+}
+
+/** Wrong key or corrupted data: the padding check fails. */
+export const wrongKey = () => new DecryptError('decryption failed (wrong key or corrupted ciphertext)');
+
+export function decodePlaintext(plain: ArrayBuffer | Uint8Array): string {
   try {
     return strictUtf8.decode(plain);
   } catch {

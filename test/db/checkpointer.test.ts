@@ -20,18 +20,24 @@ async function until(cond: () => boolean, ms = 10_000) {
   }
 }
 
+/** A database file with the checkpointer running on it, and a statement that writes a 1 KB row. */
+function withCheckpointer(opts: Parameters<typeof startWalCheckpointer>[3]) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'duban-ckpt-')), 'd.db');
+  database = openNodeDatabase(file);
+  const { sqlite } = database;
+  const ck = startWalCheckpointer(sqlite, file, silentLogger, opts);
+  const insert = sqlite.prepare('insert into settings (key, value, updated_at) values (?, ?, 0)');
+  return { file, sqlite, ck, write: (i: number) => insert.run(`k${i}`, 'x'.repeat(1000)) };
+}
+
 describe('startWalCheckpointer', () => {
   it('copies the WAL into the database file from its own thread, and hands checkpoints back when stopped', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'duban-ckpt-')), 'd.db');
-    database = openNodeDatabase(file);
-    const { sqlite } = database;
-    const ck = startWalCheckpointer(sqlite, file, silentLogger, { intervalMs: 10 });
+    const { file, sqlite, ck, write } = withCheckpointer({ intervalMs: 10 });
     expect(ck).not.toBeNull();
     // The service's own connection no longer checkpoints inline.
     expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const before = fs.statSync(file).size;
-    const insert = sqlite.prepare('insert into settings (key, value, updated_at) values (?, ?, 0)');
-    for (let i = 0; i < 2000; i++) insert.run(`k${i}`, 'x'.repeat(1000));
+    for (let i = 0; i < 2000; i++) write(i);
     // Only a checkpoint writes pages into the main file: the worker did it.
     await until(() => fs.statSync(file).size > before + 1_000_000);
     await ck!.stop();
@@ -40,15 +46,11 @@ describe('startWalCheckpointer', () => {
   });
 
   it('keeps the WAL from growing without end under writes that never pause', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'duban-ckpt-')), 'd.db');
-    database = openNodeDatabase(file);
-    const { sqlite } = database;
-    const ck = startWalCheckpointer(sqlite, file, silentLogger, { intervalMs: 5, restartFrames: 200 });
-    const insert = sqlite.prepare('insert into settings (key, value, updated_at) values (?, ?, 0)');
+    const { sqlite, ck, write } = withCheckpointer({ intervalMs: 5, restartFrames: 200 });
     let restarted = false;
     // The service's pattern: a few writes per turn of the event loop, turn after turn.
     for (let i = 0; i < 6000 && !restarted; i++) {
-      insert.run(`k${i}`, 'x'.repeat(1000));
+      write(i);
       if (i % 10 === 9) await new Promise((r) => setImmediate(r));
       // SQLite numbers frames from the start of the WAL: a restart makes the count small again.
       if (i > 1000 && i % 100 === 0) {
@@ -61,12 +63,8 @@ describe('startWalCheckpointer', () => {
   });
 
   it('gives the disk back once writes stop: the WAL file is truncated when the database is idle', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'duban-ckpt-')), 'd.db');
-    database = openNodeDatabase(file);
-    const { sqlite } = database;
-    const ck = startWalCheckpointer(sqlite, file, silentLogger, { intervalMs: 10, truncateBytes: 100_000 });
-    const insert = sqlite.prepare('insert into settings (key, value, updated_at) values (?, ?, 0)');
-    for (let i = 0; i < 1000; i++) insert.run(`k${i}`, 'x'.repeat(1000));
+    const { file, sqlite, ck, write } = withCheckpointer({ intervalMs: 10, truncateBytes: 100_000 });
+    for (let i = 0; i < 1000; i++) write(i);
     expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(1_000_000);
     await until(() => fs.statSync(`${file}-wal`).size === 0);
     await ck!.stop();
