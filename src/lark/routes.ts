@@ -7,6 +7,7 @@ import { verifyLarkRequest } from './verify.js';
 import { normalizeLarkBody } from './normalize.js';
 import {
   eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
+  type OwnedInbound,
   type RecordInbound,
 } from './inbox.js';
 
@@ -21,6 +22,9 @@ function cardResponse(r: CardActionResult): Record<string, unknown> {
 }
 
 export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
+  // Made out here, not in the handler: a closure created in the handler would keep the handler's whole scope (the
+  // request context, its body, the parsed event) alive for as long as the task waits in the queue.
+  const queueOwned = (owned: OwnedInbound) => deps.queueWork!(() => processInboundAfterAck(deps, owned));
   const record = (ev: RecordInbound, now: number) => (deps.recordInbound ? deps.recordInbound(ev, now) : recordInboundEvent(deps.db, ev, now));
   const handle = async (c: Context) => {
     deps.intake?.begin();
@@ -66,7 +70,7 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           // burst); the processing reads the body back from the row just written.
           const owned = { key: eventKey(n.eventId), claimedUntil: claimUntil };
           if (!deps.queueWork) deps.defer(processInboundAfterAck(deps, owned));
-          else if (!deps.queueWork(() => processInboundAfterAck(deps, owned))) {
+          else if (!queueOwned(owned)) {
             // Filled up meanwhile: let go of the claim so the sweep can take the event.
             await releaseInbound(deps.db, owned.key);
             deps.leftPending?.();
