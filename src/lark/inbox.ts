@@ -29,7 +29,7 @@ export interface RecordInbound {
   status?: string;
   /**
    * Record the event already claimed by this process until this instant (its first attempt), because it is about
-   * to be processed here from memory: no second write to claim it, no read to load it back.
+   * to be processed here: no second write to claim it.
    */
   claimUntil?: number;
 }

@@ -57,7 +57,7 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         return c.json({});
       }
       case 'message': {
-        // Recorded already claimed for this process: it is processed from memory right after the ack.
+        // Recorded already claimed for this process, which processes it right after the ack with no claim to take.
         // When the work queue is full, the event is recorded unclaimed instead: the pending-event sweep takes it.
         const own = deps.queueWork ? (deps.queueHasRoom?.() ?? true) : true;
         const claimUntil = own ? now + OWNED_CLAIM_MS : undefined;

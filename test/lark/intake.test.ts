@@ -1,5 +1,5 @@
-// The Node service's intake: events grouped into one commit per turn, recorded already claimed and processed from
-// memory, the reply and the "done" mark committed together, and a full work queue leaving events to the sweep.
+// The Node service's intake: events grouped into one commit per turn, recorded already claimed by the process that
+// took them, the reply and the "done" mark committed together, and a full work queue leaving events to the sweep.
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
@@ -100,8 +100,8 @@ describe('claimPendingInbound', () => {
   });
 });
 
-describe('events processed from memory', () => {
-  it('a claimed event is processed once, the reply and the done mark in one commit, no re-read or re-claim', async () => {
+describe('events recorded already claimed', () => {
+  it('a claimed event is processed once, the reply and the done mark in one commit, with no second claim', async () => {
     const { deps } = setup();
     const app = createApp(deps);
     const res = await postLarkEvent(app, '/lark/events', messageEvent({ token: TOKEN, eventId: 'ev_m', messageId: 'om_m', text: '帮助' }), {
