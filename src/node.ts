@@ -89,7 +89,7 @@ export async function startNodeService(
     if (more) overflowed = true;
   };
   const queueWork = (task: () => Promise<unknown>) => work.push(task);
-  const queueHasRoom = () => work.hasRoom();
+  const queueHasRoom = () => work.room() > 0;
   // An event was stored pending for the sweep (queue full): sweep now if the queue is idle, else when it drains.
   const leftPending = () => {
     if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');

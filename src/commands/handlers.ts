@@ -65,14 +65,14 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
   };
 
-  // Writes the inbox wants committed with this message's reply (set per message by onMessage).
-  const withReplyFor = new Map<string, unknown[]>();
+  // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.
+  const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();
 
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
     const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null };
-    const also = withReplyFor.get(msg.messageId) ?? [];
-    // Taken once: a second reply (the error path after a failed first one) must not repeat them.
-    withReplyFor.delete(msg.messageId);
+    const pending = withReplyFor.get(msg.messageId);
+    // Committed once: a second reply (the error path after a failed first one) carries them only if the first failed.
+    const also = pending && !pending.committed ? pending.writes : [];
     // The common case is one row: a single prepared insert, no batch needed for atomicity.
     if (!r.card && !unmatchedReason && also.length === 0) {
       return insertOutboxMessage(deps.db, { ...base, dedupeKey: `reply:${msg.messageId}`, msgType: 'text', content: { text: r.text ?? '' } }, now);
@@ -96,16 +96,9 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         }),
       );
     }
-    try {
-      await runBatch(deps.db, [...q, ...also]);
-    } catch (err) {
-      // Not committed: the error path's reply (if it gets that far) carries them again.
-      if (also.length) withReplyFor.set(msg.messageId, also);
-      throw err;
-    }
-    if (also.length) committedWithReply.add(msg.messageId);
+    await runBatch(deps.db, [...q, ...also]);
+    if (pending && also.length) pending.committed = true;
   }
-  const committedWithReply = new Set<string>();
 
   async function alreadyAnswered(messageId: string): Promise<boolean> {
     const stmt = preparedFor(deps.db, 'handlers.answered', (d) =>
@@ -152,13 +145,13 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       await handleMessage(msg, now);
       return false;
     }
-    withReplyFor.set(msg.messageId, withReply);
+    const pending = { writes: withReply, committed: false };
+    withReplyFor.set(msg.messageId, pending);
     try {
       await handleMessage(msg, now);
-      return committedWithReply.has(msg.messageId);
+      return pending.committed;
     } finally {
       withReplyFor.delete(msg.messageId);
-      committedWithReply.delete(msg.messageId);
     }
   }
 

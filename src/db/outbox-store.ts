@@ -75,11 +75,13 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
  * are skipped; each statement returns `[id, dedupeKey]` of each row it inserted.
  */
 export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
-  const rows = msgs.map((m) => [
-    m.dedupeKey, outboxUuid(m.dedupeKey), m.op ?? (m.targetMessageId ? 'reply' : 'send'), m.receiveIdType ?? null,
-    m.receiveId ?? null, m.targetMessageId ?? null, m.msgType, JSON.stringify(m.content), m.purpose, m.taskId ?? null,
-    m.assignmentId ?? null, m.notBefore ?? now,
-  ]);
+  const rows = msgs.map((m) => {
+    const r = outboxRow(m, now);
+    return [
+      r.dedupeKey, r.uuid, r.op, r.receiveIdType, r.receiveId, r.targetMessageId, r.msgType, r.content, r.purpose, r.taskId,
+      r.assignmentId, r.nextAttemptAt,
+    ];
+  });
   return insertRowsQueries(
     db,
     {

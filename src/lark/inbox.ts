@@ -47,28 +47,6 @@ const p = sql.placeholder;
 const ps = (name: string) => sql`${p(name)}`;
 
 // The statements every inbound event runs, prepared once per database.
-const eventRow = () => ({
-  key: p('ek'),
-  eventType: p('type'),
-  receivedAt: p('now'),
-  status: p('status'),
-  payload: p('payload'),
-  claimedUntil: p('until'),
-  attempts: p('attempts'),
-});
-const recordEventStmt = (db: Db) =>
-  preparedFor(db, 'inbox.recordEvent', (d) =>
-    d.insert(inboundEvents).values(eventRow()).onConflictDoNothing().returning({ key: inboundEvents.key }).prepare(),
-  );
-const recordMessageStmt = (db: Db) =>
-  preparedFor(db, 'inbox.recordMessage', (d) =>
-    d
-      .insert(inboundEvents)
-      .values([eventRow(), { key: p('mk'), eventType: p('type'), receivedAt: p('now'), status: 'seen', payload: p('ek') }])
-      .onConflictDoNothing()
-      .returning({ key: inboundEvents.key })
-      .prepare(),
-  );
 const markDuplicateStmt = (db: Db) =>
   preparedFor(db, 'inbox.markDuplicate', (d) =>
     d.update(inboundEvents).set({ status: 'duplicate', processedAt: ps('now') }).where(eq(inboundEvents.key, p('key'))).prepare(),
@@ -99,12 +77,9 @@ const reclaimStmt = (db: Db) =>
       .returning({ attempts: inboundEvents.attempts })
       .prepare(),
   );
+// An event's stored body, or for a message row the key of the event that owns it.
 const payloadStmt = (db: Db) =>
   preparedFor(db, 'inbox.payload', (d) =>
-    d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
-  );
-const ownerStmt = (db: Db) =>
-  preparedFor(db, 'inbox.owner', (d) =>
     d.select({ payload: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, p('key'))).prepare(),
   );
 const finishStmt = (db: Db) =>
@@ -121,27 +96,7 @@ const finishStmt = (db: Db) =>
  * seen before: the caller acknowledges and does nothing else.
  */
 export async function recordInboundEvent(db: Db, ev: RecordInbound, now: number): Promise<boolean> {
-  const ek = eventKey(ev.eventId);
-  const values = {
-    ek,
-    type: ev.eventType,
-    now,
-    status: ev.status ?? 'pending',
-    payload: storablePayload(ev.payload),
-    until: ev.claimUntil ?? null,
-    attempts: ev.claimUntil ? 1 : 0,
-  };
-  // The message row points at the event that owns it, so a half-recorded duplicate can be told apart later.
-  const inserted = ev.messageId
-    ? await recordMessageStmt(db).execute({ ...values, mk: messageKey(ev.messageId) })
-    : await recordEventStmt(db).execute(values);
-  const keys = new Set(inserted.map((r) => r.key));
-  if (!keys.has(ek)) return false;
-  if (ev.messageId && !keys.has(messageKey(ev.messageId))) {
-    await markDuplicateStmt(db).execute({ key: ek, now });
-    return false;
-  }
-  return true;
+  return (await recordInboundEvents(db, [{ ev, now }]))[0]!;
 }
 
 /**
@@ -155,6 +110,7 @@ export async function recordInboundEvents(db: Db, evs: Array<{ ev: RecordInbound
   for (const { ev, now } of evs) {
     const ek = eventKey(ev.eventId);
     rows.push([ek, ev.eventType, now, ev.status ?? 'pending', storablePayload(ev.payload), ev.claimUntil ? 1 : 0, ev.claimUntil ?? null]);
+    // The message row points at the event that owns it, so a half-recorded duplicate can be told apart later.
     if (ev.messageId) rows.push([messageKey(ev.messageId), ev.eventType, now, 'seen', ek, 0, null]);
   }
   const col = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
@@ -245,21 +201,13 @@ function handlersFor(deps: AppDeps): InboundHandlers {
 export async function runInboundEvent(deps: AppDeps, key: string, now: number): Promise<boolean> {
   const row = await claimInbound(deps.db, key, now);
   if (!row) return false;
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(row.payload ?? '{}') as Record<string, unknown>;
-  } catch {
-    body = {};
-  }
-  await processClaimed(deps, { key, body, attempts: row.attempts, checkOwner: true }, now);
+  await processClaimed(deps, { key, payload: row.payload, attempts: row.attempts, checkOwner: true }, now);
   return true;
 }
 
 /** An event this process recorded already claimed (RecordInbound.claimUntil), about to be processed here. */
 export interface OwnedInbound {
   key: string;
-  /** The body's JSON; absent: read back from the stored payload. */
-  text?: string;
   claimedUntil: number;
 }
 
@@ -276,27 +224,21 @@ export async function runOwnedInbound(deps: AppDeps, ev: OwnedInbound, now: numb
     if (!rows[0]) return false;
     attempts = rows[0].attempts;
   }
-  let text = ev.text;
-  if (text === undefined) text = (await payloadStmt(deps.db).execute({ key: ev.key }))[0]?.payload ?? '{}';
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = {};
-  }
+  // Only the key waited in memory: the body is read back from the row written at the ack.
+  const payload = (await payloadStmt(deps.db).execute({ key: ev.key }))[0]?.payload ?? null;
   // Both de-dup rows were inserted by this process in one statement: the message is this event's.
-  await processClaimed(deps, { key: ev.key, body, attempts, checkOwner: false }, now);
+  await processClaimed(deps, { key: ev.key, payload, attempts, checkOwner: false }, now);
   return true;
 }
 
 async function processClaimed(
   deps: AppDeps,
-  ev: { key: string; body: Record<string, unknown>; attempts: number; checkOwner: boolean },
+  ev: { key: string; payload: string | null; attempts: number; checkOwner: boolean },
   now: number,
 ): Promise<void> {
   const { key } = ev;
   try {
-    const n = normalizeLarkBody(ev.body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    const n = normalizeLarkBody(parseStored(ev.payload), { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
     if (n.kind !== 'message') {
       await finish(deps.db, key, 'ignored', now);
       return;
@@ -304,7 +246,7 @@ async function processClaimed(
     const msg = n.message;
     if (ev.checkOwner) {
       // A crash between recording and marking a duplicate leaves a pending row: check who owns the message.
-      const owner = await ownerStmt(deps.db).execute({ key: messageKey(msg.messageId) });
+      const owner = await payloadStmt(deps.db).execute({ key: messageKey(msg.messageId) });
       if (owner[0] && owner[0].payload !== key) {
         await finish(deps.db, key, 'duplicate', now);
         return;
@@ -346,6 +288,15 @@ async function processClaimed(
         .set({ claimedUntil: now + wait, error: message })
         .where(eq(inboundEvents.key, key));
     }
+  }
+}
+
+/** A stored body; one that does not parse normalises as invalid and is marked ignored. */
+function parseStored(payload: string | null): Record<string, unknown> {
+  try {
+    return JSON.parse(payload ?? '{}') as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 
@@ -414,13 +365,7 @@ export async function claimPendingInbound(db: Db, now: number, limit: number): P
 
 /** Process an event claimed by claimPendingInbound. */
 export async function runClaimedInbound(deps: AppDeps, row: ClaimedInbound, now: number): Promise<void> {
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(row.payload ?? '{}') as Record<string, unknown>;
-  } catch {
-    body = {};
-  }
-  await processClaimed(deps, { key: row.key, body, attempts: row.attempts, checkOwner: true }, now);
+  await processClaimed(deps, { key: row.key, payload: row.payload, attempts: row.attempts, checkOwner: true }, now);
 }
 
 /** Every status but 'pending' (a card action still 'processing' after a week is as settled as it gets). */

@@ -8,7 +8,7 @@ export interface VerifySettings {
 }
 
 export type VerifyResult =
-  | { ok: true; body: Record<string, unknown>; /** The JSON text `body` was parsed from. */ text: string; signed: boolean }
+  | { ok: true; body: Record<string, unknown>; signed: boolean }
   | { ok: false; status: 400 | 401; reason: string; settingToCheck?: string };
 
 // Stateless between calls (no streaming), so one instance serves every request.
@@ -85,12 +85,10 @@ export async function verifyLarkRequest(
   }
 
   let body = outer;
-  let bodyText = text;
   if (typeof outer.encrypt === 'string') {
     if (!key) return reject(401, 'the body is encrypted but no Encrypt Key is configured', 'LARK_ENCRYPT_KEY');
     try {
-      bodyText = await crypto.decrypt(key, outer.encrypt);
-      const inner = parseObject(bodyText);
+      const inner = parseObject(await crypto.decrypt(key, outer.encrypt));
       if (!inner) return reject(400, 'decrypted body is not a JSON object');
       body = inner;
     } catch (err) {
@@ -115,5 +113,5 @@ export async function verifyLarkRequest(
       return reject(401, 'no way to verify the request: neither setting is configured', 'LARK_VERIFICATION_TOKEN');
     }
   }
-  return { ok: true, body, text: bodyText, signed };
+  return { ok: true, body, signed };
 }

@@ -23,8 +23,6 @@ export function createIntakeGauge(): IntakeGauge {
 export interface WorkQueue {
   /** Queue a task. Returns false (and drops it) when the queue is full: the caller's durable state covers it. */
   push(task: () => Promise<unknown>): boolean;
-  /** Whether push() would take a task now. */
-  hasRoom(): boolean;
   /** How many more tasks push() would take now. */
   room(): number;
   /** Tasks waiting plus running. */
@@ -107,7 +105,6 @@ export function createWorkQueue(logger: Logger, opts: WorkQueueOptions = {}): Wo
       schedule();
       return true;
     },
-    hasRoom: () => waiting.length < maxWaiting,
     room: () => Math.max(0, maxWaiting - waiting.length),
     size: () => waiting.length + running,
     idle() {

@@ -123,7 +123,7 @@ describe('events recorded already claimed', () => {
     const e = ev('ev_r', 'om_r', { claimUntil: now + OWNED_CLAIM_MS });
     expect(await recordInboundEvent(deps.db, e, now)).toBe(true);
     sqliteOf(deps).exec("CREATE TRIGGER outbox_down BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
-    expect(await runOwnedInbound(deps, { key: 'event:ev_r', text: JSON.stringify(e.payload), claimedUntil: now + OWNED_CLAIM_MS }, now)).toBe(true);
+    expect(await runOwnedInbound(deps, { key: 'event:ev_r', claimedUntil: now + OWNED_CLAIM_MS }, now)).toBe(true);
     expect((await rowsByKey(deps)).get('event:ev_r')).toMatchObject({ status: 'pending', attempts: 1 });
     sqliteOf(deps).exec('DROP TRIGGER outbox_down');
     expect(await processPendingInbound(deps, now + 60_000)).toBe(1);
@@ -141,7 +141,7 @@ describe('events recorded already claimed', () => {
     // Another process's sweep, after the claim lapsed, takes and processes it.
     expect(await runInboundEvent(deps, 'event:ev_l', claimedUntil + 1)).toBe(true);
     // This process finally gets to it: it sees the claim is no longer its own.
-    expect(await runOwnedInbound(deps, { key: 'event:ev_l', text: JSON.stringify(e.payload), claimedUntil }, claimedUntil + 2)).toBe(false);
+    expect(await runOwnedInbound(deps, { key: 'event:ev_l', claimedUntil }, claimedUntil + 2)).toBe(false);
     const replies = await deps.db.select().from(outbox);
     expect(replies).toHaveLength(1);
   });
@@ -152,7 +152,7 @@ describe('events recorded already claimed', () => {
     const claimedUntil = now + OWNED_CLAIM_MS;
     const e = ev('ev_late', 'om_late', { claimUntil: claimedUntil });
     await recordInboundEvent(deps.db, e, now);
-    expect(await runOwnedInbound(deps, { key: 'event:ev_late', text: JSON.stringify(e.payload), claimedUntil }, claimedUntil - 1)).toBe(true);
+    expect(await runOwnedInbound(deps, { key: 'event:ev_late', claimedUntil }, claimedUntil - 1)).toBe(true);
     expect((await rowsByKey(deps)).get('event:ev_late')).toMatchObject({ status: 'done', attempts: 2 });
   });
 
