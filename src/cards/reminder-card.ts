@@ -124,14 +124,16 @@ export const PROGRESS_REQUEST_MAX_ITEMS = 15;
  * One periodic progress request listing a unit's standing duties (长期坚持 / 周期性), so a unit with dozens of
  * them gets one card a month, not dozens. Each task has its own 报送进度 / 无变化 buttons.
  */
-export function renderProgressRequestCard(i: {
+export interface ProgressRequestCardInput {
   unitName: string;
   period: string;
   items: ProgressRequestItem[];
   /** "(1/3)" when the unit's list is split over several cards. */
   part?: string;
   now: number;
-}): Record<string, unknown> {
+}
+
+export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<string, unknown> {
   const refYear = Number(shanghaiDate(i.now).slice(0, 4));
   const elements: Array<Record<string, unknown>> = [
     {

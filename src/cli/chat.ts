@@ -16,6 +16,7 @@ import { ensureBundledPlan } from '../plans/bundled.js';
 import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
 import { renderCardText } from '../lark/card-text.js';
+import { StoredCardError, wireContent } from '../cards/stored-card.js';
 import { cardButtons, formHint } from './card-buttons.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
 
@@ -87,14 +88,21 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     for (const r of rows) {
       const mid = `sandbox-${r.id}`;
       await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: ctx.now() }).where(eq(outbox.id, r.id));
-      const content = JSON.parse(r.content) as Record<string, unknown>;
-      const body = r.msgType === 'interactive' ? renderCard(content) : String(content.text ?? '');
+      let content: Record<string, unknown> | null = null;
+      let body: string;
+      try {
+        content = JSON.parse(wireContent(r.content)) as Record<string, unknown>;
+        body = r.msgType === 'interactive' ? renderCard(content) : String(content.text ?? '');
+      } catch (err) {
+        if (!(err instanceof StoredCardError)) throw err;
+        body = `（这条消息无法显示：${err.message}）`;
+      }
       const toMe = r.op === 'reply' || r.receiveId === openId || r.receiveId === chatId;
       const head = toMe ? '机器人：' : `机器人 → ${r.receiveIdType === 'chat_id' ? '群 ' : ''}${r.receiveId}：`;
       ctx.out(`${head}${body.includes('\n') ? '\n' : ''}${body}`);
       if (toMe) {
         lastMessageId = mid;
-        if (r.msgType === 'interactive') lastCard = content;
+        if (r.msgType === 'interactive' && content) lastCard = content;
       }
     }
   };

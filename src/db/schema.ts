@@ -333,7 +333,9 @@ export const reminderLog = sqliteTable(
     escalationLevel: integer('escalation_level').notNull().default(0),
     plannedAt: integer('planned_at').notNull(),
   },
-  (t) => [uniqueIndex('reminder_step').on(t.assignmentId, t.stepKey), index('reminder_assignment').on(t.assignmentId, t.plannedAt)],
+  // The unique (assignment, step) index also serves every lookup by assignment; a second index on (assignment,
+  // planned_at) was one more B-tree to write per claim (a first pass claims tens of thousands) and no query used it.
+  (t) => [uniqueIndex('reminder_step').on(t.assignmentId, t.stepKey)],
 );
 
 /** Weekly digests as sent; weekKey is the ISO week of its Asia/Shanghai date, e.g. '2022-W26'. */

@@ -7,6 +7,7 @@ import { outbox } from '../db/schema.js';
 import { preparedFor } from '../db/prepared.js';
 import type { DeliverResult, OutboxRow } from './messenger.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { StoredCardError, wireContent } from '../cards/stored-card.js';
 
 export interface DrainOptions {
   /** DB time for claims and schedules (epoch ms); default deps.clock() at each step. */
@@ -157,9 +158,12 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
       }
       let res: DeliverResult;
       try {
-        res = await deps.messenger.deliver(row);
+        res = await deps.messenger.deliver({ ...row, content: wireContent(row.content) });
       } catch (err) {
-        res = { ok: false, permanent: false, code: -1, reason: `发送出错：${(err as Error).message}` };
+        res =
+          err instanceof StoredCardError
+            ? { ok: false, permanent: true, code: -2, reason: `卡片无法生成：${err.message}` }
+            : { ok: false, permanent: false, code: -1, reason: `发送出错：${(err as Error).message}` };
       }
       // Counted when the call completes: Feishu saw it no later than that, so the window can never be undercut.
       limiter.record(key);

@@ -11,7 +11,8 @@ import { getPolicy } from '../db/policy-store.js';
 import {
   chats, people, reminderLog, roles, units,
 } from '../db/schema.js';
-import { PROGRESS_REQUEST_MAX_ITEMS, renderProgressRequestCard, renderReminderCard } from '../cards/reminder-card.js';
+import { PROGRESS_REQUEST_MAX_ITEMS } from '../cards/reminder-card.js';
+import { storedCard } from '../cards/stored-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
   checkGate, periodKey, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
@@ -171,9 +172,13 @@ async function commitSteps(
   build: (mine: PlannedAction[]) => Promise<Built>,
 ): Promise<void> {
   const { db } = deps;
-  const claimRows = actions.map((a) => [
-    a.assignmentId, a.stepKey, a.kind, 'dueDate' in a ? a.dueDate : null, 'escalationLevel' in a ? a.escalationLevel : 0,
-  ]);
+  // In index order: neighbouring claims land on the same B-tree pages, so a slice dirties (and commits) far fewer
+  // pages than claims in planning order would, which for a unit's periodic requests are spread over every page.
+  const claimRows = actions
+    .map((a) => [
+      a.assignmentId, a.stepKey, a.kind, 'dueDate' in a ? a.dueDate : null, 'escalationLevel' in a ? a.escalationLevel : 0,
+    ] as [number, string, string, string | null, number])
+    .sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
   const claimQueries = insertRowsQueries(
     db,
     {
@@ -317,7 +322,8 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
     for (let i = 0; i < list.length; i += PROGRESS_REQUEST_MAX_ITEMS) parts.push(list.slice(i, i + PROGRESS_REQUEST_MAX_ITEMS));
     const keys: string[] = [];
     parts.forEach((part, idx) => {
-      const card = renderProgressRequestCard({
+      // Stored as the card's input and rendered when sent (see cards/stored-card).
+      const card = storedCard('progress_request', {
         unitName: part[0]!.assignment.unitName,
         period: part[0]!.period ?? '',
         part: parts.length > 1 ? `(${idx + 1}/${parts.length})` : undefined,
@@ -559,7 +565,8 @@ function reminderMessage(a: ReminderAction, c: Contact, now: number): OutboundMe
     receiveIdType: 'open_id',
     receiveId: c.openId,
     msgType: 'interactive',
-    content: renderReminderCard({
+    // Stored as the card's input and rendered when sent (see cards/stored-card).
+    content: storedCard('reminder', {
       assignmentId: a.assignmentId,
       taskCode: a.assignment.taskCode,
       taskTitle: a.assignment.taskTitle,

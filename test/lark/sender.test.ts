@@ -6,6 +6,8 @@ import { createConsoleMessenger, createLarkMessenger, type Messenger } from '../
 import { createRateLimiter } from '../../src/lark/rate-limiter.js';
 import { backoffMs, drainOutbox, lookupSentMessage, MAX_SEND_ATTEMPTS } from '../../src/lark/sender.js';
 import type { OutboundMessage } from '../../src/domain/types.js';
+import { renderReminderCard } from '../../src/cards/reminder-card.js';
+import { storedCard } from '../../src/cards/stored-card.js';
 import { createRecordingMessenger, createTestDeps, type TestDeps } from '../helpers/deps.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 
@@ -142,6 +144,29 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
     const [row] = await rowsOf(deps);
     expect(row).toMatchObject({ status: 'sent', messageId: fake.messages[0]!.message_id });
     expect(fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.status === 200)).toHaveLength(2);
+  });
+
+  it('renders a card stored as its input when it sends it; one that cannot be rendered fails alone, with a reason', async () => {
+    const { fake, deps } = await withFake();
+    const input = {
+      assignmentId: 9, taskCode: '4.1.1', taskTitle: '黑臭水体排查', unitName: '安定区', step: 'due' as const, urgency: 'soon' as const,
+      dueDate: '2022-06-16', daysLeft: 0, offset: 0, percent: 20, lastReportAt: null, now: T0,
+    };
+    await enqueueOutbox(
+      deps.db,
+      [
+        toChat(1, 'oc_chat1', { msgType: 'interactive', content: storedCard('reminder', input) }),
+        toChat(2, 'oc_chat1', { msgType: 'interactive', content: { $card: 'reminder', v: { ...input, taskTitle: undefined } } }),
+        toChat(3),
+      ],
+      T0,
+    );
+    expect(await drainOutbox(deps, { now: T0 })).toEqual({ sent: 2, failed: 1, retried: 0, rateLimited: 0 });
+    expect(fake.messages).toHaveLength(2);
+    expect(JSON.parse(fake.messages[0]!.content)).toEqual(renderReminderCard(input));
+    const [, broken] = await rowsOf(deps);
+    expect(broken).toMatchObject({ status: 'failed' });
+    expect(broken!.lastError).toMatch(/^卡片无法生成：.*taskTitle/);
   });
 
   it('records permanent failures with a reason the office can read', async () => {

@@ -11,6 +11,7 @@ import { assignments, auditLog, deadlines, outbox, reminderLog } from '../../src
 import { addWorkdays } from '../../src/domain/calendar.js';
 import { shanghaiInstant } from '../../src/domain/dates.js';
 import { runSchedulerPass, type PassResult, type SchedulerDeps } from '../../src/scheduler/pass.js';
+import { wireContent } from '../../src/cards/stored-card.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { bindContacts, COUNTIES, registerOfficeChat, seedPlan, SURVEY_TITLE, surveyAssignment } from './fixture.js';
 
@@ -28,6 +29,9 @@ const surveyReminderItems = (r: PassResult) => survey(r).filter((q) => q.kind ==
 async function rows() {
   return db.select().from(outbox).orderBy(outbox.id);
 }
+/** The card Feishu gets for an outbox row (reminder cards are stored as their renderer's input). */
+const cardOf = (r: { content: string }) => JSON.parse(wireContent(r.content));
+
 async function surveyReminders() {
   return (await rows()).filter((r) => r.purpose === 'reminder' && r.content.includes(SURVEY_TITLE));
 }
@@ -54,7 +58,11 @@ describe('scheduler pass against the plan', () => {
       expect(r.taskId).toBeGreaterThan(0);
       expect(r.assignmentId).toBeGreaterThan(0);
       expect(r.dedupeKey).toMatch(/^reminder:\d+:before:10:2022-06-30:p\d+$/);
-      const card = JSON.parse(r.content);
+      // Stored compactly as the card's input, rendered when sent.
+      expect(JSON.parse(r.content)).toMatchObject({ $card: 'reminder', v: { step: 'before', dueDate: '2022-06-30' } });
+      expect(r.content.length).toBeLessThan(600);
+      const card = cardOf(r);
+      expect(card.schema).toBe('2.0');
       expect(card.header.template).toBe('blue');
       expect(card.header.title.content).toContain('10 个工作日');
     }
@@ -157,12 +165,12 @@ describe('scheduler pass against the plan', () => {
   it('a late catch-up step says the working days actually left, and goes red once the deadline has passed', async () => {
     await bindContacts(db);
     await runSchedulerPass(deps, at('2022-06-20')); // first pass four days after before:10
-    const card = JSON.parse((await surveyReminders())[0]!.content);
+    const card = cardOf((await surveyReminders())[0]!);
     expect(card.header).toMatchObject({ template: 'blue', title: { content: '督办提醒：距截止还有 8 个工作日' } });
     await runSchedulerPass(deps, at('2022-07-01')); // the due-day step, caught up a day late
     const late = (await surveyReminders()).filter((r) => r.dedupeKey.includes(':due:2022-06-30:'));
     expect(late).toHaveLength(7);
-    expect(JSON.parse(late[0]!.content).header).toMatchObject({ template: 'red', title: { content: '逾期提醒：已逾期 1 天' } });
+    expect(cardOf(late[0]!).header).toMatchObject({ template: 'red', title: { content: '逾期提醒：已逾期 1 天' } });
   });
 
   it('an assignment marked done (claimed or closed) gets no reminder', async () => {
@@ -221,7 +229,7 @@ describe('scheduler pass against the plan', () => {
       { date: '2022-07-13', kinds: ['escalate_leaders:escalate:leaders', 'reminder:after:3'] },
     ]);
     const redCard = (await surveyReminders()).find((r) => r.dedupeKey.startsWith(`reminder:${anding}:after:1:`))!;
-    expect(JSON.parse(redCard.content).header.template).toBe('red');
+    expect(cardOf(redCard).header.template).toBe('red');
     const office = (await rows()).filter((r) => r.purpose === 'escalation');
     expect(office).toHaveLength(1); // the seven counties are grouped in one office message
     expect(office[0]!.receiveId).toBe('oc_office');
@@ -299,7 +307,8 @@ describe('scheduler pass against the plan', () => {
     expect(n).toBeGreaterThan(15); // 安定区 has dozens of standing duties in the plan
     const septCards = await cardsTo(anding, '2022-09');
     expect(septCards).toHaveLength(Math.ceil(n / 15));
-    const card = JSON.parse(septCards[0]!.content);
+    expect(JSON.parse(septCards[0]!.content).$card).toBe('progress_request');
+    const card = cardOf(septCards[0]!);
     expect(card.header.title.content).toMatch(/^进度报送：2022年9月 \(1\/\d\)$/);
     expect(JSON.stringify(card)).toContain('"a":"same"');
     // 2022-10-01..07 are holidays: the October request goes out on the 8th (make-up Saturday), once.
