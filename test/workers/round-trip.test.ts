@@ -7,6 +7,7 @@ import { PASS_CRON } from '../../src/worker-schedule.js';
 import { cardActionEvent, messageEvent } from '../helpers/lark-events.js';
 import { messageCalls } from './fake-lark-client.js';
 import { AT, clearPlanTables, db, deliverToWorker, larkRequest, runTrigger, seedReminderCase, TOKEN } from './fixture.js';
+import { wireContent } from '../../src/cards/stored-card.js';
 
 beforeEach(clearPlanTables);
 
@@ -18,6 +19,9 @@ describe('reminder and reply on Workers', () => {
     expect(reminder).toMatchObject({ purpose: 'reminder', status: 'sent' });
     const reminderMessageId = reminder!.messageId!;
     expect(reminderMessageId).toMatch(/^om_/);
+    // Feishu got the rendered card, not the stored input.
+    const [sent] = await messageCalls((r) => r.body.uuid === reminder!.uuid);
+    expect(JSON.parse(String(sent!.body.content))).toMatchObject({ schema: '2.0', header: { template: expect.any(String) } });
 
     const incomingId = `om_in_reply_${crypto.randomUUID()}`;
     const event = messageEvent({
@@ -45,7 +49,8 @@ describe('reminder and reply on Workers', () => {
     const { assignmentId, openId } = await seedReminderCase();
     await runTrigger(PASS_CRON, AT);
     const [reminder] = await db().select().from(outbox).where(eq(outbox.assignmentId, assignmentId));
-    expect(String(reminder!.content)).toContain('"a":"same"');
+    // Stored as the card's input; the card Feishu gets carries the buttons.
+    expect(wireContent(reminder!.content)).toContain('"a":"same"');
 
     const click = cardActionEvent({
       token: TOKEN,
