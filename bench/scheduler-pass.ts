@@ -6,19 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import { Worker } from 'node:worker_threads';
-import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';
+import { buildNode } from '../scripts/build-node.mjs';
 import { addDays, lastDayOfMonth, shanghaiInstant } from '../src/domain/dates.js';
 import { DEFAULT_POLICY, planReminders, type Contact, type PlanAssignment, type SentStep } from '../src/domain/reminder-plan.js';
 import type { DeadlineLike } from '../src/domain/status.js';
-import { loadPlanInput, runSchedulerPass } from '../src/scheduler/pass.js';
-
-if (process.argv[2] === '--child') {
-  await runChild(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
-  process.exit(0);
-}
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const PER_TASK = 5;
@@ -128,7 +120,7 @@ s.transaction(() => {
   for (const [id, steps] of sentSteps) for (const st of steps) log.run(id, st.stepKey, st.dueDate, st.plannedAt);
 })();
 database.close();
-// BENCH_KEEP_DB=<file>: keep a copy of the seeded database, e.g. to profile one pass on it (`--child first <file> <at>`).
+// BENCH_KEEP_DB=<file>: keep a copy of the seeded database, e.g. to profile one pass on it (see scheduler-pass-child.ts).
 if (process.env.BENCH_KEEP_DB) fs.copyFileSync(file, process.env.BENCH_KEEP_DB);
 console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0).toFixed(0)} ms; each pass runs in a fresh child process`);
 
@@ -159,9 +151,15 @@ interface ChildFigures {
   json: Record<string, number>;
 }
 
-/** Run one pass in a fresh `node --import tsx` process; its heap high-water comes from V8's GC trace. */
-function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigures> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPathSelf(), '--child', mode, dbFile, String(at)], {
+/**
+ * Run one pass in a fresh process set up as the service runs (`npm start`): this script bundled the way
+ * scripts/build-node.mjs bundles the service, run by plain `node`, the WAL checkpointer on. Its heap high-water
+ * comes from V8's GC trace.
+ */
+async function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigures> {
+  const root = new URL('..', import.meta.url).pathname;
+  const childBundle = await buildNode('bench/scheduler-pass-child.ts', path.join(root, 'dist/bench/scheduler-pass.mjs'));
+  const child = spawn(process.execPath, ['--enable-source-maps', childBundle, mode, dbFile, String(at)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -197,78 +195,3 @@ function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigu
   });
 }
 
-function fileURLToPathSelf(): string {
-  return new URL(import.meta.url).pathname;
-}
-
-async function runChild(mode: string, dbFile: string, at: number): Promise<void> {
-  const db = openNodeDatabase(dbFile);
-  const deps = { db: db.db, config: parseConfig({}) };
-  const mb = (b: number) => +(b / 1048576).toFixed(1);
-  await new Promise((r) => setTimeout(r, 50));
-  const heapBefore = process.memoryUsage().heapUsed;
-  // Peak RSS during the pass: Linux keeps the process's high-water mark (VmHWM), and writing 5 to clear_refs resets
-  // it to the current RSS, so the kernel sees every peak and the process carries no sampler. Elsewhere, a worker
-  // thread samples RSS every 2 ms (the pass is mostly synchronous SQLite work, which a timer here would not
-  // interrupt); that thread adds ~8 MB to the process.
-  const peak = startPeakRss();
-  const rssBefore = process.memoryUsage.rss();
-  process.stdout.write('PASS_START\n');
-  v8.setFlagsFromString('--trace-gc');
-  const t = performance.now();
-  const cpu0 = process.cpuUsage();
-  const res = await runSchedulerPass(deps, at);
-  const ms = Math.round(performance.now() - t);
-  // CPU of the whole process (GC threads included): on a shared machine, steadier than wall time.
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  v8.setFlagsFromString('--notrace-gc');
-  const heapAfter = process.memoryUsage().heapUsed;
-  await new Promise((r) => setTimeout(r, 10));
-  process.stdout.write('PASS_END\n');
-  const rssPeak = Math.max(await peak.stop(), process.memoryUsage.rss());
-  let readMs: number | undefined;
-  let planMs: number | undefined;
-  if (mode === 'routine') {
-    const r0 = performance.now();
-    const input = await loadPlanInput(deps, at + 15 * 60_000);
-    readMs = Math.round(performance.now() - r0);
-    const p0 = performance.now();
-    planReminders(input);
-    planMs = Math.round(performance.now() - p0);
-  }
-  db.close();
-  process.stdout.write(
-    'CHILD_JSON ' +
-      JSON.stringify({
-        ms, cpuMs, planned: res.planned, outbox: res.outboxIds.length, suppressed: res.suppressed, queued: res.queued.length, readMs, planMs,
-        heapBeforeMb: mb(heapBefore), heapAfterMb: mb(heapAfter), rssBeforeMb: mb(rssBefore), rssPeakMb: mb(rssPeak), peakBy: peak.by,
-      }) +
-      '\n',
-  );
-}
-
-/** Track this process's peak RSS from now on: the kernel's high-water mark where it can be reset, else a sampler. */
-function startPeakRss(): { by: string; stop: () => Promise<number> } {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
-    return { by: 'VmHWM', stop: async () => hwm() };
-  } catch {
-    const shared = new Float64Array(new SharedArrayBuffer(8));
-    const worker = new Worker(
-      `const { workerData } = require('node:worker_threads');
-       const peak = new Float64Array(workerData);
-       setInterval(() => { const r = process.memoryUsage.rss(); if (r > peak[0]) peak[0] = r; }, 2);`,
-      { eval: true, workerData: shared.buffer },
-    );
-    shared[0] = process.memoryUsage.rss();
-    return {
-      by: 'sampled every 2 ms',
-      stop: async () => {
-        await worker.terminate();
-        return shared[0]!;
-      },
-    };
-  }
-}

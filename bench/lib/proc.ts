@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNode } from '../../scripts/build-node.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -21,9 +22,13 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Run a TypeScript server script through tsx on `cpu`; it must print `READY <port>` on stdout. */
-export function startServer(script: string, env: Record<string, string>, cpu = 0, timeoutMs = 30_000): Promise<ServerProcess> {
-  const [cmd, args] = pinned(cpu, process.execPath, ['--import', 'tsx', path.resolve(ROOT, script)]);
+/**
+ * Run a TypeScript server script on `cpu` the way `npm start` runs the service: bundled by scripts/build-node.mjs,
+ * run by plain `node`. It must print `READY <port>` on stdout.
+ */
+export async function startServer(script: string, env: Record<string, string>, cpu = 0, timeoutMs = 30_000): Promise<ServerProcess> {
+  const bundle = await buildNode(script, path.join(ROOT, 'dist/bench', `${path.basename(script, '.ts')}.mjs`));
+  const [cmd, args] = pinned(cpu, process.execPath, ['--enable-source-maps', bundle]);
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';

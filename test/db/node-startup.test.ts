@@ -7,6 +7,7 @@ import { DatabaseOpenError, openNodeDatabase } from '../../src/db/node.js';
 import { startNodeService } from '../../src/node.js';
 import { runCli } from '../../src/cli.js';
 import { canMakeReadOnly, makeReadOnly, type ReadOnlyHandle } from '../helpers/read-only.js';
+import { SERVICE_ARGS } from '../helpers/service-process.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-startup-'));
 const readOnlyWorks = canMakeReadOnly(tmp);
@@ -45,7 +46,7 @@ describe('database startup errors', () => {
   it('the service process exits 1 and prints the error for a corrupt file', () => {
     const file = path.join(fs.mkdtempSync(path.join(tmp, 'proc-')), 'bad.db');
     fs.writeFileSync(file, 'not a database '.repeat(400));
-    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+    const res = spawnSync(process.execPath, SERVICE_ARGS, {
       env: { ...process.env, ...env(file) },
       encoding: 'utf8',
       timeout: 20_000,

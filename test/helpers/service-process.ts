@@ -1,6 +1,10 @@
-// The duban Node service as a child process (`node --import tsx src/node.ts`), for tests that kill and restart it.
+// The duban Node service as a child process, for tests that kill and restart it: the bundle `npm start` runs
+// (dist/node/service.mjs, built before the suite by test/global-setup.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { signedRequest, buildMessageEvent, BENCH_ENCRYPT_KEY, BENCH_VERIFICATION_TOKEN } from '../../bench/lib/lark-wire.js';
+
+/** How `npm start` runs the service once it is built. */
+export const SERVICE_ARGS = ['--enable-source-maps', 'dist/node/service.mjs'];
 
 export interface ServiceProcess {
   port: number;
@@ -18,7 +22,7 @@ export const SERVICE_LARK_ENV = {
 
 /** Start the service and resolve once it logs the port it listens on. */
 export function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+  const child = spawn(process.execPath, SERVICE_ARGS, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -129,6 +129,22 @@ describe('scheduler pass against the plan', () => {
     expect(await surveyReminders()).toHaveLength(7);
   });
 
+  it('a step another pass claimed after this one planned it is left to that pass; the rest of the slice is queued', async () => {
+    const contacts = await bindContacts(db);
+    const [first, taken] = [await surveyAssignment(db, '安定区'), await surveyAssignment(db, '临洮县')].sort((x, y) => x - y);
+    // The race, made certain: the moment this pass claims its first survey step, a "concurrent pass" claims another.
+    database.sqlite.exec(`create trigger race before insert on reminder_log when new.assignment_id = ${first} begin
+      insert or ignore into reminder_log (assignment_id, step_key, kind, due_date, planned_at)
+        values (${taken}, 'before:10:2022-06-30', 'reminder', '2022-06-30', 1); end`);
+    const res = await runSchedulerPass(deps, at('2022-06-16'));
+    expect(surveyReminderItems(res).map((q) => q.assignmentId)).not.toContain(taken);
+    expect(surveyReminderItems(res)).toHaveLength(6);
+    const sent = await surveyReminders();
+    expect(sent).toHaveLength(6);
+    expect(sent.map((r) => r.assignmentId)).not.toContain(taken);
+    expect(new Set(sent.map((r) => r.receiveId)).size).toBe(contacts.size - 1);
+  });
+
   it('two processes (two connections to one file) at once queue each message once', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-sched-'));
     const file = path.join(dir, 'db.sqlite');
