@@ -66,8 +66,15 @@ function lines(report: R): string[] {
       case 'scheduler-pass': {
         const f = r.first_pass as R | undefined;
         const q = r.routine_pass as R | undefined;
-        const mem = (p?: R) => (p ? `heap high-water ${n(p.heap_high_mb, 1)} MB; peak RSS ${n(p.rss_peak_mb, 1)} MB (${n(p.rss_before_mb, 1)} MB before, +${n(p.rss_delta_mb, 1)} MB during the pass)` : '—');
-        const cpu = (p?: R) => (p?.cpu_ms !== undefined ? `, CPU ${n(p.cpu_ms)} ms` : '');
+        // Passes run several times (bench/scheduler-pass.ts): time is the median run, memory the highest peak.
+        const runs = (p: R | undefined, key: string, unit: string) =>
+          Array.isArray(p?.[key]) ? ` (${(p![key] as number[]).length} runs: ${(p![key] as number[]).map((v) => n(v, unit === 'MB' ? 1 : 0)).join(', ')} ${unit})` : '';
+        const mem = (p?: R) =>
+          p
+            ? `heap high-water ${n(p.heap_high_mb, 1)} MB; peak RSS ${n(p.rss_peak_mb, 1)} MB (${n(p.rss_before_mb, 1)} MB before, +${n(p.rss_delta_mb, 1)} MB during the pass)` +
+              (Array.isArray(p.rss_peak_runs_mb) ? `, the highest of${runs(p, 'rss_peak_runs_mb', 'MB')}` : '')
+            : '—';
+        const cpu = (p?: R) => (p?.cpu_ms !== undefined ? `, CPU ${n(p.cpu_ms)} ms` : '') + (Array.isArray(p?.runs_ms) ? `, median of${runs(p, 'runs_ms', 'ms')}` : '');
         out.push(`| scheduler-pass | ${n(r.assignments)} assignments: planner alone | ${n(r.planner_median_ms, 1)} ms (median of 5) | < 1 s: ${mark(t.planner_under_1s)} |`);
         out.push(`| | routine pass (nothing new), own process | ${n(r.idle_pass_ms)} ms${cpu(q)}${q?.read_ms !== undefined ? ` (measured again apart: bulk read ${n(q.read_ms)} ms, planning ${n(q.plan_ms)} ms)` : ''} | < 1 s: ${mark(t.routine_pass_under_1s)} |`);
         out.push(`| | routine pass memory | ${mem(q)} | < 200 MB: ${mark(t.routine_pass_under_200mb)} |`);

@@ -3,6 +3,9 @@
 // so a wave of reminders writes a fifth of the bytes. The sender renders the card when it sends the row
 // (`wireContent`). Rendering is pure and the input carries the instant the card was queued, so every attempt sends
 // the same card. Every other message is stored exactly as Feishu gets it.
+//
+// The schemas below are a contract with rows already queued: a row may wait in the outbox across an upgrade, so a
+// change to a card's input must keep accepting what earlier versions stored (new fields optional, old ones kept).
 import { z } from 'zod';
 import {
   renderProgressRequestCard, renderReminderCard, type ProgressRequestCardInput, type ReminderCardInput,

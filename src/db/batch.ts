@@ -89,14 +89,16 @@ export function rawTextQuery(db: Db, text: string, params: unknown[], method: 'a
 export interface RowsRead {
   /** The columns of each row, as a SQL expression list: `id, task_id, state`. */
   columns: string;
-  /** What the rows come from, with any WHERE clause: `assignments where state = 'active'`. */
-  from: string;
+  /** The table the rows come from; it must have an integer primary key `id` (the chunks are ranges of it). */
+  table: string;
+  /** Which rows, as a SQL condition (`state = 'active'`); may use `?` parameters. */
+  where?: string;
   params?: unknown[];
   /**
-   * An integer expression that splits the rows into chunks (`id >> 13`: up to 8,192 rows each). Each chunk is one
-   * JSON text, which must stay under D1's 2 MB per value: choose it from the widest row the table can hold.
+   * Chunks are ranges of 2^chunkBits ids (13: up to 8,192 rows each). Each chunk is one JSON text, which must stay
+   * under D1's 2 MB per value: choose it from the widest row the table can hold.
    */
-  chunkBy: string;
+  chunkBits: number;
 }
 
 /**
@@ -104,19 +106,33 @@ export interface RowsRead {
  * (`json_group_array`) and JSON.parse turns it into row arrays: on 100,000 rows that is about twice as fast as the
  * driver creating each value on its own (better-sqlite3's raw mode), and the same on both drivers. Each result
  * parses one chunk at a time as it is iterated, so the parsed rows of one chunk can go before the next is made.
+ *
+ * The chunks are aligned id ranges walked by a recursive CTE, each read by a primary-key range search: a
+ * `GROUP BY id >> n` would make SQLite sort every row into a temporary B-tree first (a third of the read's time on
+ * 100,000 assignments). A range with no matching row gives `[]`.
  */
 export async function readRows(db: Db, reads: RowsRead[]): Promise<Array<Iterable<unknown[]>>> {
   const results = (await runBatch(
     db,
-    reads.map((r) =>
-      rawTextQuery(db, `select json_group_array(json_array(${r.columns})) from ${r.from} group by ${r.chunkBy}`, r.params ?? [], 'all'),
-    ),
+    reads.map((r) => rawTextQuery(db, chunkedReadSql(r), r.params ?? [], 'all')),
   )) as Array<Array<[string]>>;
   return results.map((chunks) => ({
     *[Symbol.iterator]() {
       for (const [json] of chunks) yield* JSON.parse(json) as unknown[][];
     },
   }));
+}
+
+function chunkedReadSql(r: RowsRead): string {
+  const bits = r.chunkBits;
+  if (!Number.isInteger(bits) || bits < 0 || bits > 30) throw new Error(`readRows: chunkBits must be an integer 0..30, not ${bits}`);
+  const width = 2 ** bits;
+  return (
+    `with recursive chunk(lo) as (select (min(id) >> ${bits}) << ${bits} from ${r.table}` +
+    ` union all select lo + ${width} from chunk where lo + ${width} <= (select max(id) from ${r.table}))` +
+    ` select (select json_group_array(json_array(${r.columns})) from ${r.table}` +
+    ` where id >= chunk.lo and id < chunk.lo + ${width}${r.where ? ` and (${r.where})` : ''}) from chunk`
+  );
 }
 
 export interface RowsInsert {

@@ -46,14 +46,32 @@ describe('bulk helpers on better-sqlite3', () => {
     const data = rows.map(([name, aliases]) => [name, aliases ?? '[]']);
     await runBatch(db, insertRowsQueries(db, spec, data));
     const [all, none] = await readRows(db, [
-      { columns: 'id, name, kind, null', from: 'units where created_at = ?', params: [7], chunkBy: 'id >> 6' },
-      { columns: 'id', from: 'units where created_at = 8', chunkBy: 'id >> 6' },
+      { columns: 'id, name, kind, null', table: 'units', where: 'created_at = ?', params: [7], chunkBits: 6 },
+      { columns: 'id', table: 'units', where: 'created_at = 8', chunkBits: 6 },
     ]);
     const got = [...all!] as Array<[number, string, string, null]>;
     expect(got).toHaveLength(1234);
     expect(got.map(([, name]) => name).sort()).toEqual(data.map(([name]) => name).sort());
     expect(got.every(([id, , kind, nothing]) => Number.isInteger(id) && kind === "county's" && nothing === null)).toBe(true);
     expect([...none!]).toEqual([]);
+  });
+
+  it('reads an empty table, sparse ids far apart, and an OR condition kept inside each id range', async () => {
+    const [empty] = await readRows(db, [{ columns: 'id', table: 'units', chunkBits: 6 }]);
+    expect([...empty!]).toEqual([]);
+    const ids = [3, 64, 65, 90_001, 2_000_000];
+    for (const [i, id] of ids.entries()) {
+      database.sqlite.prepare(`insert into units (id, name, kind, created_at) values (?, ?, ?, ?)`).run(id, `u${id}`, 'county', i % 2 ? 8 : 7);
+    }
+    const [all, either, one] = await readRows(db, [
+      { columns: 'id, name', table: 'units', chunkBits: 6 },
+      // Without its own parentheses, `a or b` would escape the chunk's id range and come back once per chunk.
+      { columns: 'id', table: 'units', where: 'created_at = 7 or created_at = 8', chunkBits: 10 },
+      { columns: 'id', table: 'units', where: 'name = ?', params: ['u90001'], chunkBits: 20 },
+    ]);
+    expect([...all!]).toEqual(ids.map((id) => [id, `u${id}`]));
+    expect([...either!].flat()).toEqual(ids);
+    expect([...one!]).toEqual([[90_001]]);
   });
 
   it('inserts nothing for no rows', () => {

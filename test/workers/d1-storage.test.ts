@@ -42,7 +42,7 @@ describe('storage on D1', () => {
     const inserted = (await runBatch(d, queries)).flat() as Array<[number, string]>;
     expect(new Set(inserted.map(([, name]) => name))).toEqual(new Set(data.map(([name]) => name)));
     expect((await runBatch(d, insertRowsQueries(d, spec, data.slice(0, 10)))).flat()).toHaveLength(0);
-    const [all] = await readRows(d, [{ columns: 'id, name, kind', from: 'units where created_at = ?', params: [7], chunkBy: 'id >> 6' }]);
+    const [all] = await readRows(d, [{ columns: 'id, name, kind', table: 'units', where: 'created_at = ?', params: [7], chunkBits: 6 }]);
     const got = [...all!] as Array<[number, string, string]>;
     expect(got.map(([, name]) => name).sort()).toEqual(data.map(([name]) => name).sort());
     expect(got.every(([, , kind]) => kind === "county's")).toBe(true);
