@@ -338,6 +338,21 @@ export const reminderLog = sqliteTable(
   (t) => [uniqueIndex('reminder_step').on(t.assignmentId, t.stepKey)],
 );
 
+/**
+ * Slices of a scheduler pass whose claims are committed but whose messages are not yet: a pass commits a slice's
+ * claims (reminder_log rows first_claim_id..last_claim_id) with this row, then its messages with the row's delete.
+ * A row still here long after it was written belongs to a pass that died in between: the next pass deletes those
+ * claims, so their steps are planned and sent again instead of being lost.
+ */
+export const schedulerSlices = sqliteTable('scheduler_slices', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  plannedAt: integer('planned_at').notNull(),
+  firstClaimId: integer('first_claim_id').notNull(),
+  lastClaimId: integer('last_claim_id'),
+  /** Real time (not the pass's instant, which `tick --at` can set anywhere). */
+  createdAt: integer('created_at').notNull(),
+});
+
 /** Weekly digests as sent; weekKey is the ISO week of its Asia/Shanghai date, e.g. '2022-W26'. */
 export const digests = sqliteTable('digests', {
   id: integer('id').primaryKey({ autoIncrement: true }),

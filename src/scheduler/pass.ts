@@ -1,15 +1,15 @@
 // One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
 // reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, between, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
-import { insertRowsQueries, maxBoundParams, readRows, runBatch } from '../db/batch.js';
+import { insertRowsQueries, maxBoundParams, rawRowsQuery, rawRunQuery, readRows, runBatch } from '../db/batch.js';
 import { outboxInsertMany } from '../db/outbox-store.js';
 import { getPolicy } from '../db/policy-store.js';
 import {
-  chats, people, reminderLog, roles, units,
+  chats, people, reminderLog, roles, schedulerSlices, units,
 } from '../db/schema.js';
 import { PROGRESS_REQUEST_MAX_ITEMS } from '../cards/reminder-card.js';
 import { storedCard } from '../cards/stored-card.js';
@@ -47,6 +47,8 @@ export interface SchedulerDeps {
   config: Pick<Config, 'WORK_DAY_START' | 'WORK_DAY_END' | 'OFFICE_OPEN_IDS'>;
   logger?: Logger;
   buildDigest?: BuildDigest;
+  /** Real time, for telling a dead pass's slices from a live one's (the pass's instant may be any time). */
+  clock?: () => number;
 }
 
 export interface QueuedItem {
@@ -93,11 +95,13 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   if (gate === 'not_workday' || gate === 'outside_hours') {
     return { at, date: shanghaiDate(at), skippedReason: gate, queued: [], outboxIds: [], planned: 0, suppressed: 0, warnings: [] };
   }
+  const recovered = await recoverDeadSlices(deps);
   const { plan, policyInvalid } = await planPass(deps, at);
   const result: PassResult = {
     at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], planned: plan.actions.length, suppressed: 0,
     warnings: [],
   };
+  if (recovered) result.warnings.push(`上一次巡检在排队途中中断，其中 ${recovered} 项已认领但未排队的提醒步骤已撤回，本次重新安排`);
   if (policyInvalid) result.warnings.push(`已保存的提醒策略无效（${policyInvalid}），本次按默认策略执行`);
   if (plan.actions.length === 0) return result;
 
@@ -132,6 +136,41 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
     date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
   });
   return result;
+}
+
+/** A slice journal row older than this belongs to a pass that died (a live one deletes its row within seconds). */
+export const DEAD_SLICE_MS = 10 * 60_000;
+
+const clockOf = (deps: SchedulerDeps) => deps.clock ?? Date.now;
+
+/**
+ * Give back the claims of slices whose pass died between committing them and queueing their messages, so this
+ * pass plans those steps again. Returns how many claims were given back.
+ */
+async function recoverDeadSlices(deps: SchedulerDeps): Promise<number> {
+  const { db } = deps;
+  const now = clockOf(deps)();
+  const dead = await db.select().from(schedulerSlices).where(lt(schedulerSlices.createdAt, now - DEAD_SLICE_MS));
+  if (dead.length === 0) return 0;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const queries: any[] = dead.flatMap((d) => [
+    db
+      .delete(reminderLog)
+      .where(and(between(reminderLog.id, d.firstClaimId, d.lastClaimId ?? d.firstClaimId - 1), eq(reminderLog.plannedAt, d.plannedAt)))
+      .returning({ id: reminderLog.id }),
+    db.delete(schedulerSlices).where(eq(schedulerSlices.id, d.id)),
+  ]);
+  queries.push(
+    auditInsert(db, {
+      at: now, actor: 'scheduler', channel: 'system', action: 'reminder.recovered', entity: 'scheduler',
+      entityId: shanghaiDate(dead[0]!.plannedAt),
+      detail: { slices: dead.map(({ plannedAt, firstClaimId, lastClaimId, createdAt }) => ({ plannedAt, firstClaimId, lastClaimId, createdAt })) },
+    }),
+  );
+  const results = await runBatch(db, queries);
+  const claims = results.slice(0, -1).filter((_, i) => i % 2 === 0).reduce((n: number, r) => n + (r as unknown[]).length, 0);
+  deps.logger?.warn('scheduler: claims of an interrupted pass given back', { slices: dead.length, claims });
+  return claims;
 }
 
 /** The plan of a pass; the input it was made from (every open assignment's sent steps, …) is garbage once it returns. */
@@ -199,8 +238,29 @@ async function commitSteps(
     },
     claimRows,
   );
-  const claimed = (await runBatch(db, claimQueries)).flat() as Array<[number, number, string]>;
-  if (claimed.length === 0) return;
+  // The slice's journal row is written with its claims and deleted with its messages (see schedulerSlices): if the
+  // process dies in between, the next pass finds it and gives the claims back, so no step is claimed and never sent.
+  const journal = [
+    rawRowsQuery(
+      db,
+      sql`insert into scheduler_slices (planned_at, first_claim_id, created_at)
+        values (${at}, (select coalesce(max(id), 0) + 1 from reminder_log), ${clockOf(deps)()}) returning id`,
+    ),
+    // Nothing else writes inside this batch's transaction: the newest journal row is this one.
+    rawRunQuery(
+      db,
+      sql`update scheduler_slices set last_claim_id = (select coalesce(max(id), 0) from reminder_log)
+        where id = (select max(id) from scheduler_slices)`,
+    ),
+  ];
+  const written = await runBatch(db, [journal[0], ...claimQueries, journal[1]]);
+  const sliceId = (written[0] as Array<[number]>)[0]![0];
+  const closeSlice = rawRunQuery(db, sql`delete from scheduler_slices where id = ${sliceId}`);
+  const claimed = written.slice(1, 1 + claimQueries.length).flat() as Array<[number, number, string]>;
+  if (claimed.length === 0) {
+    await runBatch(db, [closeSlice]);
+    return;
+  }
   // Usually every claim is won; only when a concurrent pass took some are ours picked out.
   let mine = actions;
   if (claimed.length < actions.length) {
@@ -222,6 +282,7 @@ async function commitSteps(
         at, actor: 'scheduler', channel: 'system', action: 'reminder.batch', entity: 'scheduler', entityId: shanghaiDate(at),
         detail: { plannedAt: at, steps: mine.length, byKind, messages: built.messages.length },
       }),
+      closeSlice,
     );
     inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<[number, string]>;
   } catch (err) {
@@ -229,6 +290,7 @@ async function commitSteps(
     const ids = claimed.map(([id]) => id);
     const step = maxBoundParams(db) - 10;
     for (let i = 0; i < ids.length; i += step) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + step)));
+    await runBatch(db, [closeSlice]);
     throw err;
   }
   const idByKey = new Map(inserted.map(([id, dedupeKey]) => [dedupeKey, id]));

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/client.js';
 import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
 import { setPolicy } from '../../src/db/policy-store.js';
-import { assignments, auditLog, deadlines, outbox, reminderLog } from '../../src/db/schema.js';
+import { assignments, auditLog, deadlines, outbox, reminderLog, schedulerSlices } from '../../src/db/schema.js';
 import { addWorkdays } from '../../src/domain/calendar.js';
 import { shanghaiInstant } from '../../src/domain/dates.js';
 import { runSchedulerPass, type PassResult, type SchedulerDeps } from '../../src/scheduler/pass.js';
@@ -127,6 +127,8 @@ describe('scheduler pass against the plan', () => {
     expect(b.planned).toBe(a.planned);
     expect(surveyReminderItems(a).length + surveyReminderItems(b).length).toBe(7);
     expect(await surveyReminders()).toHaveLength(7);
+    // Each slice's journal row went with its messages (or at once, for a slice whose claims were all lost).
+    expect(await db.select().from(schedulerSlices)).toHaveLength(0);
   });
 
   it('a step another pass claimed after this one planned it is left to that pass; the rest of the slice is queued', async () => {
@@ -143,6 +145,17 @@ describe('scheduler pass against the plan', () => {
     expect(sent).toHaveLength(6);
     expect(sent.map((r) => r.assignmentId)).not.toContain(taken);
     expect(new Set(sent.map((r) => r.receiveId)).size).toBe(contacts.size - 1);
+  });
+
+  it('when queueing the messages fails, the claims of the slice are given back and the next pass sends them', async () => {
+    await bindContacts(db);
+    database.sqlite.exec(`create trigger full before insert on outbox begin select raise(abort, 'database or disk is full'); end`);
+    await expect(runSchedulerPass(deps, at('2022-06-16'))).rejects.toThrow(/disk is full/);
+    expect(await db.select().from(reminderLog).where(eq(reminderLog.plannedAt, at('2022-06-16')))).toHaveLength(0);
+    expect(await db.select().from(schedulerSlices)).toHaveLength(0);
+    database.sqlite.exec('drop trigger full');
+    await runSchedulerPass(deps, at('2022-06-16', '09:45'));
+    expect(await surveyReminders()).toHaveLength(7);
   });
 
   it('two processes (two connections to one file) at once queue each message once', async () => {

@@ -45,7 +45,7 @@ export async function runTrigger(cron: string, scheduledTime: number) {
 export async function clearPlanTables(): Promise<void> {
   const tables = [
     'progress_reports', 'outbox', 'reminder_log', 'audit_log', 'inbound_events', 'roles', 'people', 'assignments',
-    'deadlines', 'tasks', 'units', 'plans', 'leases',
+    'deadlines', 'tasks', 'units', 'plans', 'leases', 'scheduler_slices',
   ];
   for (const t of tables) await env.DB.prepare(`delete from ${t}`).run();
 }

@@ -4,9 +4,9 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { outbox, reminderLog } from '../../src/db/schema.js';
+import { outbox, reminderLog, schedulerSlices } from '../../src/db/schema.js';
 import { drainOutbox } from '../../src/lark/sender.js';
-import { runSchedulerPass } from '../../src/scheduler/pass.js';
+import { DEAD_SLICE_MS, runSchedulerPass } from '../../src/scheduler/pass.js';
 import { createWorkerDeps } from '../../src/worker.js';
 import { PASS_CRON, SENDER_CRON } from '../../src/worker-schedule.js';
 import { messageCalls } from './fake-lark-client.js';
@@ -48,6 +48,21 @@ describe('scheduled() on Workers', () => {
     const { assignmentId, openId } = await seed();
     await Promise.all([runTrigger(PASS_CRON, AT), runTrigger(PASS_CRON, AT), runTrigger(SENDER_CRON, AT)]);
     expect(await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId))).toHaveLength(1);
+    expect(await sendsTo(openId)).toHaveLength(1);
+  });
+
+  it('claims left by a pass that died before queueing them are given back and sent by the next pass', async () => {
+    const { assignmentId, openId } = await seed();
+    // What a pass killed between its two writes leaves: the claim and the slice's journal row, no message.
+    const [claim] = await db()
+      .insert(reminderLog)
+      .values({ assignmentId, stepKey: 'before:10:2022-06-30', kind: 'reminder', dueDate: '2022-06-30', plannedAt: AT - 60_000 })
+      .returning();
+    await db().insert(schedulerSlices).values({ plannedAt: AT - 60_000, firstClaimId: claim!.id, lastClaimId: claim!.id, createdAt: AT - DEAD_SLICE_MS - 1 });
+    await runTrigger(PASS_CRON, AT);
+    expect(await db().select().from(schedulerSlices)).toHaveLength(0);
+    const steps = await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId));
+    expect(steps).toEqual([expect.objectContaining({ stepKey: 'before:10:2022-06-30', plannedAt: AT })]);
     expect(await sendsTo(openId)).toHaveLength(1);
   });
 
