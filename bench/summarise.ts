@@ -68,7 +68,7 @@ function lines(report: R): string[] {
         const q = r.routine_pass as R | undefined;
         // Passes run several times (bench/scheduler-pass.ts): time is the median run, memory the highest peak.
         const runs = (p: R | undefined, key: string, unit: string) =>
-          Array.isArray(p?.[key]) ? ` (${(p![key] as number[]).length} runs: ${(p![key] as number[]).map((v) => n(v, unit === 'MB' ? 1 : 0)).join(', ')} ${unit})` : '';
+          Array.isArray(p?.[key]) ? ` ${(p![key] as number[]).length} runs (${(p![key] as number[]).map((v) => n(v, unit === 'MB' ? 1 : 0)).join(', ')} ${unit})` : '';
         const mem = (p?: R) =>
           p
             ? `heap high-water ${n(p.heap_high_mb, 1)} MB; peak RSS ${n(p.rss_peak_mb, 1)} MB (${n(p.rss_before_mb, 1)} MB before, +${n(p.rss_delta_mb, 1)} MB during the pass)` +
