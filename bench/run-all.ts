@@ -91,6 +91,7 @@ const BENCHES: BenchSpec[] = [
       return { bench: 'plan-load', tasks: num(out, /plan with (\d+) tasks/), steps_ms: steps, peak_rss_mb: rss };
     },
   },
+  { name: 'service-memory', script: 'bench/service-memory.ts', args: [], quickArgs: [] },
   { name: 'outbound', script: 'bench/outbound.ts', args: [], quickArgs: ['--messages', '1000', '--contacts', '200'] },
 ];
 

@@ -88,6 +88,18 @@ function lines(report: R): string[] {
       case 'plan-load':
         out.push(`| plan-load | ${n(r.tasks)} tasks | ${Object.entries((r.steps_ms ?? {}) as R).map(([k, v]) => `${k} ${n(v)} ms`).join('; ')} | |`);
         break;
+      case 'service-memory': {
+        const row = (label: string, f?: R) =>
+          f ? `| | ${label} | idle RSS ${n(f.idleRssMb, 1)} MB; after ${n(r.events)} signed events ${n(f.busyRssMb, 1)} MB (high-water ${n(f.busyHwmMb, 1)} MB) | |` : '';
+        if (r.skipped) {
+          out.push(`| service-memory | skipped | ${r.skipped} | |`);
+          break;
+        }
+        out.push(`| service-memory | the Node service, restarted on its database | | |`);
+        out.push(row('`npm start` (bundle, plain node)', r.bundled as R | undefined));
+        out.push(row('`tsx src/node.ts` (sources), for comparison', r.tsx as R | undefined));
+        break;
+      }
       case 'outbound':
         out.push(`| outbound | ${n(r.config.messages)} reminders → ${n(r.config.contacts)} contacts | ${n(r.rate_per_s, 2)} msg/s over ${n(r.span_s, 1)} s = ${n(r.ratio_of_ceiling * 100, 1)}% of 50/s | ≥ 90%: ${mark(t.rate_ge_90pct_of_ceiling)} |`);
         out.push(`| | 429s / 230020s received | ${r.http_429} / ${r.user_limit_230020} (${n(r.send_calls)} send calls) | |`);
