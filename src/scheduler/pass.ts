@@ -286,11 +286,12 @@ async function commitSteps(
     );
     inserted = (await runBatch(db, queries)).slice(0, outboxQueries).flat() as Array<[number, string]>;
   } catch (err) {
-    // Give the steps back so the next pass plans them again.
+    // Give the steps back so the next pass plans them again (with the journal row, in one commit).
     const ids = claimed.map(([id]) => id);
     const step = maxBoundParams(db) - 10;
-    for (let i = 0; i < ids.length; i += step) await db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + step)));
-    await runBatch(db, [closeSlice]);
+    const giveBack = [];
+    for (let i = 0; i < ids.length; i += step) giveBack.push(db.delete(reminderLog).where(inArray(reminderLog.id, ids.slice(i, i + step))));
+    await runBatch(db, [...giveBack, closeSlice]);
     throw err;
   }
   const idByKey = new Map(inserted.map(([id, dedupeKey]) => [dedupeKey, id]));
