@@ -219,6 +219,14 @@ export function describeDue(due: string, today: string, policy: ReminderPolicy):
   return { latest, overdueWorkdays, daysLeft, workdaysLeft, noData: false, flagYear: false };
 }
 
+/**
+ * Whether a due date's reminder ladder has reached a step by `today`. Until it has, the planner never looks at the
+ * steps already planned for that date, so a pass need not read them.
+ */
+export function ladderReached(due: string, today: string, policy: ReminderPolicy): boolean {
+  return describeDue(due, today, policy).latest !== null;
+}
+
 export function periodKey(today: string, every: 'monthly' | 'quarterly'): { key: string; start: string } {
   const y = today.slice(0, 4);
   const m = Number(today.slice(5, 7));

@@ -15,7 +15,7 @@ import { PROGRESS_REQUEST_MAX_ITEMS } from '../cards/reminder-card.js';
 import { storedCard } from '../cards/stored-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
-  checkGate, periodKey, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
+  checkGate, ladderReached, periodKey, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
   type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
 } from '../domain/reminder-plan.js';
 import { currentDue, type DeadlineLike } from '../domain/status.js';
@@ -372,8 +372,10 @@ function contactsLabel(a: ReminderAction): string {
 const MAX_LINES = 60;
 const MAX_CODES_PER_UNIT = 15;
 
-function capLines(lines: string[], more: (n: number) => string): string[] {
-  return lines.length <= MAX_LINES ? lines : [...lines.slice(0, MAX_LINES), more(lines.length - MAX_LINES)];
+/** The first MAX_LINES items as lines, then one saying how many more there are (only the lines shown are made). */
+function capLines<T>(items: T[], line: (item: T) => string, more: (n: number) => string): string[] {
+  const shown = items.slice(0, MAX_LINES).map(line);
+  return items.length <= MAX_LINES ? shown : [...shown, more(items.length - MAX_LINES)];
 }
 
 async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: number): Promise<Built> {
@@ -429,11 +431,10 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
   const noContact = mine.filter((a): a is NoContactAction => a.kind === 'no_contact');
   if (toOffice.length) {
     const lines = capLines(
-      toOffice.map(
-        (e) =>
-          `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
-          `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
-      ),
+      toOffice,
+      (e) =>
+        `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
+        `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
       (n) => `……另有 ${n} 项，见领导周报或 \`npx duban export\``,
     );
     const text = `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
@@ -448,13 +449,14 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
       byUnit.set(n.assignment.unitName, list);
     }
     const lines = capLines(
-      [...byUnit].map(([unit, list]) => {
+      [...byUnit],
+      ([unit, list]) => {
         const codes = list
           .slice(0, MAX_CODES_PER_UNIT)
           .map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`);
         const rest = list.length > MAX_CODES_PER_UNIT ? ` 等 ${list.length} 项` : '';
         return `• ${unit}：${codes.join('、')}${rest}`;
-      }),
+      },
       (n) => `……另有 ${n} 个单位`,
     );
     const text =
@@ -537,8 +539,9 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     const { key } = periodKey(today, policy.periodicEvery);
     periodKeys.push(`periodic:${key}`, `no_contact:periodic:${key}`);
   }
-  // Steps of done assignments, of past deadlines and of past periods can never matter again. The lists travel as
-  // one JSON parameter each (D1 allows 100 bound parameters).
+  // Steps of done assignments, of past deadlines and of past periods can never matter again, nor those of a
+  // deadline whose ladder has not reached its first step yet (see ladderReached). The lists travel as one JSON
+  // parameter each (D1 allows 100 bound parameters).
   const [logRows] = (await readRows(db, [
     {
       columns: 'assignment_id, step_key, planned_at, due_date, escalation_level',
@@ -548,7 +551,7 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
       where: `assignment_id = 0
           or ((due_date in (select value from json_each(?)) or step_key in (select value from json_each(?)))
             and exists (select 1 from assignments a where a.id = assignment_id and a.state in ${OPEN_SQL}))`,
-      params: [JSON.stringify([...dueDates]), JSON.stringify(periodKeys)],
+      params: [JSON.stringify([...dueDates].filter((d) => ladderReached(d, today, policy))), JSON.stringify(periodKeys)],
       chunkBits: 13,
     },
   ])) as [Iterable<LogRow>];

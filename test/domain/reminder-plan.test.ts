@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shanghaiInstant } from '../../src/domain/dates.js';
 import {
-  DEFAULT_POLICY, describeDue, levelForOverdueStep, planReminders, reminderPolicySchema,
+  DEFAULT_POLICY, describeDue, ladderReached, levelForOverdueStep, planReminders, reminderPolicySchema,
   type PlanAssignment, type PlanInput, type SentStep,
 } from '../../src/domain/reminder-plan.js';
 
@@ -19,6 +19,16 @@ const input = (over: Partial<PlanInput>): PlanInput => ({
 const keys = (i: PlanInput) => planReminders(i).actions.map((a) => `${a.kind}:${a.stepKey}`);
 
 describe('the reminder ladder of a due date', () => {
+  it('has reached a step from the first reminder day on, and only then (the pass reads sent steps of those dates only)', () => {
+    expect(ladderReached('2022-06-30', '2022-06-15', DEFAULT_POLICY)).toBe(false);
+    expect(ladderReached('2022-06-30', '2022-06-16', DEFAULT_POLICY)).toBe(true);
+    expect(ladderReached('2022-06-30', '2023-01-05', DEFAULT_POLICY)).toBe(true);
+    expect(ladderReached('2022-06-30', '2022-06-20', { ...DEFAULT_POLICY, beforeWorkdays: [3] })).toBe(false);
+    // A year without holiday data: no step is ever reached on guessed days.
+    expect(ladderReached('2031-06-30', '2031-06-30', DEFAULT_POLICY)).toBe(false);
+  });
+
+
   it('picks the latest step reached, so a missed week yields one reminder', () => {
     expect(describeDue('2022-06-30', '2022-06-15', DEFAULT_POLICY).latest).toBeNull();
     expect(describeDue('2022-06-30', '2022-06-16', DEFAULT_POLICY).latest?.key).toBe('before:10:2022-06-30');
