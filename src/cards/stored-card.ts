@@ -47,6 +47,16 @@ const progressRequestInput = z.object({
   now: z.number(),
 });
 
+// Each schema must describe exactly its renderer's input: a field added to one and not the other would be dropped
+// from stored cards without a word, so a difference fails to compile.
+type Fits<A, B> = [A] extends [B] ? true : false;
+type Same<A, B> = [Fits<keyof A, keyof B>, Fits<keyof B, keyof A>, Fits<A, B>, Fits<B, A>] extends [true, true, true, true] ? true : false;
+const schemasMatch: [Same<z.infer<typeof reminderInput>, ReminderCardInput>, Same<z.infer<typeof progressRequestInput>, ProgressRequestCardInput>] = [
+  true,
+  true,
+];
+void schemasMatch;
+
 const STORED = {
   reminder: { input: reminderInput, render: renderReminderCard },
   progress_request: { input: progressRequestInput, render: renderProgressRequestCard },
