@@ -128,6 +128,8 @@ console.log(`full pass on SQLite (${file}): seeded in ${(performance.now() - t0)
 // time is the median run, memory the highest peak of all runs. Dirty pages are flushed (`sync`) before each run, so
 // no run pays for writing back what the one before it (or another bench) left in the page cache.
 const RUNS = Math.max(1, Number(process.env.BENCH_PASS_RUNS ?? 3));
+// The child, bundled once for all runs (see runInChild).
+const childBundle = await buildNode('bench/scheduler-pass-child.ts', path.join(new URL('..', import.meta.url).pathname, 'dist/bench/scheduler-pass.mjs'));
 const firstRuns: ChildFigures[] = [];
 let passedFile = file;
 for (let i = 0; i < RUNS; i++) {
@@ -202,8 +204,6 @@ interface ChildFigures {
  */
 async function runInChild(mode: string, dbFile: string, at: number): Promise<ChildFigures> {
   spawnSync('sync');
-  const root = new URL('..', import.meta.url).pathname;
-  const childBundle = await buildNode('bench/scheduler-pass-child.ts', path.join(root, 'dist/bench/scheduler-pass.mjs'));
   const child = spawn(process.execPath, ['--enable-source-maps', childBundle, mode, dbFile, String(at)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,6 +1,6 @@
 // Build the Node service into one ES module, `dist/node/service.mjs`, that plain `node` runs (`npm start` builds it
-// first). Running the TypeScript through tsx costs the service ~35 MB of resident memory for good: tsx's loader
-// thread, its transform cache and source maps. The bundle leaves the packages in node_modules (native
+// first). Running the TypeScript through tsx costs the service ~100 MB of resident memory for good
+// (bench/service-memory.ts): tsx's loader thread, its transform cache and source maps. The bundle leaves the packages in node_modules (native
 // better-sqlite3, the Lark SDK, …) to be loaded as they are, except chinese-days, whose ES module imports JSON
 // files in a way only a bundler accepts on Node 20.
 //

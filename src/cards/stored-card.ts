@@ -62,10 +62,7 @@ const STORED = {
   progress_request: { input: progressRequestInput, render: renderProgressRequestCard },
 } as const;
 
-interface StoredInputs {
-  reminder: ReminderCardInput;
-  progress_request: ProgressRequestCardInput;
-}
+type StoredInputs = { [N in keyof typeof STORED]: Parameters<(typeof STORED)[N]['render']>[0] };
 
 /** The outbox content for a card stored as its renderer's input (see wireContent). */
 export function storedCard<N extends keyof StoredInputs>(name: N, input: StoredInputs[N]): Record<string, unknown> {
