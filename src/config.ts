@@ -35,6 +35,24 @@ const schema = z.object({
   PLAN_AUTOLOAD: bool.default(true),
   /** Run the scheduler and outbox sender in-process (Node). */
   SCHEDULER_ENABLED: bool.default(true),
+  /**
+   * The service's public https address as users reach it (e.g. https://duban.example.gov.cn): the `看板` links and
+   * the Feishu login redirect are built on it. Empty: `看板` says the board is not set up.
+   */
+  PUBLIC_BASE_URL: z
+    .string()
+    .url('应为完整网址，例如 https://duban.example.gov.cn')
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default(''),
+  /**
+   * HMAC key for board links and session cookies (at least 32 characters). Empty: a random key is generated once
+   * and kept in the database (settings 'board.secret'), so Node and Workers work without configuration.
+   */
+  BOARD_SECRET: z.string().min(32, '至少 32 个字符；留空则自动生成并保存在数据库中').default(''),
+  /** Minutes a `看板` link stays valid. */
+  BOARD_LINK_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
+  /** Hours a board session (cookie) lasts. */
+  BOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

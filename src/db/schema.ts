@@ -386,3 +386,19 @@ export const leases = sqliteTable('leases', {
   holder: text('holder').notNull(),
   until: integer('until').notNull(),
 });
+
+/**
+ * Board sign-in links (`看板`): one row per link issued, keyed by its random nonce. usedAt is set by the single
+ * conditional UPDATE that turns the link into a session, so a link works once.
+ */
+export const boardLinks = sqliteTable(
+  'board_links',
+  {
+    nonce: text('nonce').primaryKey(),
+    personId: integer('person_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('board_links_expires').on(t.expiresAt)],
+);

@@ -1,0 +1,151 @@
+// Board sign-in: the personal link `看板` sends (signed, expiring, single-use), the session cookie it starts, and
+// the viewer behind a cookie, re-read from the database on every request (a contact unbound later loses access).
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { runBatch } from '../db/batch.js';
+import { boardLinks, people, roles } from '../db/schema.js';
+import type { Actor, Role } from '../commands/registry.js';
+import type { Config } from '../config.js';
+import { boardSecret, randomToken, signToken, verifyToken } from './tokens.js';
+import type { BoardScope } from './data.js';
+
+export const SESSION_COOKIE = 'duban_board';
+export const STATE_COOKIE = 'duban_board_state';
+
+type BoardDeps = { db: Db; config: Config };
+
+export interface IssuedLink {
+  /** The plain https link. */
+  url: string;
+  /** The same link wrapped to open inside Feishu (applink web_url, LARK.md §8). */
+  applink: string;
+  expiresAt: number;
+}
+
+/** Open the link inside the Feishu client rather than an outside browser. */
+export function feishuApplink(url: string): string {
+  return `https://applink.feishu.cn/client/web_url/open?mode=window&url=${encodeURIComponent(url)}`;
+}
+
+/** A personal board link for `personId`, valid for BOARD_LINK_MINUTES and once. Needs PUBLIC_BASE_URL. */
+export async function issueBoardLink(deps: BoardDeps, personId: number, now: number): Promise<IssuedLink> {
+  const base = deps.config.PUBLIC_BASE_URL;
+  if (!base) throw new Error('PUBLIC_BASE_URL is not set');
+  const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
+  const nonce = randomToken(16);
+  const expiresAt = now + deps.config.BOARD_LINK_MINUTES * 60_000;
+  await runBatch(deps.db, [
+    // Old links are kept a day past expiry (so a late click is told "expired", not "unknown"), then dropped.
+    deps.db.delete(boardLinks).where(lt(boardLinks.expiresAt, now - 86_400_000)),
+    deps.db.insert(boardLinks).values({ nonce, personId, expiresAt, createdAt: now }),
+  ]);
+  const token = await signToken(secret, { k: 'link', p: personId, e: expiresAt, n: nonce });
+  const url = `${base}/board/login?t=${encodeURIComponent(token)}`;
+  return { url, applink: feishuApplink(url), expiresAt };
+}
+
+export type LinkRefusal = 'malformed' | 'bad_signature' | 'wrong_kind' | 'expired' | 'used' | 'unknown' | 'other_person';
+
+export const LINK_REFUSAL_ZH: Record<LinkRefusal, string> = {
+  malformed: '链接不完整或已被改动，无法使用。',
+  bad_signature: '链接校验未通过（可能被改动过），无法使用。',
+  wrong_kind: '这不是看板登录链接。',
+  expired: '链接已过期。',
+  used: '链接已经使用过（每个链接只能打开一次）。',
+  unknown: '链接无效。',
+  other_person: '这是别人的看板链接：当前浏览器已登录为另一个人。',
+};
+
+/** Check a link without using it (the landing page shows the button only for a link that would work). */
+export async function checkLink(deps: BoardDeps, token: string, now: number): Promise<{ ok: true; personId: number; nonce: string } | { ok: false; reason: LinkRefusal }> {
+  const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
+  const v = await verifyToken(secret, token, 'link', now);
+  if (!v.ok) return v;
+  const [row] = await deps.db.select().from(boardLinks).where(eq(boardLinks.nonce, v.payload.n)).limit(1);
+  if (!row || row.personId !== v.payload.p) return { ok: false, reason: 'unknown' };
+  if (row.usedAt !== null) return { ok: false, reason: 'used' };
+  if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
+  return { ok: true, personId: v.payload.p, nonce: v.payload.n };
+}
+
+/**
+ * Use a link: one conditional UPDATE claims the nonce, so two clicks (or two browsers) cannot both get a session.
+ * Returns the session cookie's value.
+ */
+export async function redeemLink(
+  deps: BoardDeps,
+  token: string,
+  now: number,
+  currentPersonId: number | null,
+): Promise<{ ok: true; personId: number; cookie: string; expiresAt: number } | { ok: false; reason: LinkRefusal }> {
+  const c = await checkLink(deps, token, now);
+  if (!c.ok) return c;
+  if (currentPersonId !== null && currentPersonId !== c.personId) return { ok: false, reason: 'other_person' };
+  const claimed = await deps.db
+    .update(boardLinks)
+    .set({ usedAt: now })
+    .where(and(eq(boardLinks.nonce, c.nonce), eq(boardLinks.personId, c.personId), isNull(boardLinks.usedAt), gt(boardLinks.expiresAt, now)))
+    .returning({ nonce: boardLinks.nonce });
+  if (claimed.length === 0) return { ok: false, reason: 'used' };
+  const s = await startSession(deps, c.personId, 'link', now);
+  return { ok: true, personId: c.personId, ...s };
+}
+
+export async function startSession(deps: BoardDeps, personId: number, via: 'link' | 'lark', now: number) {
+  const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
+  const expiresAt = now + deps.config.BOARD_SESSION_HOURS * 3600_000;
+  return { cookie: await signToken(secret, { k: 'session', p: personId, e: expiresAt, via }), expiresAt };
+}
+
+export interface Viewer {
+  actor: Actor;
+  scope: BoardScope;
+  expiresAt: number;
+}
+
+/** The person a session cookie names, with roles and units as the database has them now. */
+export async function personOfSession(deps: BoardDeps, cookie: string | undefined, now: number): Promise<{ personId: number; expiresAt: number } | null> {
+  if (!cookie) return null;
+  const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
+  const v = await verifyToken(secret, cookie, 'session', now);
+  return v.ok ? { personId: v.payload.p, expiresAt: v.payload.e } : null;
+}
+
+/** Roles and units of a person id now; OFFICE_OPEN_IDS count as office, as in chat. */
+export async function actorOf(deps: BoardDeps, personId: number): Promise<Actor | null> {
+  const [person] = await deps.db.select().from(people).where(eq(people.id, personId)).limit(1);
+  if (!person) return null;
+  const rows = await deps.db.select().from(roles).where(eq(roles.personId, personId));
+  const set = new Set<Role>();
+  const unitIds: number[] = [];
+  for (const r of rows) {
+    if (r.role === 'office' || r.role === 'leader') set.add(r.role);
+    if (r.role === 'contact' && r.unitId > 0) {
+      set.add('contact');
+      unitIds.push(r.unitId);
+    }
+  }
+  if (person.openId && deps.config.OFFICE_OPEN_IDS.includes(person.openId)) set.add('office');
+  const order: Role[] = ['office', 'contact', 'leader'];
+  return { personId, openId: person.openId ?? '', name: person.name, roles: order.filter((r) => set.has(r)), unitIds };
+}
+
+/** What a person may see on the board: office and leaders all; a contact their units; no role: nothing. */
+export function scopeOf(actor: Actor): BoardScope | null {
+  if (actor.roles.includes('office') || actor.roles.includes('leader')) return { all: true, unitIds: [] };
+  if (actor.roles.includes('contact') && actor.unitIds.length > 0) return { all: false, unitIds: [...actor.unitIds] };
+  return null;
+}
+
+/** The person behind a Feishu login (open_id), created on first sight as chat does; roles decide access. */
+export async function personForOpenId(db: Db, user: { open_id: string; union_id?: string; user_id?: string; name?: string }, now: number): Promise<number> {
+  await db
+    .insert(people)
+    .values({ openId: user.open_id, unionId: user.union_id ?? null, userId: user.user_id ?? null, name: user.name ?? null, createdAt: now })
+    .onConflictDoUpdate({
+      target: people.openId,
+      set: { name: sql`coalesce(${people.name}, excluded.name)`, unionId: sql`coalesce(${people.unionId}, excluded.union_id)` },
+    });
+  const [p] = await db.select({ id: people.id }).from(people).where(eq(people.openId, user.open_id)).limit(1);
+  return p!.id;
+}
