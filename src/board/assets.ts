@@ -13,6 +13,9 @@ header.top .who{margin-left:auto;font-size:13px}header.top .who a,header.top .wh
 header.top form{display:inline}header.top button{background:none;border:1px solid rgba(255,255,255,.5);border-radius:4px;padding:1px 8px;cursor:pointer;font:inherit}
 main{max-width:1240px;margin:0 auto;padding:12px}
 .banner{background:var(--yellow-bg);border:1px solid var(--yellow);border-radius:6px;padding:8px 12px;margin-bottom:12px}
+details.filter-box{margin-bottom:12px}
+details.filter-box>summary{cursor:pointer;color:var(--accent);padding:4px 2px;font-size:13px}
+details.filter-box[open]>summary{display:none}
 form.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:end;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin-bottom:12px}
 form.filters label{display:flex;flex-direction:column;font-size:12px;color:var(--muted);gap:2px}
 form.filters select,form.filters input{font:inherit;padding:4px 6px;border:1px solid var(--line);border-radius:4px;min-width:7em;background:#fff}
@@ -36,12 +39,12 @@ table{border-collapse:collapse;width:100%}
 th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-weight:600;font-size:12px;color:var(--muted);background:#fafbfc;white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap}
-table.matrix{width:auto;min-width:100%}
+table.matrix{width:100%;table-layout:auto}
 table.matrix th,table.matrix td{text-align:center;border:1px solid #fff;padding:0}
-table.matrix th.unit,table.matrix td.unit{text-align:left;padding:4px 8px;white-space:nowrap;position:sticky;left:0;background:#fff;z-index:1;border-right:1px solid var(--line)}
+table.matrix th.unit,table.matrix td.unit{width:1%;text-align:left;padding:4px 8px;white-space:nowrap;position:sticky;left:0;background:#fff;z-index:1;border-right:1px solid var(--line)}
 table.matrix th.ch{padding:4px 6px;min-width:58px}
 table.matrix tr.group td{background:#eef1f5;font-weight:600;text-align:left;padding:3px 8px;font-size:12px;color:var(--muted);position:static}
-table.matrix td a{display:block;padding:6px 4px;color:inherit;text-decoration:none;font-weight:600;min-height:32px}
+table.matrix td a{display:block;padding:5px 4px;color:inherit;text-decoration:none;font-weight:600;white-space:nowrap}
 td.c-red{background:var(--red);color:#fff}td.c-yellow{background:#f6c343;color:#3d2c00}td.c-green{background:#7cc68d;color:#0d3a18}
 td.c-none{background:#f2f3f5;color:#bbb}
 td.tot{font-weight:normal;font-size:12px;color:var(--muted);padding:4px 8px!important;white-space:nowrap;background:#fafbfc}
@@ -67,7 +70,12 @@ ol.history{margin:4px 0 0;padding-left:18px}ol.history li{margin:2px 0}
  .span8,.span6,.span4{grid-column:span 12}
  main{padding:8px}.card{padding:10px}
  header.top .who{margin-left:0}
- .kpi b{font-size:22px}
+ .kpis{gap:6px}.kpi{flex:1 1 28%;padding:6px 8px}.kpi b{font-size:19px}.kpi span{font-size:11px}
+ .status-line{display:none}
+ table.matrix th.unit,table.matrix td.unit{padding:4px 4px;font-size:13px;white-space:normal;min-width:4.5em;max-width:6.5em}
+ table.matrix th.ch{min-width:40px;padding:3px 2px;font-size:11px}
+ table.matrix td a{padding:5px 2px;font-size:12px}
+ td.tot{font-size:11px;padding:3px 4px!important}
  table.list .hide-m{display:none}
  form.filters label{flex:1 1 40%}form.filters select,form.filters input{min-width:0;width:100%}
 }
@@ -76,6 +84,9 @@ ol.history{margin:4px 0 0;padding-left:18px}ol.history li{margin:2px 0}
 export const BOARD_JS = `
 (function(){
   // Filters apply as soon as one changes; the button stays for keyboards and scripts-off browsers.
+  // The filters are open on a desktop and folded away on a phone, so the matrix comes first there.
+  var box=document.querySelector('details.filter-box');
+  if(box&&window.matchMedia&&window.matchMedia('(min-width: 801px)').matches){box.open=true;}
   var f=document.querySelector('form.filters');
   if(f){f.addEventListener('change',function(e){if(e.target&&e.target.name){
     // Empty fields stay out of the address, so links stay short.

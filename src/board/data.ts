@@ -287,7 +287,9 @@ export async function loadBoard(db: Db, scope: BoardScope, query: BoardQuery, no
       dueLabel: as.due?.label ?? null,
     });
   }
-  list.sort((x, y) => LIGHT_RANK[y.light] - LIGHT_RANK[x.light] || (x.dueDate ?? '9999').localeCompare(y.dueDate ?? '9999') || x.assignmentId - y.assignmentId);
+  // ISO dates compare as plain strings (localeCompare would cost ICU work per comparison).
+  const dueKey = (d: string | null) => d ?? '9999-99-99';
+  list.sort((x, y) => LIGHT_RANK[y.light] - LIGHT_RANK[x.light] || (dueKey(x.dueDate) < dueKey(y.dueDate) ? -1 : dueKey(x.dueDate) > dueKey(y.dueDate) ? 1 : 0) || x.assignmentId - y.assignmentId);
 
   const unitChoices = officialUnitOrder(unitRows.filter((u) => scope.all || scope.unitIds.includes(u.id)))
     .filter((u) => raw.assignments.some((a) => a.unitId === u.id))

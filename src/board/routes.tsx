@@ -81,7 +81,8 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
       secure: isHttps(c),
       sameSite: 'Lax',
       path: '/board',
-      expires: new Date(expiresAt),
+      // Max-Age, not Expires: relative to the response, so a browser whose clock differs from ours agrees.
+      maxAge: Math.max(1, Math.floor((expiresAt - deps.clock()) / 1000)),
     });
 
   const gate = (c: Context, error?: string, status: 401 | 403 = 401) => page(c, <GatePage error={error} larkLogin={larkLogin()} />, status);

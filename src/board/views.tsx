@@ -226,7 +226,15 @@ function Delta(props: { n: number | undefined; unit?: string; goodWhenUp?: boole
 function Filters(props: { view: BoardView }) {
   const { view } = props;
   const q = view.query;
+  const active = [
+    q.chapter !== undefined ? view.chapters.find((c) => c.number === q.chapter)?.short : null,
+    q.unitId !== undefined ? view.unitChoices.find((u) => u.id === q.unitId)?.name : null,
+    q.status ? (LIGHT_ZH[q.status as Light] ?? q.status) : null,
+    q.at ? q.at : null,
+  ].filter(Boolean);
   return (
+    <details class="filter-box">
+      <summary>筛选：{active.length ? active.join('、') : '篇章 · 单位 · 状态 · 日期'}（点此展开）</summary>
     <form class="filters" method="get" action="/board">
       <label>
         篇章
@@ -279,6 +287,7 @@ function Filters(props: { view: BoardView }) {
         </a>
       ) : null}
     </form>
+    </details>
   );
 }
 

@@ -293,7 +293,7 @@ describe('numbers', () => {
 
   it('filters by status, unit and chapter narrow the list; bad filters get a Chinese error', async () => {
     const b = await signedIn(OFFICE);
-    const red = (await (await b.fetch('/board/data?status=red')).json()) as { list: Array<{ light: string }>; stats: { lights: Record<string, number> } };
+    const red = (await (await b.fetch('/board/data?status=red')).json()) as { list: Array<{ light: string }>; stats: { lights: Record<'red' | 'yellow' | 'green', number> } };
     expect(red.list.length).toBeGreaterThan(0);
     expect(red.list.every((l) => l.light === 'red')).toBe(true);
     expect(red.stats.lights.yellow + red.stats.lights.green).toBe(0);
@@ -319,7 +319,7 @@ describe('numbers', () => {
     const before = summarizeStats(computeStats(input));
     await w.deps.db.insert(digests).values({ weekKey: '2022-W25', generatedAt: Date.parse('2022-06-20T01:00:00Z'), stats: before as never, card: '{}' });
     const b = await signedIn(OFFICE);
-    const data = (await (await b.fetch('/board/data')).json()) as { deltas: { since: string; lights: Record<string, number> } | null; stats: { lights: Record<string, number> } };
+    const data = (await (await b.fetch('/board/data')).json()) as { deltas: { since: string; lights: Record<string, number> } | null; stats: { lights: Record<'red' | 'yellow' | 'green', number> } };
     expect(data.deltas?.since).toBe('2022-06-20');
     expect(data.deltas!.lights.red).toBe(data.stats.lights.red - before.lights.red);
     const html = await (await b.fetch('/board')).text();
