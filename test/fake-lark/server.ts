@@ -16,10 +16,19 @@
 //   fake.setLimits({ appPerSecond?, perReceiverPerSecond? })   defaults 50 and 5 (sliding 1 s window, fake clock)
 //   fake.setDirectory({ emails?: {email: open_id}, mobiles?: {mobile: open_id} })  for batch_get_id
 //   fake.onMessage(cb)  called after a message is created (e.g. to simulate a crash right after the API call)
+//   fake.setAuthorizeUser(user | null)  who is "signed in to Feishu" when GET /open-apis/authen/v1/authorize is
+//                       opened (null: the user declines → redirect with ?error=access_denied)
+//   fake.issueAuthCode(user, redirectUri, { clientId?, ttlMs? })  an authorization code as the authorize page
+//                       would give it (5 min, single use), for tests that skip the redirect
 //   fake.close()
 // Endpoints: POST /open-apis/auth/v3/tenant_access_token/internal, POST /open-apis/im/v1/messages?receive_id_type=,
 // POST /open-apis/im/v1/messages/:id/reply, PATCH /open-apis/im/v1/messages/:id,
-// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id. Anything else: 404 {code:99991401}.
+// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id,
+// web-app login (LARK.md §8): GET /open-apis/authen/v1/authorize?client_id&redirect_uri&state (302 back with
+// ?code&state), POST /open-apis/authen/v2/oauth/token (reply NOT under `data`; errors {code, error,
+// error_description}: 20002 bad secret, 20003 unknown code, 20065 used code, 20004 expired, 20024 another app's
+// code, 20071 redirect_uri mismatch), GET /open-apis/authen/v1/user_info (Bearer user token; 99991668 invalid
+// token). Anything else: 404 {code:99991401}.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -58,6 +67,19 @@ export interface FakeLarkOptions {
   directory?: { emails?: Record<string, string>; mobiles?: Record<string, string> };
 }
 
+/** A Feishu user as user_info returns them. */
+export interface FakeUser {
+  open_id: string;
+  union_id?: string;
+  user_id?: string;
+  name: string;
+  en_name?: string;
+  email?: string;
+  mobile?: string;
+  tenant_key?: string;
+  employee_no?: string;
+}
+
 export interface FakeLark {
   url: string;
   port: number;
@@ -68,6 +90,8 @@ export interface FakeLark {
   setLimits(l: { appPerSecond?: number; perReceiverPerSecond?: number }): void;
   setDirectory(d: { emails?: Record<string, string>; mobiles?: Record<string, string> }): void;
   onMessage(cb: ((m: FakeMessage) => void) | undefined): void;
+  setAuthorizeUser(user: FakeUser | null): void;
+  issueAuthCode(user: FakeUser, redirectUri: string, opts?: { clientId?: string; ttlMs?: number }): string;
   /** Message calls rejected by the rate limits so far. */
   rateLimitRejections(): number;
   close(): Promise<void>;
@@ -95,6 +119,15 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
   let rejected = 0;
   let onMessage: ((m: FakeMessage) => void) | undefined;
   const hanging = new Set<http.ServerResponse>();
+  // Web-app login: codes (5 min, single use) and user access tokens.
+  const authCodes = new Map<string, { user: FakeUser; clientId: string; redirectUri: string; expiresAt: number; used: boolean }>();
+  const userTokens = new Map<string, { user: FakeUser; expiresAt: number }>();
+  let authorizeUser: FakeUser | null = null;
+  const issueAuthCode = (user: FakeUser, redirectUri: string, o: { clientId?: string; ttlMs?: number } = {}) => {
+    const code = `code-fake-${++seq}-${Math.random().toString(36).slice(2, 10)}`;
+    authCodes.set(code, { user, clientId: o.clientId ?? appId, redirectUri, expiresAt: clock() + (o.ttlMs ?? 5 * 60_000), used: false });
+    return code;
+  };
 
   const underLimit = (log: number[], limit: number, t: number) => {
     while (log.length && log[0]! <= t - 1000) log.shift();
@@ -156,6 +189,67 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       const token = `t-fake-${++seq}`;
       tokens.add(token);
       send(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: 7200 });
+      return;
+    }
+
+    if (method === 'GET' && path === '/open-apis/authen/v1/authorize') {
+      const redirect = url.searchParams.get('redirect_uri') ?? '';
+      const state = url.searchParams.get('state') ?? '';
+      const clientId = url.searchParams.get('client_id') ?? url.searchParams.get('app_id') ?? '';
+      if (clientId !== appId || !/^https?:\/\//.test(redirect)) {
+        send(400, { code: 20029, error: 'invalid_request', error_description: 'redirect_uri or client_id invalid' });
+        return;
+      }
+      const back = new URL(redirect);
+      if (authorizeUser) back.searchParams.set('code', issueAuthCode(authorizeUser, redirect));
+      else back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('state', state);
+      rec.status = 302;
+      res.writeHead(302, { location: back.toString() });
+      res.end();
+      return;
+    }
+    if (method === 'POST' && path === '/open-apis/authen/v2/oauth/token') {
+      const fail = (status: number, code: number, error: string, description: string) =>
+        send(status, { code, error, error_description: description });
+      if (b.grant_type !== 'authorization_code') return fail(400, 20001, 'unsupported_grant_type', 'grant_type must be authorization_code');
+      if (b.client_id !== appId || b.client_secret !== appSecret) return fail(400, 20002, 'invalid_client', 'client_secret is invalid');
+      const entry = typeof b.code === 'string' ? authCodes.get(b.code) : undefined;
+      if (!entry) return fail(400, 20003, 'invalid_grant', 'authorization code not found');
+      if (entry.used) return fail(400, 20065, 'invalid_grant', 'authorization code has been used');
+      if (entry.expiresAt <= clock()) return fail(400, 20004, 'invalid_grant', 'authorization code has expired');
+      if (entry.clientId !== appId) return fail(400, 20024, 'invalid_grant', 'authorization code belongs to another app');
+      if (b.redirect_uri !== entry.redirectUri) return fail(400, 20071, 'invalid_grant', 'redirect_uri mismatch');
+      entry.used = true;
+      const token = `u-fake-${++seq}-${'x'.repeat(64)}`;
+      userTokens.set(token, { user: entry.user, expiresAt: clock() + 7200_000 });
+      send(200, { code: 0, access_token: token, expires_in: 7200, token_type: 'Bearer', scope: '' });
+      return;
+    }
+    if (method === 'GET' && path === '/open-apis/authen/v1/user_info') {
+      const auth = String(headers.authorization ?? '');
+      const t = auth.startsWith('Bearer ') ? userTokens.get(auth.slice(7)) : undefined;
+      if (!t || t.expiresAt <= clock()) {
+        send(401, { code: 99991668, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+        return;
+      }
+      const u = t.user;
+      send(200, {
+        code: 0,
+        msg: 'success',
+        data: {
+          name: u.name,
+          en_name: u.en_name ?? '',
+          avatar_url: 'https://example.invalid/avatar.png',
+          open_id: u.open_id,
+          union_id: u.union_id ?? `on_${u.open_id}`,
+          ...(u.user_id ? { user_id: u.user_id } : {}),
+          ...(u.email ? { email: u.email } : {}),
+          ...(u.mobile ? { mobile: u.mobile } : {}),
+          tenant_key: u.tenant_key ?? 'fake_tenant',
+          employee_no: u.employee_no ?? '',
+        },
+      });
       return;
     }
 
@@ -330,6 +424,10 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       onMessage = cb;
     },
     rateLimitRejections: () => rejected,
+    setAuthorizeUser(user) {
+      authorizeUser = user;
+    },
+    issueAuthCode,
     async close() {
       for (const r of hanging) r.destroy();
       hanging.clear();
