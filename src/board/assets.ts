@@ -72,7 +72,8 @@ ol.history{margin:4px 0 0;padding-left:18px}ol.history li{margin:2px 0}
  header.top .who{margin-left:0}
  .kpis{gap:6px}.kpi{flex:1 1 28%;padding:6px 8px}.kpi b{font-size:19px}.kpi span{font-size:11px}
  .status-line{display:none}
- table.matrix th.unit,table.matrix td.unit{padding:4px 4px;font-size:13px;white-space:normal;min-width:4.5em;max-width:6.5em}
+ table.matrix th.unit,table.matrix td.unit{padding:4px 4px;font-size:13px;white-space:normal}
+ table.matrix td.unit a{display:block;width:5.5em;white-space:normal;word-break:break-all;line-height:1.3}
  table.matrix th.ch{min-width:40px;padding:3px 2px;font-size:11px}
  table.matrix td a{padding:5px 2px;font-size:12px}
  td.tot{font-size:11px;padding:3px 4px!important}
