@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 
-const SECRETS = ['LARK_APP_SECRET', 'LARK_VERIFICATION_TOKEN', 'LARK_ENCRYPT_KEY', 'ADMIN_TOKEN'];
+const SECRETS = ['LARK_APP_SECRET', 'LARK_VERIFICATION_TOKEN', 'LARK_ENCRYPT_KEY', 'ADMIN_TOKEN', 'BOARD_SECRET'];
 const toml = fs.readFileSync('wrangler.toml', 'utf8');
 
 /** The `KEY = "value"` lines of one [section] (enough TOML for this file). */
