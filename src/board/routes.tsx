@@ -116,7 +116,16 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     return page(c, <LinkLandingPage token={t} />);
   });
 
+  // A form posted from another site (login CSRF: signing a victim in as someone else) is refused. Browsers send
+  // Origin with every POST; the app's own origin is the request's or PUBLIC_BASE_URL (behind a proxy).
+  const crossSite = (c: Context) => {
+    const origin = c.req.header('origin');
+    if (!origin || origin === 'null') return false;
+    return origin !== new URL(c.req.url).origin && origin !== deps.config.PUBLIC_BASE_URL;
+  };
+
   app.post('/board/login', async (c) => {
+    if (crossSite(c)) return gate(c, '登录请求来自其他网站，已拒绝。请直接点开机器人发给你的链接。', 403);
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const t = typeof form.t === 'string' ? form.t : '';
     if (!t) return gate(c, '缺少登录链接参数。请在飞书中给机器人发送「看板」获取链接。', 403);

@@ -74,6 +74,18 @@ describe('the link flow', () => {
     expect(replay.headers.get('set-cookie')).toBeNull();
   });
 
+  it('a link posted from another site is refused (login CSRF)', async () => {
+    const link = await w.linkFor(OFFICE);
+    const t = new URL(link).searchParams.get('t')!;
+    const b = new Browser(w.app);
+    const r = await b.fetch('/board/login', { method: 'POST', body: new URLSearchParams({ t }), headers: { origin: 'https://evil.example' } });
+    expect(r.status).toBe(403);
+    expect(b.cookies.size).toBe(0);
+    // The same POST from the board's own origin works, and the link was not used up by the refused one.
+    const ok = await b.fetch('/board/login', { method: 'POST', body: new URLSearchParams({ t }), headers: { origin: BASE } });
+    expect(ok.status).toBe(303);
+  });
+
   it('an expired link is refused', async () => {
     const link = await w.linkFor(OFFICE);
     w.deps.setNow(w.deps.clock() + 11 * 60_000);
