@@ -1,7 +1,8 @@
 // The board over HTTP (the real app, a cookie jar): the `看板` link flow, refusals of tampered / expired / used /
 // someone else's links, role scope on every page and data route, filters, ?at=, and counts equal to `统计`'s.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { digests } from '../../src/db/schema.js';
+import { eq } from 'drizzle-orm';
+import { digests, progressReports, tasks } from '../../src/db/schema.js';
 import { summarizeStats, computeStats } from '../../src/domain/stats.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
 import { ANDING, BASE, Browser, createBoardWorld, LEADER, OFFICE, STRANGER, WATER, type BoardWorld } from './board-fixture.js';
@@ -245,6 +246,43 @@ describe('roles', () => {
   });
 });
 
+describe('the task page', () => {
+  it('shows evidence where there is any, and nothing where there is none', async () => {
+    const b = await signedIn(OFFICE);
+    const data = (await (await b.fetch('/board/task/4.1.1/data')).json()) as { assignments: Array<{ assignmentId: number; unitName: string }> };
+    const asg = data.assignments.find((a) => a.unitName === '安定区')!;
+    expect(await (await b.fetch('/board/task/4.1.1')).text()).not.toContain('佐证材料');
+    await w.deps.db.insert(progressReports).values({
+      assignmentId: asg.assignmentId,
+      kind: 'done_claim',
+      percent: 100,
+      note: '预案已印发',
+      evidenceUrl: 'https://docs.example.gov.cn/yuan.pdf',
+      channel: 'chat',
+      createdAt: Date.parse('2022-06-20T02:00:00Z'),
+    });
+    const html = await (await b.fetch('/board/task/4.1.1')).text();
+    expect(html).toContain('佐证材料');
+    expect(html).toContain('href="https://docs.example.gov.cn/yuan.pdf"');
+    expect(html).toContain('预案已印发');
+    // Only under the assignment it belongs to.
+    expect(html.split('佐证材料').length).toBe(2);
+  });
+
+  it('escapes what people and plans wrote', async () => {
+    await w.deps.db.update(tasks).set({ title: '<script>alert(1)</script>排查' }).where(eq(tasks.code, '5.1.1'));
+    const b = await signedIn(OFFICE);
+    for (const p of ['/board', '/board/task/5.1.1']) {
+      const html = await (await b.fetch(p)).text();
+      expect(html).not.toContain('<script>alert(1)</script>');
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;排查');
+    }
+    const r = await b.fetch('/board');
+    expect(r.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(r.headers.get('cache-control')).toContain('no-store');
+  });
+});
+
 describe('numbers', () => {
   it("the board's counts equal 统计's for the same instant", async () => {
     const b = await signedIn(OFFICE);
@@ -336,5 +374,14 @@ describe('numbers', () => {
     expect(data.deltas!.lights.red).toBe(data.stats.lights.red - before.lights.red);
     const html = await (await b.fetch('/board')).text();
     expect(html).toContain('较 6月20日 周报的变化');
+    expect(html).not.toContain('周报完成率走势'); // one stored digest: no trend yet
+    const older = summarizeStats(computeStats(await loadStatsInput(w.deps.db, undefined, '2022-06-13')));
+    await w.deps.db.insert(digests).values({ weekKey: '2022-W24', generatedAt: Date.parse('2022-06-13T01:00:00Z'), stats: older as never, card: '{}' });
+    const trend = await (await b.fetch('/board')).text();
+    expect(trend).toContain('周报完成率走势');
+    expect(trend).toMatch(/<polyline points="[\d., ]+"/);
+    // A contact's board has no plan-wide comparison.
+    const c = await signedIn(ANDING);
+    expect(((await (await c.fetch('/board/data')).json()) as { deltas: unknown }).deltas).toBeNull();
   });
 });
