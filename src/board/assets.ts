@@ -58,7 +58,7 @@ td.tot{font-weight:normal;font-size:12px;color:var(--muted);padding:4px 8px!impo
 .empty{color:var(--muted);padding:8px 0}
 svg text{font-family:inherit}
 .more{font-size:12px;color:var(--muted);margin-top:6px}
-.task-text{white-space:pre-wrap;background:var(--bg);border-radius:6px;padding:10px 12px;margin:0}
+.task-text{white-space:pre-wrap;font-family:inherit;background:var(--bg);border-radius:6px;padding:10px 12px;margin:0}
 ol.history{margin:4px 0 0;padding-left:18px}ol.history li{margin:2px 0}
 .asg{border-top:1px solid var(--line);padding-top:10px;margin-top:10px}
 .asg h3{font-size:14px;margin:0 0 4px}

@@ -123,6 +123,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the board in Chromium', () => {
     expect(new URL(page.url()).pathname).toMatch(/^\/board\/task\//);
     expect(await page.$eval('#task pre', (p) => p.textContent!.length)).toBeGreaterThan(5);
     expect(await page.$$eval('#task-assignments .asg', (a) => a.length)).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}board-task.png`, fullPage: true });
     await page.browserContext().close();
   });
 
