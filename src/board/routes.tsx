@@ -37,8 +37,9 @@ import { BoardPage, GatePage, LinkLandingPage, MessagePage, TaskPage } from './v
 const CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
-function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+/** Mark cookies Secure over https: the request's own scheme, a proxy's X-Forwarded-Proto, or an https PUBLIC_BASE_URL. */
+function isHttps(c: Context, publicBaseUrl: string): boolean {
+  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https' || publicBaseUrl.startsWith('https://');
 }
 
 async function page(c: Context, el: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 502 = 200) {
@@ -78,7 +79,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   const setSession = (c: Context, cookie: string, expiresAt: number) =>
     setCookie(c, SESSION_COOKIE, cookie, {
       httpOnly: true,
-      secure: isHttps(c),
+      secure: isHttps(c, deps.config.PUBLIC_BASE_URL),
       sameSite: 'Lax',
       path: '/board',
       // Max-Age, not Expires: relative to the response, so a browser whose clock differs from ours agrees.
@@ -142,7 +143,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   });
 
   app.post('/board/logout', (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/board', secure: isHttps(c) });
+    deleteCookie(c, SESSION_COOKIE, { path: '/board', secure: isHttps(c, deps.config.PUBLIC_BASE_URL) });
     return c.redirect('/board', 303);
   });
 
@@ -154,7 +155,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     const now = deps.clock();
     const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
     const state = await signToken(secret, { k: 'state', e: now + 10 * 60_000, n: randomToken(12) });
-    setCookie(c, STATE_COOKIE, state, { httpOnly: true, secure: isHttps(c), sameSite: 'Lax', path: '/board', maxAge: 600 });
+    setCookie(c, STATE_COOKIE, state, { httpOnly: true, secure: isHttps(c, deps.config.PUBLIC_BASE_URL), sameSite: 'Lax', path: '/board', maxAge: 600 });
     return c.redirect(authorizeUrl(deps.config, `${deps.config.PUBLIC_BASE_URL}/board/auth/lark/callback`, state), 302);
   });
 
@@ -163,7 +164,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     const now = deps.clock();
     const state = c.req.query('state') ?? '';
     const expected = getCookie(c, STATE_COOKIE);
-    deleteCookie(c, STATE_COOKIE, { path: '/board', secure: isHttps(c) });
+    deleteCookie(c, STATE_COOKIE, { path: '/board', secure: isHttps(c, deps.config.PUBLIC_BASE_URL) });
     const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
     const sv = state ? await verifyToken(secret, state, 'state', now) : null;
     if (!expected || state !== expected || !sv?.ok) {
