@@ -5,7 +5,14 @@ import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
 import { registerLarkRoutes } from './lark/routes.js';
+import { larkInboundStatus } from './lark/verify.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
+
+/** /healthz: whether /lark/* accepts events, how they are verified, or why they are refused. */
+function larkInboundJson(config: AppDeps['config']) {
+  const s = larkInboundStatus(config);
+  return s.enabled ? { enabled: true, verifiedBy: s.verifiedBy } : { enabled: false, reason: s.reason };
+}
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -31,6 +38,7 @@ export function createApp(deps: AppDeps) {
         planLoaded,
         plans: planCount,
         larkConfigured: deps.config.larkConfigured,
+        larkInbound: larkInboundJson(deps.config),
         version: VERSION,
       },
       ok ? 200 : 503,
