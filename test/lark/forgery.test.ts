@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import http from 'node:http';
+import { openNodeDatabase } from '../../src/db/node.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
 import { webLarkCrypto, type LarkCrypto } from '../../src/lark/crypto.js';
 import { INBOUND_RETENTION_MS } from '../../src/lark/inbox.js';
@@ -297,7 +298,7 @@ describe('with nothing to verify against, /lark/* refuses events', () => {
     fake = await startFakeLark();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-forgery-'));
     proc = await startServiceProcess({
-      DATABASE_PATH: path.join(dir, 'd.db'), PLAN_AUTOLOAD: 'false', SCHEDULER_ENABLED: 'false',
+      DATABASE_PATH: path.join(dir, 'd.db'), PLAN_AUTOLOAD: 'false',
       LARK_APP_ID: 'cli_fake_app', LARK_APP_SECRET: 'fake_secret', LARK_BASE_URL: fake.url, OFFICE_OPEN_IDS: OFFICE,
     });
     expect(proc.logs()).toMatch(/WARN .*inbound disabled.*LARK_VERIFICATION_TOKEN/);
@@ -310,6 +311,14 @@ describe('with nothing to verify against, /lark/* refuses events', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.messages).toHaveLength(0);
     expect(fake.requests.filter((r) => r.path.startsWith('/open-apis/im/'))).toHaveLength(0);
+    // Nothing reached the database either (read from a second connection).
+    const check = openNodeDatabase(path.join(dir, 'd.db'));
+    try {
+      const n = (t: string) => (check.db.all<{ n: number }>(sql.raw(`select count(*) as n from ${t}`)) as unknown as Array<{ n: number }>)[0]!.n;
+      expect([n('inbound_events'), n('outbox'), n('roles'), n('audit_log')]).toEqual([0, 0, 0, 0]);
+    } finally {
+      check.close();
+    }
   });
 });
 
