@@ -124,16 +124,17 @@ describe('through the real HTTP stack', () => {
       for (let i = 0; i < 250 && fake!.messages.length === before; i++) await new Promise((r) => setTimeout(r, 20));
       return fake!.messages.slice(before);
     };
-    const sent = [
-      ...(await say(ENV, `进度 4.1.1 60% ${EVIL}`)),
-      ...(await say(ENV, `任务 4.1.1`)),
-      ...(await say(OFFICE, `任务 4.1.1`)),
-      ...(await say(ENV, `${EVIL}`)),
-      ...(await say(ENV, `延期 4.1.1 ${new Date().getUTCFullYear() + 1}-06-30 ${EVIL}`)),
-      ...(await say(OFFICE, `待办`)),
-      ...(await say(OFFICE, `周报`)),
-    ];
-    const digest = sent.find((m) => m.msg_type === 'interactive' && m.content.includes('待审批延期'));
+    await say(ENV, `进度 4.1.1 60% ${EVIL}`);
+    await say(ENV, `任务 4.1.1`);
+    await say(OFFICE, `任务 4.1.1`);
+    await say(ENV, `${EVIL}`);
+    await say(ENV, `延期 4.1.1 ${new Date().getUTCFullYear() + 1}-06-30 ${EVIL}`);
+    await say(OFFICE, `待办`);
+    await say(OFFICE, `周报`);
+    const isDigest = (m: { msg_type: string; content: string }) => m.msg_type === 'interactive' && m.content.includes('待审批延期');
+    for (let i = 0; i < 750 && !fake.messages.some(isDigest); i++) await new Promise((r) => setTimeout(r, 20));
+    const sent = fake.messages;
+    const digest = sent.find(isDigest);
     expect(digest, 'the digest card lists the pending extension with its reason').toBeDefined();
     expect(markdownOf(JSON.parse(digest!.content)).map(decodeMdEntities).join('\n')).toContain('<at id=all>');
     expect(sent.length).toBeGreaterThanOrEqual(4);
