@@ -71,4 +71,21 @@ describe('nothing forged gets in (Workers)', () => {
     expect(res.status).toBe(413);
     expect(pulled).toBeLessThan(30);
   });
+
+  it('with neither secret configured: 503 naming both settings, nothing stored, and /healthz says why', async () => {
+    const bare = { ...(env as Record<string, unknown>), LARK_VERIFICATION_TOKEN: '', LARK_ENCRYPT_KEY: '' };
+    const before = await counts();
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('https://duban.example/lark/events', { method: 'POST', body: JSON.stringify(messageEvent({ text: '帮助' })) }),
+      bare as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { message: string }).message).toMatch(/LARK_VERIFICATION_TOKEN.*LARK_ENCRYPT_KEY/s);
+    expect(await counts()).toEqual(before);
+    const h = await worker.fetch(new Request('https://duban.example/healthz'), bare as never, createExecutionContext());
+    expect(((await h.json()) as { larkInbound: { enabled: boolean } }).larkInbound.enabled).toBe(false);
+  });
 });
