@@ -6,6 +6,7 @@ import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
 import { registerLarkRoutes } from './lark/routes.js';
 import { larkInboundStatus } from './lark/verify.js';
+import { ADMIN_BODY_LIMIT_BYTES, bodyCap } from './lark/body-cap.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
 
 /** /healthz: whether /lark/* accepts events, how they are verified, or why they are refused. */
@@ -46,6 +47,8 @@ export function createApp(deps: AppDeps) {
   });
 
   registerLarkRoutes(app, deps);
+  // Admin routes take a few bytes of JSON: capped too, so no request body anywhere is read whole unbounded.
+  app.use('/api/*', bodyCap(ADMIN_BODY_LIMIT_BYTES));
   registerSchedulerRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));

@@ -10,7 +10,10 @@ import { bodyLimit } from 'hono/body-limit';
  */
 export const LARK_BODY_LIMIT_BYTES = 512 * 1024;
 
-export const BODY_TOO_LARGE_MESSAGE = `请求体过大（上限 ${LARK_BODY_LIMIT_BYTES / 1024} KiB），已拒绝 / request body too large (limit ${LARK_BODY_LIMIT_BYTES} bytes)`;
+/** /api/* (admin) bodies are a line of JSON. */
+export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
+
+export const BODY_TOO_LARGE_MESSAGE = '请求体过大，已拒绝（飞书事件上限 512 KiB，管理接口上限 64 KiB）/ request body too large';
 
 /** 413 with a JSON message; the connection is closed so the rest of the upload is not kept flowing. */
 export function bodyCap(maxSize = LARK_BODY_LIMIT_BYTES, onRefused?: (declared: string | undefined) => void): MiddlewareHandler {

@@ -13,7 +13,7 @@ import { openNodeDatabase } from '../../src/db/node.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
 import { webLarkCrypto, type LarkCrypto } from '../../src/lark/crypto.js';
 import { INBOUND_RETENTION_MS } from '../../src/lark/inbox.js';
-import { LARK_BODY_LIMIT_BYTES } from '../../src/lark/body-cap.js';
+import { ADMIN_BODY_LIMIT_BYTES, LARK_BODY_LIMIT_BYTES } from '../../src/lark/body-cap.js';
 import {
   DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS, MIN_INBOUND_RETENTION_MS, minInboundRetentionMs,
 } from '../../src/lark/verify.js';
@@ -333,6 +333,13 @@ describe('request bodies are capped before they are read whole', () => {
     const under = 'x'.repeat(LARK_BODY_LIMIT_BYTES - 10);
     expect((await app.request('/lark/events', { method: 'POST', body: under })).status).toBe(401);
     await expectUntouched(deps, before, messenger);
+  });
+
+  it('the admin route is capped too (64 KiB), before its token-checked body is read', async () => {
+    const { app } = setup({ ...BOTH, ADMIN_TOKEN: 'admin-secret' });
+    const body = JSON.stringify({ at: '2022-06-16T09:30:00+08:00', pad: 'x'.repeat(ADMIN_BODY_LIMIT_BYTES) });
+    const res = await app.request('/api/scheduler/run', { method: 'POST', body, headers: { authorization: 'Bearer admin-secret' } });
+    expect(res.status).toBe(413);
   });
 
   it('a chunked body with no length is counted as it streams and refused past the cap, without reading the rest', async () => {
