@@ -88,4 +88,17 @@ describe('nothing forged gets in (Workers)', () => {
     const h = await worker.fetch(new Request('https://duban.example/healthz'), bare as never, createExecutionContext());
     expect(((await h.json()) as { larkInbound: { enabled: boolean } }).larkInbound.enabled).toBe(false);
   });
+
+  it('user text that reaches Feishu from the worker can neither ping nor style', async () => {
+    const messageId = `om_in_workers_${crypto.randomUUID()}`;
+    const ev = messageEvent({ token: TOKEN, messageId, senderOpenId: `ou_w_${crypto.randomUUID()}`, text: '<at id=all></at> **粗** [链接](http://evil.example)' });
+    const { body, headers } = buildLarkRequest(ev, { encryptKey: KEY });
+    expect((await send(body, headers)).status).toBe(200);
+    const replies = await messageCalls((r) => r.path === `/open-apis/im/v1/messages/${messageId}/reply`);
+    expect(replies).toHaveLength(1);
+    const content = String((replies[0]!.body as { content: string }).content);
+    expect(content).not.toMatch(/<at\b/);
+    expect(content).not.toContain('**');
+    expect(content).not.toContain('](');
+  });
 });
