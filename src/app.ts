@@ -5,8 +5,16 @@ import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
 import { registerLarkRoutes } from './lark/routes.js';
+import { larkInboundStatus } from './lark/verify.js';
+import { ADMIN_BODY_LIMIT_BYTES, bodyCap } from './lark/body-cap.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
 import { registerBoardRoutes } from './board/routes.js';
+
+/** /healthz: whether /lark/* accepts events, how they are verified, or why they are refused. */
+function larkInboundJson(config: AppDeps['config']) {
+  const s = larkInboundStatus(config);
+  return s.enabled ? { enabled: true, verifiedBy: s.verifiedBy } : { enabled: false, reason: s.reason };
+}
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -32,6 +40,7 @@ export function createApp(deps: AppDeps) {
         planLoaded,
         plans: planCount,
         larkConfigured: deps.config.larkConfigured,
+        larkInbound: larkInboundJson(deps.config),
         version: VERSION,
       },
       ok ? 200 : 503,
@@ -39,6 +48,8 @@ export function createApp(deps: AppDeps) {
   });
 
   registerLarkRoutes(app, deps);
+  // Admin routes take a few bytes of JSON: capped too, so no request body anywhere is read whole unbounded.
+  app.use('/api/*', bodyCap(ADMIN_BODY_LIMIT_BYTES));
   registerSchedulerRoutes(app, deps);
   registerBoardRoutes(app, deps);
 

@@ -1,5 +1,6 @@
 // Configuration: one zod schema over an environment-like record; one error that lists every bad key.
 import { z } from 'zod';
+import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS } from './lark/verify.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -25,8 +26,17 @@ const schema = z.object({
   LARK_ENCRYPT_KEY: z.string().default(''),
   /** The bot's own open_id: its @mention is removed from incoming text (see src/lark/normalize.ts). Optional. */
   LARK_BOT_OPEN_ID: z.string().default(''),
-  /** Maximum age of X-Lark-Request-Timestamp before a request is refused as stale (replays). */
-  LARK_TIMESTAMP_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /**
+   * Freshness window of X-Lark-Request-Timestamp on signed requests (seconds either way). Default 12 h: Feishu's own
+   * re-pushes come up to ~7.1 h after the first try and may keep its timestamp; replays inside the window are stopped
+   * by the de-dup rows, which outlive it (src/lark/verify.ts). At most 24 h.
+   */
+  LARK_TIMESTAMP_TOLERANCE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60, '至少 60 秒')
+    .max(MAX_TIMESTAMP_TOLERANCE_SECONDS, `最多 ${MAX_TIMESTAMP_TOLERANCE_SECONDS} 秒（24 小时）`)
+    .default(DEFAULT_TIMESTAMP_TOLERANCE_SECONDS),
   OFFICE_OPEN_IDS: csv.default([]),
   ADMIN_TOKEN: z.string().default(''),
   WORK_DAY_START: hhmm.default('09:00'),

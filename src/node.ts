@@ -17,6 +17,7 @@ import {
 import type { AppDeps } from './deps.js';
 import { createDigestHook } from './reports/digest-run.js';
 import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
+import { larkInboundStatus } from './lark/verify.js';
 
 export interface NodeService {
   port: number;
@@ -128,6 +129,10 @@ export async function startNodeService(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const inbound = larkInboundStatus(config);
+  if (!inbound.enabled) {
+    logger.warn(`飞书事件入口已停用 / Feishu inbound disabled: ${inbound.reason}. 请设置 LARK_VERIFICATION_TOKEN 或 LARK_ENCRYPT_KEY / set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY`);
+  }
   logger.info(`duban ${VERSION} listening`, {
     port,
     database: config.DATABASE_PATH,

@@ -2,6 +2,7 @@
 // scheduled(). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
 import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
 import { drizzle } from 'drizzle-orm/d1';
+import { larkInboundStatus } from './lark/verify.js';
 import { createApp } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import type { Db } from './db/client.js';
@@ -46,6 +47,9 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   }
   const config = parseConfig(env);
   const logger = createLogger(config.LOG_LEVEL, workersLogSink);
+  // Once per isolate (Workers have no start-up): say that /lark/* refuses everything until a secret is set.
+  const inbound = larkInboundStatus(config);
+  if (!inbound.enabled) logger.warn(`Feishu inbound disabled: ${inbound.reason}; set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY (wrangler secret put)`);
   const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.

@@ -1,4 +1,5 @@
 // The weekly digest as a Feishu card (JSON 2.0) with native VChart bar charts; pure, and always under 30 KB.
+import { mdText } from './escape.js';
 import { computeDeltas, formatDelta, weekRange, type DigestDeltas } from '../domain/digest.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
@@ -111,6 +112,11 @@ function clip(s: string, n: number): string {
   return chars.length <= n ? s : chars.slice(0, Math.max(1, n - 1)).join('') + '…';
 }
 
+/** Clip user/imported text (unit names, task titles, reasons, indicators) and make it inert for markdown. */
+function clipMd(s: string, n: number): string {
+  return mdText(clip(s, n));
+}
+
 function statusLine(counts: StatusCounts, delta: StatusCounts | undefined): string {
   return STATUS_WORDS.map((w) => `${w} ${counts[w]}${delta ? `（${formatDelta(delta[w])}）` : ''}`).join(' · ');
 }
@@ -218,9 +224,9 @@ function overdueText(s: Stats, lim: Limits, year: number): string {
       const o = g[0]!;
       const who =
         g.length === 1
-          ? clip(o.unitName, 10)
-          : `${g.slice(0, 4).map((x) => clip(x.unitName, 8)).join('、')}${g.length > 4 ? '等' : ''} ${g.length} 个单位`;
-      const what = `${o.taskCode} ${clip(o.taskTitle, lim.title)}｜${formatDateZh(o.dueDate, year)}到期，逾期 ${o.daysOverdue} 天｜${o.escalationStep}`;
+          ? clipMd(o.unitName, 10)
+          : `${g.slice(0, 4).map((x) => clipMd(x.unitName, 8)).join('、')}${g.length > 4 ? '等' : ''} ${g.length} 个单位`;
+      const what = `${mdText(o.taskCode)} ${clipMd(o.taskTitle, lim.title)}｜${formatDateZh(o.dueDate, year)}到期，逾期 ${o.daysOverdue} 天｜${o.escalationStep}`;
       return g.length === 1 ? `🔴 ${who}｜${what}` : `🔴 ${what}｜${who}`;
     }),
     ...cutLine(s.overdue.length - shownCount, '发送「逾期」查看全部'),
@@ -235,7 +241,7 @@ function dueSoonText(s: Stats, lim: Limits, year: number): string {
     `**${head} ${s.dueSoon.length} 项**`,
     ...shown.map(
       (d) =>
-        `🟡 ${formatDateZh(d.dueDate, year)}（${d.daysLeft === 0 ? '今天' : `还有 ${d.daysLeft} 天`}）｜${clip(d.unitName, 10)}｜${d.taskCode} ${clip(d.taskTitle, lim.title)}｜进度 ${d.percent}%`,
+        `🟡 ${formatDateZh(d.dueDate, year)}（${d.daysLeft === 0 ? '今天' : `还有 ${d.daysLeft} 天`}）｜${clipMd(d.unitName, 10)}｜${mdText(d.taskCode)} ${clipMd(d.taskTitle, lim.title)}｜进度 ${d.percent}%`,
     ),
     ...cutLine(s.dueSoon.length - shown.length, `发送「临期 ${s.dueSoonDays}」查看全部`),
   ].join('\n');
@@ -248,7 +254,7 @@ function extensionsText(s: Stats, lim: Limits, year: number): string {
     `**待审批延期 ${s.pendingExtensions.length} 项**`,
     ...shown.map(
       (e) =>
-        `⏳ ${clip(e.unitName, 10)}｜${e.taskCode} ${clip(e.taskTitle, lim.title)}｜${e.currentDue ? formatDateZh(e.currentDue, year) : '—'} → ${formatDateZh(e.newDueDate, year)}｜${clip(e.reason, lim.title)}`,
+        `⏳ ${clipMd(e.unitName, 10)}｜${mdText(e.taskCode)} ${clipMd(e.taskTitle, lim.title)}｜${e.currentDue ? formatDateZh(e.currentDue, year) : '—'} → ${formatDateZh(e.newDueDate, year)}｜${clipMd(e.reason, lim.title)}`,
     ),
     ...cutLine(s.pendingExtensions.length - shown.length, '发送「待办」查看全部'),
   ].join('\n');
@@ -262,9 +268,9 @@ function targetsText(list: TargetItem[], max: number, year: number): string {
   return [
     '**目标指标**（最新上报值）',
     ...shown.map((t) => {
-      const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${t.unit}`;
+      const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${mdText(t.unit)}`;
       const latest = t.latest ? `最新 ${t.latest.value}${unit}（${formatDateZh(shanghaiDate(t.latest.at), year)}）` : '未上报';
-      return `${TARGET_WORD[t.status]}｜${t.year}年 ${clip(t.indicator, 16)} ${COMPARATOR_ZH[t.comparator] ?? t.comparator} ${t.value}${unit}｜${latest}`;
+      return `${TARGET_WORD[t.status]}｜${t.year}年 ${clipMd(t.indicator, 16)} ${mdText(COMPARATOR_ZH[t.comparator] ?? t.comparator)} ${t.value}${unit}｜${latest}`;
     }),
     ...cutLine(list.length - shown.length, '发送「统计」查看全部'),
   ].join('\n');

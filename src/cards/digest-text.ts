@@ -1,6 +1,8 @@
 // Plain-text rendering of the digest card for the CLI and logs: markdown kept readable, charts as small tables.
 // (A general card-to-text renderer belongs to the Feishu edge; this one only knows the digest's elements.)
 
+import { decodeMdEntities } from './escape.js';
+
 type Element = Record<string, unknown>;
 
 export function renderDigestText(card: Record<string, unknown>): string {
@@ -19,7 +21,7 @@ export function renderDigestText(card: Record<string, unknown>): string {
 }
 
 function stripMarkdown(s: string): string {
-  return s.replace(/\*\*(.+?)\*\*/g, '$1').replace(/<font[^>]*>(.*?)<\/font>/g, '$1');
+  return decodeMdEntities(s.replace(/\*\*(.+?)\*\*/g, '$1').replace(/<font[^>]*>(.*?)<\/font>/g, '$1'));
 }
 
 /** One line per x value: "蓝天：已销号 12.5 · 待核验 3". */

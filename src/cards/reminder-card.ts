@@ -1,5 +1,6 @@
 // The reminder card a unit's contact receives (Feishu card JSON 2.0): pure, so it can be snapshot-tested.
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
+import { mdText } from './escape.js';
 import type { CardButtonValue } from '../domain/types.js';
 
 export interface ReminderCardInput {
@@ -60,10 +61,10 @@ export function reminderTitle(i: Pick<ReminderCardInput, 'step' | 'offset' | 'da
 
 export function renderReminderCard(i: ReminderCardInput): Record<string, unknown> {
   const refYear = Number(shanghaiDate(i.now).slice(0, 4));
-  const lines: string[] = [`**任务**：${i.taskCode} ${i.taskTitle}`, `**责任单位**：${i.unitName}`];
+  const lines: string[] = [`**任务**：${mdText(i.taskCode)} ${mdText(i.taskTitle)}`, `**责任单位**：${mdText(i.unitName)}`];
   if (i.dueDate) {
     const when = formatDateZh(i.dueDate, refYear);
-    const label = i.dueLabel && !i.dueLabel.startsWith('延期至') ? `（${i.dueLabel}）` : i.dueLabel ? '（已延期）' : '';
+    const label = i.dueLabel && !i.dueLabel.startsWith('延期至') ? `（${mdText(i.dueLabel)}）` : i.dueLabel ? '（已延期）' : '';
     lines.push(`**截止时间**：${when}${label}`);
     if (i.daysLeft !== null) {
       lines.push(
@@ -138,7 +139,7 @@ export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<s
   const elements: Array<Record<string, unknown>> = [
     {
       tag: 'markdown',
-      content: `**${i.unitName}**：请报送以下 ${i.items.length} 项长期/周期性任务${periodZh(i.period)}的进展。`,
+      content: `**${mdText(i.unitName)}**：请报送以下 ${i.items.length} 项长期/周期性任务${periodZh(i.period)}的进展。`,
     },
   ];
   for (const it of i.items) {
@@ -150,7 +151,7 @@ export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<s
           tag: 'column',
           width: 'weighted',
           weight: 3,
-          elements: [{ tag: 'markdown', content: `**${it.taskCode}** ${it.taskTitle}\n进度 ${it.percent}%｜最近报送 ${last}` }],
+          elements: [{ tag: 'markdown', content: `**${mdText(it.taskCode)}** ${mdText(it.taskTitle)}\n进度 ${it.percent}%｜最近报送 ${last}` }],
         },
         { tag: 'column', width: 'auto', elements: [button('报送进度', { a: 'progress_form', asg: it.assignmentId }, 'primary')] },
         { tag: 'column', width: 'auto', elements: [button('无变化', { a: 'same', asg: it.assignmentId })] },
@@ -159,7 +160,7 @@ export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<s
   }
   elements.push({
     tag: 'markdown',
-    content: `<font color="grey">也可直接回复本消息，例如：${i.items[0]?.taskCode ?? '4.1.5'} 80% 已完成排查</font>`,
+    content: `<font color="grey">也可直接回复本消息，例如：${mdText(i.items[0]?.taskCode ?? '4.1.5')} 80% 已完成排查</font>`,
   });
   return {
     schema: '2.0',

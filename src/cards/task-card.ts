@@ -2,6 +2,7 @@
 // about one assignment. Also the two forms the buttons open (progress report, extension request). Pure.
 import type { CardButtonValue } from '../domain/types.js';
 import { formatDateZh } from '../domain/dates.js';
+import { mdText } from './escape.js';
 import { LIGHT_EMOJI, type Light } from '../domain/status.js';
 import type { AssignmentView } from '../commands/store.js';
 
@@ -64,7 +65,7 @@ export function assignmentLine(v: AssignmentView, today: string): string {
   const due = a.due ? `截止${formatDateZh(a.due.date, y)}${a.due.extended ? '(延期)' : ''}` : '长期';
   const late = a.overdueDays > 0 ? ` 逾期${a.overdueDays}天` : a.open && a.daysLeft != null ? ` 剩${a.daysLeft}天` : '';
   const role = v.asg.role === 'co' ? '配合' : '牵头';
-  return `${LIGHT_EMOJI[a.light]} ${v.unit.name}（${role}）${a.statusWord} ${v.asg.percent}% ${due}${late}`;
+  return `${LIGHT_EMOJI[a.light]} ${mdText(v.unit.name)}（${role}）${a.statusWord} ${v.asg.percent}% ${due}${late}`;
 }
 
 export interface TaskCardInput {
@@ -87,13 +88,13 @@ export function renderTaskCard(input: TaskCardInput): Card {
     'green',
   );
   const elements: unknown[] = [];
-  if (input.banner) elements.push(md(`**${input.banner}**`));
-  elements.push(md(`**原文**：${task.sourceText.slice(0, 600)}${task.sourceText.length > 600 ? '…' : ''}`));
-  if (deadlines.length) elements.push(md(`**期限**：${deadlines.map((d) => d.label + (d.what ? `（${d.what}）` : '')).join('；')}`));
+  if (input.banner) elements.push(md(`**${mdText(input.banner)}**`));
+  elements.push(md(`**原文**：${mdText(task.sourceText.slice(0, 600))}${task.sourceText.length > 600 ? '…' : ''}`));
+  if (deadlines.length) elements.push(md(`**期限**：${deadlines.map((d) => mdText(d.label) + (d.what ? `（${mdText(d.what)}）` : '')).join('；')}`));
   elements.push(md(`**责任单位**\n${input.views.map((v) => assignmentLine(v, input.today)).join('\n')}`));
   if (input.targets.length)
     elements.push(
-      md(`**目标**：${input.targets.map((t) => `${t.indicator} ${t.comparator} ${t.value}${t.unit ?? ''}（${t.year}年）`).join('；')}`),
+      md(`**目标**：${input.targets.map((t) => `${mdText(t.indicator)} ${mdText(t.comparator)} ${t.value}${mdText(t.unit)}（${t.year}年）`).join('；')}`),
     );
   if (input.history.length)
     elements.push(
@@ -102,9 +103,9 @@ export function renderTaskCard(input: TaskCardInput): Card {
           input.history
             .map(
               (h) =>
-                `${shanghaiDay(h.createdAt).slice(5)} ${h.unitName ?? ''} ${KIND_ZH[h.kind] ?? h.kind}` +
+                `${shanghaiDay(h.createdAt).slice(5)} ${mdText(h.unitName)} ${KIND_ZH[h.kind] ?? mdText(h.kind)}` +
                 (h.percent != null ? ` ${h.percent}%` : '') +
-                (h.note ? `：${h.note.slice(0, 80)}` : ''),
+                (h.note ? `：${mdText(h.note.slice(0, 80))}` : ''),
             )
             .join('\n'),
       ),
@@ -130,7 +131,7 @@ export function renderProgressForm(v: AssignmentView): Card {
     header: { title: plain(`报送进度 · ${v.task.code} ${v.task.title}`.slice(0, 100)), template: 'blue' },
     body: {
       elements: [
-        md(`${v.unit.name}，当前进度 ${v.asg.percent}%`),
+        md(`${mdText(v.unit.name)}，当前进度 ${v.asg.percent}%`),
         {
           tag: 'form',
           name: 'progress_form',
@@ -162,7 +163,7 @@ export function renderExtendForm(v: AssignmentView): Card {
     header: { title: plain(`申请延期 · ${v.task.code} ${v.task.title}`.slice(0, 100)), template: 'orange' },
     body: {
       elements: [
-        md(`${v.unit.name}，${due}`),
+        md(`${mdText(v.unit.name)}，${due}`),
         {
           tag: 'form',
           name: 'extend_form',

@@ -28,6 +28,45 @@ export function countTables(sqlite: Database.Database): Array<{ name: string; ro
   }));
 }
 
+/** The real path of a file that may not exist yet: its directory resolved through symlinks, plus its name. */
+function realTarget(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(p)), path.basename(p));
+    } catch {
+      return path.resolve(p);
+    }
+  }
+}
+
+/**
+ * Whether `target` is the live database or one of its sidecar files, by any path: compared by real path (symlinks,
+ * relative paths, `..`) and, for files that exist, by device and inode (hard links, bind mounts).
+ */
+export function isLiveDatabase(source: string, target: string): boolean {
+  const live = realTarget(source);
+  const t = realTarget(target);
+  const candidates = [live, `${live}-wal`, `${live}-shm`, `${live}-journal`];
+  if (candidates.includes(t)) return true;
+  let ts: fs.Stats;
+  try {
+    ts = fs.statSync(target);
+  } catch {
+    return false;
+  }
+  for (const c of candidates) {
+    try {
+      const cs = fs.statSync(c);
+      if (cs.dev === ts.dev && cs.ino === ts.ino) return true;
+    } catch {
+      // that sidecar does not exist
+    }
+  }
+  return false;
+}
+
 /**
  * Copy the database at `source` to `dest` with SQLite's online backup API. The remaining pages are copied in a
  * single step, so the copy is one consistent snapshot even while another connection keeps writing (a
@@ -38,7 +77,12 @@ export async function backupDatabase(source: string, dest: string, opts: { force
     throw new BackupError(`数据库文件不存在：${source}。请检查 DATABASE_PATH 是否指向正在使用的数据库。`);
   }
   const target = path.resolve(dest);
-  if (target === path.resolve(source)) throw new BackupError('备份文件不能与数据库文件相同，请换一个文件名。');
+  if (isLiveDatabase(source, target)) {
+    throw new BackupError(
+      `备份文件 ${dest} 就是正在使用的数据库 ${source}（或其 -wal/-shm/-journal 文件，可能经由符号链接、相对路径或硬链接指向它），` +
+        '不能覆盖。请换一个文件名，例如 ./backup/duban-备份.db。',
+    );
+  }
   const dir = path.dirname(target);
   let dirStat: fs.Stats;
   try {

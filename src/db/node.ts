@@ -14,6 +14,19 @@ export class DatabaseOpenError extends Error {
   readonly code = 'DATABASE_OPEN_FAILED';
 }
 
+/**
+ * SQLite's own words for a failure: drizzle wraps the driver's error ("Failed to run the query '…'") and keeps the
+ * SqliteError as its cause; take the innermost error's message and code (e.g. "attempt to write a readonly database
+ * (SQLITE_READONLY)").
+ */
+export function sqliteCause(err: unknown): string {
+  let e: unknown = err;
+  for (let i = 0; i < 10 && e instanceof Error && e.cause instanceof Error; i++) e = e.cause;
+  const inner = e as Error & { code?: unknown };
+  const code = typeof inner.code === 'string' && !inner.message.includes(inner.code) ? ` (${inner.code})` : '';
+  return `${String(inner?.message ?? err).trim()}${code}`;
+}
+
 export interface NodeDatabase {
   db: Db;
   sqlite: Database.Database;
@@ -86,7 +99,8 @@ export function openNodeDatabase(file: string, opts: { migrate?: boolean } = {})
     } catch (err) {
       sqlite.close();
       throw new DatabaseOpenError(
-        `数据库迁移失败（${file}）：${(err as Error).message}。如果数据库文件是只读的，请检查文件权限。 / migration failed: check DATABASE_PATH is writable.`,
+        `数据库迁移失败（${file}）：SQLite 报错：${sqliteCause(err)}。如果数据库文件是只读的，请检查文件权限；` +
+          `如果数据库来自其他程序或更新版本的 duban，请先备份后换用新的 DATABASE_PATH。 / migration failed: ${sqliteCause(err)}`,
       );
     }
   }

@@ -6,6 +6,13 @@ import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
+import { inertTextMessage } from '../cards/escape.js';
+
+/** Every text message passes here: user text inside it (names, notes, echoed commands) can never ping or style. */
+function inertText(content: OutboundMessage['content']): OutboundMessage['content'] {
+  const c = content as { text?: unknown };
+  return typeof c.text === 'string' ? { ...content, text: inertTextMessage(c.text) } : content;
+}
 
 /** Deterministic Feishu `uuid` (<= 50 chars) for a logical message: a retried send can never post twice. */
 export function outboxUuid(dedupeKey: string): string {
@@ -59,7 +66,7 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
     receiveId: msg.receiveId ?? null,
     targetMessageId: msg.targetMessageId ?? null,
     msgType: msg.msgType,
-    content: JSON.stringify(msg.content),
+    content: JSON.stringify(msg.msgType === 'text' ? inertText(msg.content) : msg.content),
     purpose: msg.purpose,
     taskId: msg.taskId ?? null,
     assignmentId: msg.assignmentId ?? null,

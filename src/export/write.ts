@@ -1,6 +1,7 @@
 // Writing the 台账 as .xlsx (sheet 任务台账, styled frozen header), .csv (UTF-8 with BOM for Excel) and JSON.
 import ExcelJS from 'exceljs';
 import { formatCsv } from '../import/csv.js';
+import { csvSafeCell } from './csv-safe.js';
 import { LEDGER_COLUMNS, ledgerCells, type Ledger } from './ledger.js';
 import { sheetToRecords, type Sheet } from '../reports/ledger-sheets.js';
 
@@ -79,7 +80,7 @@ export function reportToCsv(sheets: Sheet[]): string {
   return (
     '\uFEFF' +
     sheets
-      .map((s) => (sheets.length > 1 ? formatCsv([[`【${s.name}】`]]) : '') + formatCsv([s.headers, ...s.rows.map((r) => r.map(String))]))
+      .map((s) => (sheets.length > 1 ? formatCsv([[`【${s.name}】`]]) : '') + formatCsv([s.headers.map(csvSafeCell), ...s.rows.map((r) => r.map(csvSafeCell))]))
       .join('\r\n')
   );
 }
@@ -101,7 +102,7 @@ export function reportToJson(ledger: Ledger, report: string, sheets: Sheet[]): s
 
 /** CSV text with a BOM so Excel opens the UTF-8 correctly. */
 export function ledgerToCsv(ledger: Ledger): string {
-  return '\uFEFF' + formatCsv([[...LEDGER_COLUMNS], ...ledger.rows.map((r) => ledgerCells(r).map(String))]);
+  return '\uFEFF' + formatCsv([[...LEDGER_COLUMNS], ...ledger.rows.map((r) => ledgerCells(r).map(csvSafeCell))]);
 }
 
 export function ledgerToJson(ledger: Ledger): string {

@@ -5,6 +5,8 @@ import { decodeText, parseCsv } from './csv.js';
 import { findHeader } from './table.js';
 import { ImportFileError, type CellValue, type SheetRow } from './types.js';
 import { readXlsx } from './xlsx.js';
+import { checkImportSize, checkRowCount, checkXlsxShape } from './limits.js';
+import { csvUnguardCell } from '../export/csv-safe.js';
 
 export type ImportSource =
   | { kind: 'plan'; format: 'json'; plan: unknown }
@@ -24,8 +26,12 @@ const SUPPORTED = '支持的格式：.xlsx（Excel 工作簿）、.csv（逗号�
 export async function readImportFile(file: string): Promise<ImportSource> {
   let bytes: Uint8Array;
   try {
+    // Refuse an oversized file from its size alone, before reading it.
+    const st = await fs.stat(file);
+    if (st.isFile()) checkImportSize(path.basename(file), st.size);
     bytes = await fs.readFile(file);
   } catch (err) {
+    if (err instanceof ImportFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ImportFileError(`找不到文件：${file}。请检查路径和文件名是否正确。`);
     if (code === 'EISDIR') throw new ImportFileError(`${file} 是一个文件夹，请指定要导入的文件。`);
@@ -44,8 +50,10 @@ export async function readImportBytes(name: string, bytes: Uint8Array): Promise<
     throw new ImportFileError(`不支持的文件类型“${ext || '（无扩展名）'}”：${name}。${hint}`);
   }
   if (bytes.length === 0) throw new ImportFileError(`文件 ${name} 是空的（0 字节），请确认保存的是填好的分工表。`);
+  checkImportSize(name, bytes.length);
 
   if (ext === '.xlsx') {
+    checkXlsxShape(name, bytes);
     const sheets = await readXlsx(bytes);
     const nonEmpty = sheets.filter((s) => s.rows.length > 0);
     if (nonEmpty.length === 0) throw new ImportFileError(`Excel 文件 ${name} 中没有任何内容。`);
@@ -57,7 +65,10 @@ export async function readImportBytes(name: string, bytes: Uint8Array): Promise<
   const { text, encoding } = decodeText(bytes);
   if (text.trim() === '') throw new ImportFileError(`文件 ${name} 没有内容。`);
   if (ext === '.json') return readJson(name, text);
-  const rows = parseCsv(text).filter((r) => r.cells.some((c) => c.trim() !== ''));
+  const rows = parseCsv(text)
+    .filter((r) => r.cells.some((c) => c.trim() !== ''))
+    .map((r) => ({ ...r, cells: r.cells.map(csvUnguardCell) }));
+  checkRowCount(name, rows.length);
   return { kind: 'table', format: 'csv', rows, encoding };
 }
 
@@ -84,6 +95,7 @@ function readJson(name: string, text: string): ImportSource {
       `JSON 文件 ${name} 既不是计划文件（含 code、units、tasks），也不是任务行数组（[{"序号": "4.1.2", "任务": "…", "牵头单位": "…"}]）。`,
     );
   }
+  checkRowCount(name, items.length);
   // Rows become a sheet: the union of keys is the header row; item i is row i.
   const keys: string[] = [];
   for (const it of items) {

@@ -1,5 +1,7 @@
 // Render a card (JSON 2.0, or the older 1.0 shape) as readable plain text for the offline console and logs.
 
+import { decodeMdEntities } from '../cards/escape.js';
+
 type Node = Record<string, unknown>;
 
 const isNode = (v: unknown): v is Node => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -16,6 +18,9 @@ function renderElement(el: unknown, out: string[], indent: string): void {
   switch (tag) {
     case 'markdown':
     case 'lark_md':
+      // User text in markdown is entity-escaped (src/cards/escape.ts); show the characters it stands for.
+      if (textOf(el)) out.push(indent + decodeMdEntities(textOf(el)));
+      return;
     case 'plain_text':
       if (textOf(el)) out.push(indent + textOf(el));
       return;

@@ -3,7 +3,8 @@ import type { Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.js';
 import type { CardActionResult } from '../domain/types.js';
 import { createInboundHandlers } from '../commands/handlers.js';
-import { verifyLarkRequest } from './verify.js';
+import { INBOUND_DISABLED_MESSAGE, verifyLarkRequest } from './verify.js';
+import { bodyCap } from './body-cap.js';
 import { normalizeLarkBody } from './normalize.js';
 import {
   eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
@@ -42,13 +43,18 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
       deps.logger.warn(`lark: request refused (${v.status}): ${v.reason}${v.settingToCheck ? `; check ${v.settingToCheck}` : ''}`, {
         path: c.req.path,
       });
+      if (v.status === 503) return c.json({ error: 'inbound_disabled', message: INBOUND_DISABLED_MESSAGE }, 503);
       const message = v.status === 401 ? '请求未通过飞书校验 / request not verified' : '请求格式错误 / malformed request';
       return c.json({ error: v.status === 401 ? 'unauthorized' : 'bad_request', message }, v.status);
     }
+    // Only a genuine URL check is answered with its challenge (verify.ts decides what is genuine).
+    if (v.kind === 'url_check') return c.json({ challenge: v.challenge });
     const n = normalizeLarkBody(v.body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
     switch (n.kind) {
       case 'url_verification':
-        return c.json({ challenge: n.challenge });
+        // Says url_verification but is not a genuine URL check (extra fields): not an event either.
+        deps.logger.warn('lark: url_verification body with extra fields refused', { path: c.req.path });
+        return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'invalid':
         deps.logger.warn(`lark: malformed event: ${n.reason}`, { path: c.req.path });
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
@@ -109,6 +115,9 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
       }
     }
   };
-  app.post('/lark/events', handle);
-  app.post('/lark/cards', handle);
+  const cap = bodyCap(undefined, (declared) =>
+    deps.logger.warn('lark: request body over the cap refused (413)', declared ? { contentLength: declared } : {}),
+  );
+  app.post('/lark/events', cap, handle);
+  app.post('/lark/cards', cap, handle);
 }

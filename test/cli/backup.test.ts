@@ -100,6 +100,32 @@ describe('npx duban backup', () => {
     copy.close();
   });
 
+  it('--force never overwrites the live database: same path, relative path, symlink, hard link, its WAL', async () => {
+    const file = seeded('live', 7);
+    const dir = path.dirname(file);
+    const bytes = fs.readFileSync(file);
+    fs.symlinkSync(file, path.join(dir, 'link.db'));
+    fs.linkSync(file, path.join(dir, 'hard.db'));
+    fs.symlinkSync(dir, path.join(tmp, `dirlink-${path.basename(dir)}`));
+    const viaDirLink = path.join(tmp, `dirlink-${path.basename(dir)}`, 'duban.db');
+    const relative = path.relative(process.cwd(), file);
+    const dotted = path.join(dir, '..', path.basename(dir), '.', 'duban.db');
+    for (const dest of [file, relative, dotted, path.join(dir, 'link.db'), path.join(dir, 'hard.db'), viaDirLink, `${file}-wal`, `${viaDirLink}-shm`]) {
+      const r = await cli(['backup', dest, '--force'], file);
+      expect(r.code, dest).toBe(1);
+      expect(r.err).toMatch(/就是正在使用的数据库.*不能覆盖/);
+    }
+    // The same through a symlinked DATABASE_PATH.
+    const r = await cli(['backup', file, '--force'], path.join(dir, 'link.db'));
+    expect(r.code).toBe(1);
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    expect((db.prepare('select count(*) n from units').get() as { n: number }).n).toBe(7);
+    db.close();
+    // A different file next to it is fine.
+    expect((await cli(['backup', path.join(dir, 'copy.db'), '--force'], file)).code).toBe(0);
+  });
+
   it('a missing source database is a clear Chinese error naming DATABASE_PATH, and creates nothing', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'missing-'));
     const file = path.join(dir, 'nope.db');
@@ -116,7 +142,7 @@ describe('npx duban backup', () => {
     fs.writeFileSync(path.join(dir, 'plain'), '');
     await expect(backupDatabase(file, path.join(dir, 'plain', 'b.db'))).rejects.toThrow(/不是目录/);
     await expect(backupDatabase(file, dir, { force: true })).rejects.toThrow(BackupError);
-    await expect(backupDatabase(file, file)).rejects.toThrow(/不能与数据库文件相同/);
+    await expect(backupDatabase(file, file)).rejects.toThrow(/就是正在使用的数据库/);
   });
 
   it('a corrupt source is refused with a clear error', async () => {

@@ -3,7 +3,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabaseOpenError, openNodeDatabase } from '../../src/db/node.js';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { DatabaseOpenError, MIGRATIONS_DIR, openNodeDatabase, sqliteCause } from '../../src/db/node.js';
 import { startNodeService } from '../../src/node.js';
 import { runCli } from '../../src/cli.js';
 import { canMakeReadOnly, makeReadOnly, type ReadOnlyHandle } from '../helpers/read-only.js';
@@ -105,5 +108,46 @@ describe('database startup errors', () => {
     const after = openNodeDatabase(file, { migrate: false });
     expect(after.sqlite.pragma('user_version', { simple: true })).toBe(version);
     after.close();
+  });
+});
+
+describe('a migration that fails says SQLite own error', () => {
+  it('a table in the way of a migration: the message carries SQLite text, the service and the CLI say it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-migfail-'));
+    const file = path.join(dir, 'd.db');
+    const raw = new Database(file);
+    raw.exec('create table units (x integer)');
+    raw.close();
+    const err = (() => {
+      try {
+        openNodeDatabase(file);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(DatabaseOpenError);
+    expect((err as Error).message).toMatch(/数据库迁移失败/);
+    expect((err as Error).message).toMatch(/table `?units`? already exists/);
+    const errs: string[] = [];
+    const code = await runCli(['people', 'list'], { out: () => undefined, err: (l) => errs.push(l), env: { DATABASE_PATH: file } });
+    expect(code).toBe(1);
+    expect(errs.join('\n')).toMatch(/already exists/);
+  });
+
+  it('a read-only connection: SQLITE_READONLY is named', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-migro-'));
+    const file = path.join(dir, 'd.db');
+    new Database(file).close();
+    const ro = new Database(file, { readonly: true });
+    let msg = '';
+    try {
+      migrate(drizzle(ro), { migrationsFolder: MIGRATIONS_DIR });
+    } catch (e) {
+      msg = sqliteCause(e);
+    } finally {
+      ro.close();
+    }
+    expect(msg).toMatch(/readonly database/);
+    expect(msg).toMatch(/SQLITE_READONLY/);
   });
 });

@@ -18,3 +18,12 @@ export async function makeXlsx(
   for (const m of opts.merges ?? []) ws.mergeCells(m);
   return new Uint8Array(await wb.xlsx.writeBuffer());
 }
+
+/** Rewrite the first worksheet's XML of an .xlsx (for crafting hostile files: huge merges, far cells, bombs). */
+export async function patchSheetXml(xlsx: Uint8Array, patch: (xml: string) => string): Promise<Uint8Array> {
+  const { default: JSZip } = await import('jszip');
+  const zip = await JSZip.loadAsync(xlsx);
+  const f = 'xl/worksheets/sheet1.xml';
+  zip.file(f, patch(await zip.file(f)!.async('string')));
+  return new Uint8Array(await zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' }));
+}
