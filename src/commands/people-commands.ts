@@ -96,7 +96,7 @@ async function decideBind(ctx: CommandContext, id: number, approve: boolean, rea
       .where(eq(bindRequests.id, id))
   )[0];
   if (!row) return { text: `没有编号为 #${id} 的绑定申请。` };
-  if (row.r.status !== 'pending') return { text: `绑定申请 #${id} 已处理过（${row.r.status === 'approved' ? '已同意' : '已拒绝'}）。` };
+  if (row.r.status !== 'pending') return { text: `绑定申请 #${id} 已处理过（${row.r.status === 'approved' ? '已同意' : row.r.status === 'withdrawn' ? '申请人已撤回' : '已拒绝'}）。` };
   const who = row.p.name ?? row.p.openId ?? `#${row.p.id}`;
   const decide = db
     .update(bindRequests)

@@ -20,6 +20,9 @@ export interface CommandReply {
   text?: string;
   /** A card (JSON 2.0) to answer with instead of / besides text. */
   card?: Record<string, unknown>;
+  /** The task / assignment the answer is about: a reply to the answer then reports on it. */
+  taskId?: number;
+  assignmentId?: number;
 }
 
 export interface CommandContext {
