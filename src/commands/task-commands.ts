@@ -17,6 +17,7 @@ import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI, taskStatusWord } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
 import { clipNote, isSectionCode, isTaskCode, looksLikePercent, normaliseCode, parseDate, parsePercent, parseRequestNo, splitFirst } from './parse.js';
+import { metricCommand } from './metric-commands.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import {
   commandAudit,
@@ -635,66 +636,6 @@ const closeCmd: CommandDef<{ code: string; rest: string }> = {
   },
 };
 
-const CMP: Record<string, (a: number, b: number) => boolean> = {
-  '<=': (a, b) => a <= b,
-  '>=': (a, b) => a >= b,
-  '<': (a, b) => a < b,
-  '>': (a, b) => a > b,
-  '=': (a, b) => a === b,
-};
-
-const metric: CommandDef<{ indicator: string; value: number; note: string }> = {
-  names: ['指标', 'metric'],
-  usage: '指标 <指标名> <数值> [说明]',
-  summary: '报送指标数值，对照目标',
-  example: '指标 PM2.5 23.6',
-  roles: ['contact'],
-  parse(arg) {
-    const parts = arg.split(' ').filter(Boolean);
-    const idx = parts.findIndex((p, i) => i > 0 && /^-?\d+(?:\.\d+)?%?$/.test(p));
-    if (parts.length < 2 || idx < 0) return fail('缺少指标名或数值。');
-    return ok({ indicator: parts.slice(0, idx).join(' '), value: Number(parts[idx]!.replace('%', '')), note: parts.slice(idx + 1).join(' ') });
-  },
-  async run(ctx, a) {
-    const { db } = ctx.deps;
-    const all = await db.select().from(targets);
-    const fold = (x: string) => x.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
-    const key = fold(a.indicator);
-    const hits = all.filter((t) => fold(t.indicator) === key || t.aliases.some((x) => fold(x) === key));
-    if (hits.length === 0) {
-      const names = [...new Set(all.flatMap((t) => [t.indicator, ...t.aliases]))];
-      const near = names.filter((n) => fold(n).includes(key) || key.includes(fold(n))).slice(0, 5);
-      return {
-        text: `没有名为“${a.indicator}”的指标。` + (near.length ? `你是不是要找：${near.join('、')}？` : names.length ? `可报送的指标：${names.slice(0, 10).join('、')}` : '尚未导入指标目标。'),
-      };
-    }
-    const year = Number(ctx.today.slice(0, 4));
-    const target = hits.filter((t) => t.year >= year).sort((x, y) => x.year - y.year)[0] ?? hits.sort((x, y) => y.year - x.year)[0]!;
-    const unitId = ctx.actor.unitIds[0] ?? null;
-    await runBatch(db, [
-      db.insert(metricReports).values({
-        targetId: target.id,
-        value: a.value,
-        personId: ctx.actor.personId,
-        unitId,
-        note: clipNote(a.note).note,
-        channel: ctx.channel,
-        createdAt: ctx.now,
-      }),
-      commandAudit(ctx, {
-        action: 'metric.report',
-        entity: 'target',
-        entityId: target.id,
-        detail: { indicator: target.indicator, value: a.value, unitId },
-      }),
-    ]);
-    const met = CMP[target.comparator]?.(a.value, target.value) ?? false;
-    return {
-      text: `已记录 ${target.indicator} = ${a.value}${target.unit ?? ''}。目标（${target.year}年）${target.comparator} ${target.value}${target.unit ?? ''}：${met ? '✅ 已达标' : '⚠️ 未达标'}。`,
-    };
-  },
-};
-
 const pendingCmd: CommandDef<null> = {
   names: ['待办', 'pending'],
   usage: '待办',
@@ -745,4 +686,4 @@ const pendingCmd: CommandDef<null> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const taskCommands: CommandDef<any>[] = [mine, task, nextPage, progress, done, same, extend, withdrawRequest, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metric];
+export const taskCommands: CommandDef<any>[] = [mine, task, nextPage, progress, done, same, extend, withdrawRequest, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metricCommand];

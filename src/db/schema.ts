@@ -112,6 +112,10 @@ export const metricReports = sqliteTable(
     value: real('value').notNull(),
     personId: integer('person_id').references(() => people.id),
     unitId: integer('unit_id').references(() => units.id),
+    /** The period the value is for: 'YYYY-MM', 'YYYY-Qn', 'YYYY-H1|H2' or 'YYYY'; null = as of the report. */
+    period: text('period'),
+    /** The value as written ("Ⅱ类", "85%", "24以下"), when it differs from the number. */
+    valueText: text('value_text'),
     note: text('note'),
     channel: text('channel').notNull(),
     createdAt: integer('created_at').notNull().default(now),
