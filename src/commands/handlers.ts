@@ -84,6 +84,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   // Built on first use: most messages never need the directory (or its SDK client).
   const lazyContacts: ContactDirectory = {
     resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
+    nameOf: async (openId) => (contacts ??= createLarkContactDirectory(deps.config)).nameOf?.(openId) ?? null,
   };
 
   // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.

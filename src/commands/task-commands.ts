@@ -674,7 +674,7 @@ const pendingCmd: CommandDef<null> = {
     if (binds.length)
       out.push(
         `绑定申请 ${binds.length} 件（同意/拒绝 <申请号>）：`,
-        ...binds.slice(0, 20).map((b) => `  #${b.r.id} ${b.who ?? b.openId} → ${b.unit}`),
+        ...binds.slice(0, 20).map((b) => `  #${b.r.id} ${b.who ?? '（未留姓名）'} → ${b.unit}`),
       );
     if (claims.length)
       out.push(

@@ -182,6 +182,30 @@ export const roles = sqliteTable(
   (t) => [uniqueIndex('roles_person_role_unit').on(t.personId, t.role, t.unitId), index('roles_unit').on(t.unitId)],
 );
 
+/**
+ * Roles that ended (解绑, 交接, `people remove`): the row as it was in `roles`, when and by whom it ended and why.
+ * `roles` holds only current roles (every reader of it stays right); this table is the history.
+ */
+export const roleHistory = sqliteTable(
+  'role_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    role: text('role').notNull(),
+    unitId: integer('unit_id').notNull().default(0),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at').notNull(),
+    /** Who ended it (a person id; null for the CLI). */
+    endedBy: integer('ended_by'),
+    /** unbind | handover | removed */
+    reason: text('reason').notNull(),
+    /** For a handover: the person who took the unit over. */
+    successorId: integer('successor_id'),
+    note: text('note'),
+  },
+  (t) => [index('role_history_person').on(t.personId), index('role_history_unit').on(t.unitId)],
+);
+
 /** A person's request to be bound to a unit (`绑定 <单位>`), approved by the office. */
 export const bindRequests = sqliteTable('bind_requests', {
   id: integer('id').primaryKey({ autoIncrement: true }),

@@ -1,0 +1,16 @@
+CREATE TABLE `role_history` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`person_id` integer NOT NULL,
+	`role` text NOT NULL,
+	`unit_id` integer DEFAULT 0 NOT NULL,
+	`started_at` integer NOT NULL,
+	`ended_at` integer NOT NULL,
+	`ended_by` integer,
+	`reason` text NOT NULL,
+	`successor_id` integer,
+	`note` text,
+	FOREIGN KEY (`person_id`) REFERENCES `people`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `role_history_person` ON `role_history` (`person_id`);--> statement-breakpoint
+CREATE INDEX `role_history_unit` ON `role_history` (`unit_id`);
