@@ -399,6 +399,10 @@ export const unmatchedMessages = sqliteTable('unmatched_messages', {
   text: text('text').notNull(),
   reason: text('reason').notNull(),
   createdAt: integer('created_at').notNull().default(now),
+  /** Set when the office attached the message to an assignment (`归入`), which recorded it as a progress note. */
+  assignmentId: integer('assignment_id'),
+  resolvedBy: integer('resolved_by'),
+  resolvedAt: integer('resolved_at'),
 });
 
 /** Office-changeable settings (reminder policy …): key -> JSON. */
