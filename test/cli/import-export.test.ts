@@ -64,10 +64,15 @@ describe('duban CLI: plan load, import, export', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('表头在第2行');
     expect(r.out).toContain('【试运行，未写入】');
+    // A table holding only some tasks leaves the others; the dry run says how many --withdraw-missing would withdraw.
+    expect(r.out).toContain('文件中没有的任务 1 项保持不变');
+    expect(r.out).toContain('--withdraw-missing（将撤销 1 项：3.1.2）');
+    expect(r.out).not.toContain('撤销任务 1 项');
+    r = await cli('import', xlsx, '--dry-run', '--withdraw-missing');
     expect(r.out).toContain('撤销任务 1 项');
     expect(await taskCodes()).toEqual(['2.1.1:active', '2.1.2:active', '3.1.1:active', '3.1.2:active']);
 
-    r = await cli('import', xlsx);
+    r = await cli('import', xlsx, '--withdraw-missing');
     expect(r.code).toBe(0);
     expect(r.out).toContain('完成时限变更 1 项：2.1.1（2022年底前 → 2022年9月底前）');
     expect(r.out).toContain('确认分工 1 条：2.1.1 市生态环境局（配合）');
