@@ -88,8 +88,11 @@ describe('duban CLI: plan load, import, export', () => {
       expect(r.out).toContain('没有变化');
     }
 
-    r = await cli('export', '--format', 'csv', '--out', '-');
-    expect(r.out.split('\n')[0]).toBe('\uFEFF序号,篇章,任务,牵头单位,配合单位,完成时限,备注,状态,进度(%),最新进展,最新报送时间\r');
+    r = await cli('export', '--format', 'csv', '--out', '-', '--at', '2022-06-30');
+    expect(r.out.split('\n')[0]).toBe('\uFEFF《测试实施意见》任务台账　　制表日期：2022年6月30日\r');
+    expect(r.out.split('\n')[1]).toBe('序号,篇章,标题,任务,牵头单位,配合单位,完成时限,备注,状态,进度(%),最新进展,最新报送时间\r');
+    r = await cli('export', '--format', 'csv', '--out', '-', '--at', 'yesterday');
+    expect(r.code).not.toBe(0);
     r = await cli('export', '--out', '-', '--format', 'json');
     expect(JSON.parse(r.out).rows).toHaveLength(3);
   });
