@@ -391,6 +391,14 @@ const setChat: CommandDef<{ purpose: string }> = {
         detail: { purpose: kind, unitId },
       }),
     ]);
+    if (kind === 'unit') {
+      const cs = (await contactsOf(db, unitId!)).map((c) => c.name ?? '未留姓名');
+      return {
+        text:
+          `已将本群登记为「${name}」（${PURPOSE_ZH[kind]}）。${name.replace(/群$/, '')}的提醒和通知今后发到本群，并 @ 该单位联络员` +
+          (cs.length ? `（当前：${cs.join('、')}）。` : '。该单位还没有绑定联络员：绑定后提醒才会发出（在此之前逾期情况报办公室）。'),
+      };
+    }
     return { text: `已将本群登记为「${name}」（${PURPOSE_ZH[kind]}）。相关提醒和周报将发到本群。` };
   },
 };

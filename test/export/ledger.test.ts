@@ -147,7 +147,7 @@ describe('export files', () => {
   });
 
   it('json: tasks, assignments and targets', async () => {
-    const j = JSON.parse(ledgerToJson((await buildLedger(db, 'test-plan', NOW))!)) as Record<string, unknown[]> & { madeOn: string; title: string };
+    const j = JSON.parse(ledgerToJson((await buildLedger(db, 'test-plan', NOW))!)) as { rows: unknown[]; assignments: unknown[]; targets: unknown[]; madeOn: string; title: string };
     expect(j.madeOn).toBe('2022-06-16');
     expect(j.title).toContain('制表日期');
     expect(j.rows).toHaveLength(4);
