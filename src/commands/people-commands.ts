@@ -33,9 +33,9 @@ const grantAudit = (ctx: CommandContext, detail: Record<string, unknown> = {}) =
 const AT_TEXT = /(^|\s)@\S+/;
 
 /** The message's mentions of people other than the bot, with open_ids; `unresolved` when text has a bare @. */
-function mentionedPeople(ctx: CommandContext, argText: string) {
+function mentionedPeople(ctx: CommandContext, atText: boolean) {
   const resolved = (ctx.msg?.mentions ?? []).filter((m) => m.openId);
-  const unresolved = resolved.length === 0 && (AT_TEXT.test(argText) || (ctx.msg?.mentions.length ?? 0) > 0);
+  const unresolved = resolved.length === 0 && (atText || (ctx.msg?.mentions.length ?? 0) > 0);
   return { resolved, unresolved };
 }
 
@@ -55,7 +55,7 @@ const bind: CommandDef<{ target: string; atText: boolean }> = {
   },
   async run(ctx, { target, atText }) {
     const { db } = ctx.deps;
-    const { resolved, unresolved } = mentionedPeople(ctx, atText ? '@' : '');
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
     const mention = resolved[0];
     if (!mention && unresolved) {
       if (!isOffice(ctx.actor)) return { text: '只有办公室可以绑定他人。要绑定自己，请发送「绑定 <单位名称> <你的姓名>」。' };
@@ -77,15 +77,12 @@ const bind: CommandDef<{ target: string; atText: boolean }> = {
       return { text: added ? `已将 ${mention.name} 绑定为「${where}」${finalRole === 'contact' ? '联络员' : ''}。` : `${mention.name} 已经绑定在「${where}」。` };
     }
     // 绑定 <单位> [姓名]: the unit first; what follows is the person's name.
-    let unit = await findUnit(db, target);
+    const [head, rest] = splitFirst(target);
+    let unit = rest ? await findUnit(db, head) : await findUnit(db, target);
     let givenName = '';
-    if (!unit.ok) {
-      const [head, rest] = splitFirst(target);
-      const u2 = rest ? await findUnit(db, head) : unit;
-      if (!u2.ok) return { text: unit.error };
-      unit = u2;
-      givenName = rest.replace(/^(我是|姓名[:：]?)/, '').trim();
-    }
+    if (rest && unit.ok) givenName = rest.replace(/^(我是|姓名[:：]?)/, '').trim();
+    else if (rest) unit = await findUnit(db, target);
+    if (!unit.ok) return { text: unit.error };
     if (ctx.actor.unitIds.includes(unit.value.id)) return { text: `你已经绑定在 ${unit.value.name}。` };
     if (!ctx.actor.personId) return { text: '无法识别你的身份，请稍后重试。' };
     if (givenName && [...givenName].length > 20) return { text: '姓名太长了，请只写姓名，例如：绑定 安定区 张三' };
@@ -135,7 +132,7 @@ const unbind: CommandDef<{ target: string; atText: boolean }> = {
   },
   async run(ctx, { target, atText }) {
     const { db } = ctx.deps;
-    const { resolved, unresolved } = mentionedPeople(ctx, atText ? '@' : '');
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
     const other = resolved[0];
     if ((other || unresolved) && !isOffice(ctx.actor)) return { text: '只有办公室可以解绑他人。要解绑自己，请发送「解绑」或「解绑 <单位>」。' };
     if (!other && unresolved) return { text: UNRESOLVED_MENTION };
@@ -200,7 +197,7 @@ const handover: CommandDef<{ unit: string; atText: boolean }> = {
   },
   async run(ctx, { unit: unitText, atText }) {
     const { db } = ctx.deps;
-    const { resolved, unresolved } = mentionedPeople(ctx, atText ? '@' : '');
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
     const next = resolved[0];
     if (!next) return { text: unresolved ? UNRESOLVED_MENTION : `请 @ 新联络员，例如：${handover.example}` };
     let unitId: number;
