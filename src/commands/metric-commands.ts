@@ -31,6 +31,8 @@ interface MetricArgs {
   valueText: string;
   /** Tokens after the value: a period, a unit (county) and a note, told apart in run. */
   rest: string[];
+  /** What was wrong with the text, answered in run together with the targets the sender may report. */
+  bad?: string;
 }
 
 const fold = (x: string) => x.normalize('NFKC').toLowerCase().replace(/[\s（）()]/g, '');
@@ -131,9 +133,10 @@ export const metricCommand: CommandDef<MetricArgs> = {
     const parts = arg.split(' ').filter(Boolean);
     if (parts.length === 0) return ok({ list: true, indicator: '', value: 0, valueText: '', rest: [] });
     const idx = parts.findIndex((p, i) => i > 0 && parseMetricValue(p).ok);
+    const bad = (why: string) => ok({ list: false, indicator: parts[0]!, value: 0, valueText: '', rest: [], bad: why });
     if (idx < 0) {
-      if (parts.length === 1) return fail(`“${parts[0]}”后面缺少数值。`);
-      return fail(`看不懂数值“${parts.slice(1).join(' ')}”：可写 22、23.5、85%、24以下、Ⅱ类。`);
+      if (parts.length === 1) return bad(`“${parts[0]}”后面缺少数值。`);
+      return bad(`看不懂数值“${parts.slice(1).join(' ')}”：可写 22、23.5、85%、24以下、Ⅱ类。`);
     }
     const v = parseMetricValue(parts[idx]!);
     if (!v.ok) return fail('缺少数值。');
@@ -148,6 +151,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
       return { text: '指标由责任单位联络员或办公室报送；发送「指标」（不带参数）查看全部指标和最新值。' };
     const mine = await reportable(ctx, all);
     const may = mine.list.length ? `你可以报送的指标：${listNames(mine.list)}。` : '你绑定的单位没有需要报送的指标。';
+    if (a.bad) return { text: `${a.bad}用法：${metricCommand.usage}，例如：${metricCommand.example}\n${may}` };
     const hits = matchTargets(all, a.indicator);
     if (hits.length === 0) return { text: `没有名为“${a.indicator}”的指标。${may}` };
     const year = Number(ctx.today.slice(0, 4));

@@ -262,6 +262,9 @@ describe('指标', () => {
     // A contact of units without targets is refused, told what they may report.
     expect(await say(ANDING, '指标 PM2.5 30')).toContain('不是你绑定单位的指标');
     expect(await say(ENV, '指标 臭氧 5')).toContain('你可以报送的指标：');
+    const noValue = await say(ENV, '指标 PM2.5 很好');
+    expect(noValue).toContain('看不懂数值“很好”');
+    expect(noValue).toContain('你可以报送的指标：PM2.5（细颗粒物）、洮河干流水质类别（洮河水质）');
     expect(await say(ENV, '指标 PM2.5 22 安定区')).toContain('你不是 安定区 的联络员');
     // The office may report any, for a county.
     expect(await say(OFFICE, '指标 PM2.5 25 安定区 2022年8月')).toContain('（安定区）');
