@@ -323,7 +323,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
           return await reply(msg, { text: `${parsed.error}\n正确格式：${cmd.usage}${ex}` }, now, `bad_args:${cmd.names[0]}`);
         }
         const out = await cmd.run(ctx, parsed.args);
-        return await reply(msg, out, now);
+        return await reply(msg, out, now, out.unmatched);
       }
       if (replyTo) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
       const [first] = splitFirst(text);

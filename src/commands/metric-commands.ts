@@ -151,7 +151,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
       return { text: '指标由责任单位联络员或办公室报送；发送「指标」（不带参数）查看全部指标和最新值。' };
     const mine = await reportable(ctx, all);
     const may = mine.list.length ? `你可以报送的指标：${listNames(mine.list)}。` : '你绑定的单位没有需要报送的指标。';
-    if (a.bad) return { text: `${a.bad}用法：${metricCommand.usage}，例如：${metricCommand.example}\n${may}` };
+    if (a.bad) return { text: `${a.bad}\n正确格式：${metricCommand.usage}\n例如：${metricCommand.example}\n${may}`, unmatched: 'bad_args:指标' };
     const hits = matchTargets(all, a.indicator);
     if (hits.length === 0) return { text: `没有名为“${a.indicator}”的指标。${may}` };
     const year = Number(ctx.today.slice(0, 4));

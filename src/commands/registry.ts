@@ -23,6 +23,8 @@ export interface CommandReply {
   /** The task / assignment the answer is about: a reply to the answer then reports on it. */
   taskId?: number;
   assignmentId?: number;
+  /** Set when the command could not use the message: it is kept in unmatched_messages with this reason. */
+  unmatched?: string;
 }
 
 export interface CommandContext {

@@ -298,3 +298,15 @@ describe('every message the bot could not use has a home', () => {
     expect(await say(ENV, '未识别')).toContain('仅限办公室');
   });
 });
+
+describe('本群设为 <单位>群', () => {
+  it('notices for the unit go to its group, mentioning its contacts', async () => {
+    const reg = await say(OFFICE, '本群设为 安定区群', { chatId: 'oc_anding_group', chatType: 'group' });
+    expect(reg).toContain('安定区的提醒和通知今后发到本群，并 @ 该单位联络员（当前：李安）');
+    await say(ANDING, '完成 4.1.2');
+    expect(await say(OFFICE, '退回 4.1.2 缺少验收材料')).toContain('已退回');
+    const notice = await waitFor(() => fake.messages.find((m) => m.op === 'send' && m.content.includes('缺少验收材料')));
+    expect(notice.receive_id).toBe('oc_anding_group');
+    expect(JSON.parse(notice.content).text).toMatch(/^<at user_id="ou_anding"><\/at> 【退回】/);
+  });
+});

@@ -1,7 +1,7 @@
 // On Workers (D1) too: a unit contact reports 指标 only for targets of their units' tasks; a message that starts
 // with a task code is a progress report.
 import { eq } from 'drizzle-orm';
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { assignments, metricReports, plans, targets, tasks } from '../../src/db/schema.js';
 import { messageEvent } from '../helpers/lark-events.js';
