@@ -292,6 +292,13 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
       if (replyTo && isAllSame(msg.text) && (await handleAllSame({ ...ctx, channel: 'reply' }, replyTo))) return;
+      if (!replyTo && isAllSame(msg.text))
+        return await reply(
+          msg,
+          { text: '「全部无变化」要回复（引用）那张进度报送卡片发送，机器人才知道是哪些任务；也可以逐项发送「无变化 <编号>」。这条消息已保存。' },
+          now,
+          'unknown_command',
+        );
       const coded = splitCodedLines(msg.text);
       if (coded && coded.length === 1 && !coded[0]!.rest && !replyTo && mayRun(actor, ['office', 'contact', 'leader'])) {
         // A bare task code is a question about the task, as 任务 <编号>.

@@ -172,6 +172,8 @@ describe('replies and reports people naturally send', () => {
     expect(all).toContain('4.2.1（市生态环境局） 本期无变化');
     expect(all).toContain('5.1.1（市生态环境局） 本期无变化');
     expect((await reportsOf(fx.asg.t421env)).map((r) => r.kind)).toEqual(['progress', 'progress', 'no_change']);
+    // Not a reply: the bot cannot know which card, and says how.
+    expect(await say(ENV, '全部无变化')).toContain('要回复（引用）那张进度报送卡片');
     // Someone else's card reply is refused per line.
     expect(await say(ANDING, '全部无变化', { parentId: card.message_id })).toContain('不是你绑定单位的任务');
   });
