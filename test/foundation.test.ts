@@ -22,7 +22,7 @@ describe('schema and migrations', () => {
       [
         'assignments', 'audit_log', 'bind_requests', 'board_links', 'chats', 'deadlines', 'digests', 'extension_requests',
         'inbound_events', 'leases', 'metric_reports', 'outbox', 'people', 'plans', 'progress_reports',
-        'reminder_log', 'roles', 'scheduler_slices', 'settings', 'targets', 'tasks', 'units', 'unmatched_messages',
+        'reminder_log', 'role_history', 'roles', 'scheduler_slices', 'settings', 'targets', 'tasks', 'units', 'unmatched_messages',
       ].sort(),
     );
     close();

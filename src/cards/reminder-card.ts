@@ -24,8 +24,16 @@ export interface ReminderCardInput {
   lastReportAt: number | null;
   /** 2+ when the office has been told as well. */
   escalationLevel?: number;
+  /** Sent to the unit's group (本群设为 <单位>群): the contacts to @mention there. */
+  mentions?: Array<{ openId: string; name?: string | null }>;
   /** Instant of the send, for "today" wording. */
   now: number;
+}
+
+/** `<at id=…></at>` for each contact (card JSON 2.0 markdown); ids that are not plain open_ids are left out. */
+export function mentionLine(mentions: ReminderCardInput['mentions']): string | null {
+  const ids = (mentions ?? []).map((m) => m.openId).filter((id) => /^[\w-]{1,64}$/.test(id));
+  return ids.length ? `**联络员**：${ids.map((id) => `<at id=${id}></at>`).join(' ')}` : null;
 }
 
 const TEMPLATE = { normal: 'blue', soon: 'orange', overdue: 'red' } as const;
@@ -62,6 +70,8 @@ export function reminderTitle(i: Pick<ReminderCardInput, 'step' | 'offset' | 'da
 export function renderReminderCard(i: ReminderCardInput): Record<string, unknown> {
   const refYear = Number(shanghaiDate(i.now).slice(0, 4));
   const lines: string[] = [`**任务**：${mdText(i.taskCode)} ${mdText(i.taskTitle)}`, `**责任单位**：${mdText(i.unitName)}`];
+  const at = mentionLine(i.mentions);
+  if (at) lines.push(at);
   if (i.dueDate) {
     const when = formatDateZh(i.dueDate, refYear);
     const label = i.dueLabel && !i.dueLabel.startsWith('延期至') ? `（${mdText(i.dueLabel)}）` : i.dueLabel ? '（已延期）' : '';
@@ -131,6 +141,8 @@ export interface ProgressRequestCardInput {
   items: ProgressRequestItem[];
   /** "(1/3)" when the unit's list is split over several cards. */
   part?: string;
+  /** Sent to the unit's group: the contacts to @mention there. */
+  mentions?: Array<{ openId: string; name?: string | null }>;
   now: number;
 }
 
@@ -139,7 +151,9 @@ export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<s
   const elements: Array<Record<string, unknown>> = [
     {
       tag: 'markdown',
-      content: `**${mdText(i.unitName)}**：请报送以下 ${i.items.length} 项长期/周期性任务${periodZh(i.period)}的进展。`,
+      content:
+        `**${mdText(i.unitName)}**：请报送以下 ${i.items.length} 项长期/周期性任务${periodZh(i.period)}的进展。` +
+        (mentionLine(i.mentions) ? `\n${mentionLine(i.mentions)}` : ''),
     },
   ];
   for (const it of i.items) {
@@ -160,7 +174,9 @@ export function renderProgressRequestCard(i: ProgressRequestCardInput): Record<s
   }
   elements.push({
     tag: 'markdown',
-    content: `<font color="grey">也可直接回复本消息，例如：${mdText(i.items[0]?.taskCode ?? '4.1.5')} 80% 已完成排查</font>`,
+    content:
+      `<font color="grey">也可直接回复本消息，每行一项，例如：${mdText(i.items[0]?.taskCode ?? '4.1.5')} 80% 已完成排查；` +
+      `都没有变化请回复“全部无变化”</font>`,
   });
   return {
     schema: '2.0',

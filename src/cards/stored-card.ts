@@ -26,6 +26,7 @@ const reminderInput = z.object({
   percent: z.number(),
   lastReportAt: z.number().nullable(),
   escalationLevel: z.number().optional(),
+  mentions: z.array(z.object({ openId: z.string(), name: z.string().nullish() })).optional(),
   now: z.number(),
 });
 
@@ -44,6 +45,7 @@ const progressRequestInput = z.object({
     )
     .min(1),
   part: z.string().optional(),
+  mentions: z.array(z.object({ openId: z.string(), name: z.string().nullish() })).optional(),
   now: z.number(),
 });
 

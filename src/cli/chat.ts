@@ -1,6 +1,7 @@
 // `npx duban chat --as <open_id|姓名>`: a local conversation with the bot on the configured database, no Feishu.
 // Each line becomes a message to the real handlers; what the bot queues is printed (cards as text) and marked
 // delivered in the sandbox, so replies (`> 文本`) and buttons (`:press 已完成`) work on it.
+import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import { and, eq, gt, inArray, or } from 'drizzle-orm';
 import { createInboundHandlers } from '../commands/handlers.js';
@@ -22,7 +23,7 @@ import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './ty
 
 const SANDBOX_HELP = [
   '沙盒命令：',
-  '  直接输入命令，例如：帮助、我的任务、进度 4.1.1 60% 说明',
+  '  直接输入命令，例如：帮助、我的任务、进度 4.1.1 60% 说明；@姓名 提及已知的人（如 绑定 @张三 安定区）',
   '  > 文本 或 回复 文本   回复上一条机器人消息（提醒/卡片）',
   '  :reminders            显示发给你（或你单位群）的待发提醒',
   '  :card <编号>          让机器人发来该任务的卡片（带按钮）',
@@ -77,6 +78,8 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   let lastMessageId: string | null = null;
   let lastCard: Record<string, unknown> | null = null;
   let seq = 0;
+  // Ids of this session's messages and events: never the same as another session's (the inbox de-duplicates by id).
+  const session = randomUUID().slice(0, 8);
 
   // A newcomer's empty database gets the bundled plan, as the service would on first start.
   if (ctx.config.PLAN_AUTOLOAD && (await ensureBundledPlan(db, ctx.now()))) ctx.out('数据库为空，已载入内置方案（定西市 2022）。');
@@ -114,16 +117,18 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   };
   const send = async (text: string, parentId?: string | null) => {
     seq++;
+    const mentions = await sandboxMentions(db, text);
+    for (const miss of mentions.unknown) ctx.out(`（沙盒：没有名为“${miss}”的人，这个 @ 不会被当作提及。用 npx duban people list 查看姓名。）`);
     await handlers.onMessage(
       {
-        eventId: `sandbox-ev-${ctx.now()}-${seq}`,
-        messageId: `sandbox-in-${ctx.now()}-${seq}`,
+        eventId: `sandbox-ev-${session}-${seq}`,
+        messageId: `sandbox-in-${session}-${seq}`,
         chatId,
         chatType,
         sender: { openId },
         messageType: 'text',
         text,
-        mentions: [],
+        mentions: mentions.resolved,
         parentId: parentId ?? undefined,
         createTime: ctx.now(),
       },
@@ -176,7 +181,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
           const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli' };
           const card = (await assignmentCard(cctx, mine.asg.id))!;
           await db.insert(outbox).values({
-            dedupeKey: `sandbox:card:${mine.asg.id}:${ctx.now()}:${seq++}`,
+            dedupeKey: `sandbox:card:${mine.asg.id}:${session}:${seq++}`,
             uuid: 'sandbox',
             op: 'send',
             receiveIdType: 'open_id',
@@ -198,7 +203,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
       else {
         const formValue = Object.fromEntries(fields.map((f) => [f.split('=')[0], f.split('=').slice(1).join('=')]));
         const res = await handlers.onCardAction(
-          { eventId: `sandbox-card-${seq++}`, operator: { openId }, value: btn.value, formValue: btn.submit ? formValue : undefined, openMessageId: lastMessageId ?? undefined },
+          { eventId: `sandbox-card-${session}-${seq++}`, operator: { openId }, value: btn.value, formValue: btn.submit ? formValue : undefined, openMessageId: lastMessageId ?? undefined },
           ctx.now(),
         );
         if (res.toast) ctx.out(`（提示：${res.toast.content}）`);
@@ -218,6 +223,25 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     prompt();
   }
   return 0;
+}
+
+/**
+ * `@姓名` in sandbox text as Feishu would deliver it: a mention of that known person (by name in the database).
+ * Names that match nobody stay plain text, as an @ typed by hand does in Feishu.
+ */
+export async function sandboxMentions(
+  db: AppDeps['db'],
+  text: string,
+): Promise<{ resolved: Array<{ key: string; name: string; openId: string }>; unknown: string[] }> {
+  const names = [...text.matchAll(/(?:^|\s)@([^\s@]+)/g)].map((m) => m[1]!);
+  const resolved: Array<{ key: string; name: string; openId: string }> = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const p = (await db.select().from(people).where(eq(people.name, name)))[0] ?? (await db.select().from(people).where(eq(people.openId, name)))[0];
+    if (p?.openId) resolved.push({ key: `@_user_${resolved.length + 1}`, name: p.name ?? name, openId: p.openId });
+    else unknown.push(name);
+  }
+  return { resolved, unknown };
 }
 
 export const chatCommand: CliCommand = {

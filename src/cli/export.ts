@@ -1,7 +1,7 @@
 // `npx duban export`: write the 台账 (tasks, units, deadlines, status, latest progress) as .xlsx, .csv or JSON.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { shanghaiDate } from '../domain/dates.js';
+import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
 import { buildLedger, resolveExportPlan } from '../export/ledger.js';
 import { ledgerToCsv, ledgerToJson, ledgerToXlsx, reportToCsv, reportToJson, reportToXlsx, type ExportFormat } from '../export/write.js';
 import { loadStatsInput } from '../db/stats-store.js';
@@ -17,11 +17,11 @@ const REPORT_ZH: Record<LedgerReport, string> = { summary: '汇总', overdue: '�
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  usage: 'export [--format xlsx|csv|json] [--out 文件] [--plan 计划编号] [--report summary|overdue]',
+  usage: 'export [--format xlsx|csv|json] [--out 文件] [--plan 计划编号] [--report summary|overdue] [--at 日期]',
   summary:
-    '导出任务台账（含状态和最新进展；xlsx 另含分篇章/分单位/分县区汇总和逾期清单）；--report 只导出汇总或逾期清单；默认 ./duban-台账-日期.xlsx，--out - 输出到屏幕',
+    '导出任务台账（标题行含计划和制表日期；xlsx 另含分工明细、指标、分篇章/分单位/分县区汇总和逾期清单，横向打印）；--at 指定制表日期（状态按该日计算）；--report 只导出汇总或逾期清单；默认 ./duban-台账-日期.xlsx，--out - 输出到屏幕',
   async run(args, ctx) {
-    const { positionals, options } = parseArgs(args, { format: 'string', out: 'string', plan: 'string', report: 'string' });
+    const { positionals, options } = parseArgs(args, { format: 'string', out: 'string', plan: 'string', report: 'string', at: 'string' });
     if (positionals.length) throw new CliUsageError(`多余的参数：${positionals.join(' ')}`);
     const report = typeof options.report === 'string' ? (options.report as LedgerReport) : undefined;
     if (report !== undefined && !REPORTS.includes(report)) {
@@ -33,8 +33,14 @@ export const exportCommand: CliCommand = {
     if (!FORMATS.includes(format)) throw new CliUsageError(`不支持的格式 ${format}，可选：xlsx、csv、json`);
     if (out === '-' && format === 'xlsx') throw new CliUsageError('xlsx 不能输出到屏幕：请用 --format csv 或 json，或给出 --out 文件名');
 
+    let now = ctx.now();
+    if (typeof options.at === 'string') {
+      // A day (2022-06-30) means that day at 18:00 Shanghai; an ISO instant is taken as given.
+      const at = isIsoDate(options.at) ? shanghaiInstant(options.at, '18:00') : Date.parse(options.at);
+      if (Number.isNaN(at)) throw new CliUsageError(`--at 的日期无法识别：${options.at}。请写 2022-06-30 或 ISO 时间 2022-06-30T18:00:00+08:00`);
+      now = at;
+    }
     const db = ctx.database().db;
-    const now = ctx.now();
     const code = await resolveExportPlan(db, typeof options.plan === 'string' ? options.plan : undefined);
     const ledger = code ? await buildLedger(db, code, now) : null;
     if (!ledger) {

@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
-import { people, roles } from '../db/schema.js';
+import { people, roleHistory, roles } from '../db/schema.js';
 import type { Role } from './registry.js';
 
 export interface PersonKey {
@@ -61,4 +61,57 @@ export async function grantRole(
     ...extra,
   ]);
   return true;
+}
+
+export type RoleRow = typeof roles.$inferSelect;
+
+/** Current roles of a person (optionally one role / one unit). */
+export async function rolesOf(db: Db, personId: number, role?: Role, unitId?: number): Promise<RoleRow[]> {
+  const rows = await db.select().from(roles).where(eq(roles.personId, personId));
+  return rows.filter((r) => (role === undefined || r.role === role) && (unitId === undefined || r.unitId === unitId));
+}
+
+/** Current contacts of a unit. */
+export async function contactsOf(db: Db, unitId: number): Promise<Array<RoleRow & { name: string | null; openId: string | null }>> {
+  const rows = await db
+    .select({ r: roles, name: people.name, openId: people.openId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(eq(roles.role, 'contact'), eq(roles.unitId, unitId)));
+  return rows.map((x) => ({ ...x.r, name: x.name, openId: x.openId }));
+}
+
+/**
+ * End roles, keeping their history: each row is copied to role_history (with when, by whom, why) and leaves
+ * `roles` in the same batch as its audit entry and `extra` (notices, the successor's grant).
+ */
+export function endRoleQueries(
+  db: Db,
+  rows: RoleRow[],
+  e: { at: number; actor: string; personId: number | null; channel: string; reason: 'unbind' | 'handover' | 'removed'; successorId?: number | null; note?: string | null },
+): unknown[] {
+  return rows.flatMap((r) => [
+    db.insert(roleHistory).values({
+      personId: r.personId,
+      role: r.role,
+      unitId: r.unitId,
+      startedAt: r.createdAt,
+      endedAt: e.at,
+      endedBy: e.personId,
+      reason: e.reason,
+      successorId: e.successorId ?? null,
+      note: e.note ?? null,
+    }),
+    db.delete(roles).where(eq(roles.id, r.id)),
+    auditInsert(db, {
+      at: e.at,
+      actor: e.actor,
+      personId: e.personId,
+      channel: e.channel,
+      action: 'role.end',
+      entity: 'person',
+      entityId: r.personId,
+      detail: { role: r.role, unitId: r.unitId || null, reason: e.reason, successorId: e.successorId ?? null, note: e.note ?? null },
+    }),
+  ]);
 }

@@ -9,7 +9,7 @@ import { insertOutboxMessage, outboxInsert, outboxInsertPrepared } from '../db/o
 import { preparedFor } from '../db/prepared.js';
 import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
-import { mayRun, mayUpdateUnit, refusalText, strangerHint } from '../domain/permissions.js';
+import { isStranger, mayRun, mayUpdateUnit, refusalText, strangerHint } from '../domain/permissions.js';
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
 import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
@@ -27,12 +27,16 @@ import {
   parseDate,
   parsePercent,
   splitFirst,
+  isAllSame,
+  reportOfText,
+  splitCodedLines,
+  type CodedLine,
 } from './parse.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
-import { assignmentView, type AssignmentView } from './store.js';
+import { assignmentView, findTask, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
-import { assignmentCard, requestExtension } from './task-commands.js';
+import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -54,6 +58,23 @@ function fillRequestNo(command: string, noticeKey: string, rest: string): string
   return id ? `${id} ${rest}`.trim() : null;
 }
 
+/** The bot message a reply answers: its assignment / task and, for a stored card, its content. */
+type SentRef = { assignmentId: number | null; taskId: number | null; content?: string };
+
+/** Lines one message may report (a progress-request card lists at most 15 tasks). */
+const MAX_CODED_LINES = 30;
+
+/** The tasks listed on a monthly progress-request card (stored as its renderer's input). */
+function cardItemsOf(sent: SentRef): Array<{ assignmentId: number; taskCode: string }> {
+  if (!sent.content?.startsWith('{"$card":"progress_request"')) return [];
+  try {
+    const v = JSON.parse(sent.content) as { v?: { items?: Array<{ assignmentId: number; taskCode: string }> } };
+    return (v.v?.items ?? []).filter((i) => typeof i.assignmentId === 'number' && typeof i.taskCode === 'string');
+  } catch {
+    return [];
+  }
+}
+
 const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报送，例如“60% 已完成排查”。';
 
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
@@ -63,13 +84,20 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   // Built on first use: most messages never need the directory (or its SDK client).
   const lazyContacts: ContactDirectory = {
     resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
+    nameOf: async (openId) => (contacts ??= createLarkContactDirectory(deps.config)).nameOf?.(openId) ?? null,
   };
 
   // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.
   const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();
 
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
-    const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null };
+    const base = {
+      op: 'reply' as const,
+      targetMessageId: msg.messageId,
+      purpose: 'reply' as const,
+      assignmentId: asgId ?? r.assignmentId ?? null,
+      taskId: r.taskId ?? null,
+    };
     const pending = withReplyFor.get(msg.messageId);
     // Committed once: a second reply (the error path after a failed first one) carries them only if the first failed.
     const also = pending && !pending.committed ? pending.writes : [];
@@ -109,10 +137,23 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   }
 
   /** A free-text reply to one of the bot's cards: becomes a report on that card's assignment. */
-  async function handleReply(ctx: CommandContext, sent: { assignmentId: number | null; taskId: number | null }, text: string) {
+  async function handleReply(ctx: CommandContext, sent: SentRef, text: string) {
     const msg = ctx.msg!;
     let view: AssignmentView | null = null;
     if (sent.assignmentId) view = await assignmentView(deps.db, sent.assignmentId, ctx.today);
+    const items = cardItemsOf(sent);
+    if (!view && items.length === 1) view = await assignmentView(deps.db, items[0]!.assignmentId, ctx.today);
+    if (!view && items.length > 1)
+      return reply(
+        msg,
+        {
+          text:
+            `这张卡片列了 ${items.length} 项任务（${items.slice(0, 5).map((i) => i.taskCode).join('、')}${items.length > 5 ? '等' : ''}），请在每行开头写任务编号，` +
+            `例如：\n${items[0]!.taskCode} 80% 已完成清单编制\n${items[1]!.taskCode} 无变化\n全部没有变化请回复「全部无变化」。这条消息已保存。`,
+        },
+        ctx.now,
+        'reply_untied',
+      );
     if (!view && sent.taskId) {
       const t = await findTaskById(sent.taskId);
       if (t) {
@@ -134,6 +175,78 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
           ? await recordReport(ctx, view, { kind: 'progress', percent: r.percent, note: onlyPercent ? null : r.note })
           : await recordReport(ctx, view, { kind: 'note', note: r.note });
     return reply(msg, { text: res.ok ? res.text : res.error }, ctx.now, undefined, view.asg.id);
+  }
+
+  /** Lines that start with task codes: one report per line, on the card's assignment of that task when replying. */
+  async function handleCoded(ctx: CommandContext, sent: SentRef | null, lines: CodedLine[]) {
+    const msg = ctx.msg!;
+    if (isStranger(ctx.actor)) return reply(msg, { text: strangerHint() }, ctx.now, 'stranger_report');
+    const items = sent ? cardItemsOf(sent) : [];
+    const out: string[] = [];
+    let recorded = 0;
+    let lastAsg: number | undefined;
+    for (const l of lines.slice(0, MAX_CODED_LINES)) {
+      let view: AssignmentView | null = null;
+      let rest = l.rest;
+      const item = items.find((i) => i.taskCode === l.code);
+      if (item) view = await assignmentView(deps.db, item.assignmentId, ctx.today);
+      else if (sent?.assignmentId) {
+        const v = await assignmentView(deps.db, sent.assignmentId, ctx.today);
+        if (v && v.task.code === l.code) view = v;
+      }
+      if (!view) {
+        const t = await findTask(deps.db, l.code);
+        if (!t.ok) {
+          out.push(t.error);
+          continue;
+        }
+        const u = await unitFromRest(ctx, t.value.id, rest);
+        rest = u.rest;
+        const v = await pickAssignment(ctx, t.value, u.unit);
+        if (!v.ok) {
+          out.push(v.error);
+          continue;
+        }
+        view = v.value;
+      }
+      if (!mayUpdateUnit(ctx.actor, view.unit.id)) {
+        out.push(`${label(view)} 不是你绑定单位的任务，你只能报送本单位的任务。`);
+        continue;
+      }
+      const r = reportOfText(rest);
+      if (r.kind === 'note' && !r.note) {
+        out.push(`${l.code} 后面没有内容。请写进度或说明，例如：${l.code} 80% 已完成清单编制`);
+        continue;
+      }
+      const res = await recordReport(ctx, view, { kind: r.kind, percent: r.percent ?? null, note: r.note });
+      if (res.ok) {
+        recorded++;
+        lastAsg = view.asg.id;
+      }
+      out.push(res.ok ? res.text : res.error);
+    }
+    if (lines.length > MAX_CODED_LINES) out.push(`一次最多报送 ${MAX_CODED_LINES} 项，后面 ${lines.length - MAX_CODED_LINES} 行未处理，请另发一条。`);
+    return reply(msg, { text: out.join('\n') }, ctx.now, recorded ? undefined : 'report_failed', lines.length === 1 ? lastAsg : undefined);
+  }
+
+  /** 全部无变化 in reply to a card: no change on every task of the card the replier may report on. */
+  async function handleAllSame(ctx: CommandContext, sent: SentRef): Promise<boolean> {
+    const items = cardItemsOf(sent);
+    const ids = items.length ? items.map((i) => i.assignmentId) : sent.assignmentId ? [sent.assignmentId] : [];
+    if (ids.length === 0) return false;
+    const out: string[] = [];
+    for (const id of ids) {
+      const view = await assignmentView(deps.db, id, ctx.today);
+      if (!view) continue;
+      if (!mayUpdateUnit(ctx.actor, view.unit.id)) {
+        out.push(`${label(view)} 不是你绑定单位的任务，未记录。`);
+        continue;
+      }
+      const res = await recordReport(ctx, view, { kind: 'no_change' });
+      out.push(res.ok ? `${label(view)} 本期无变化，进度仍为 ${res.view.asg.percent}%` : res.error);
+    }
+    await reply(ctx.msg!, { text: [`已处理 ${ids.length} 项：`, ...out].join('\n') }, ctx.now);
+    return true;
   }
 
   async function findTaskById(id: number) {
@@ -178,6 +291,22 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
+      if (replyTo && isAllSame(msg.text) && (await handleAllSame({ ...ctx, channel: 'reply' }, replyTo))) return;
+      if (!replyTo && isAllSame(msg.text))
+        return await reply(
+          msg,
+          { text: '「全部无变化」要回复（引用）那张进度报送卡片发送，机器人才知道是哪些任务；也可以逐项发送「无变化 <编号>」。这条消息已保存。' },
+          now,
+          'unknown_command',
+        );
+      const coded = splitCodedLines(msg.text);
+      if (coded && coded.length === 1 && !coded[0]!.rest && !replyTo && mayRun(actor, ['office', 'contact', 'leader'])) {
+        // A bare task code is a question about the task, as 任务 <编号>.
+        const taskCmd = registry.find((c) => c.names[0] === '任务')!;
+        const parsed = await taskCmd.parse(coded[0]!.code, ctx);
+        if (parsed.ok) return await reply(msg, await taskCmd.run(ctx, parsed.args), now);
+      }
+      if (coded) return await handleCoded({ ...ctx, channel: replyTo ? 'reply' : 'chat' }, replyTo, coded);
       const m = matchCommandName(text, names);
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {
@@ -201,7 +330,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
           return await reply(msg, { text: `${parsed.error}\n正确格式：${cmd.usage}${ex}` }, now, `bad_args:${cmd.names[0]}`);
         }
         const out = await cmd.run(ctx, parsed.args);
-        return await reply(msg, out, now);
+        return await reply(msg, out, now, out.unmatched);
       }
       if (replyTo) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
       const [first] = splitFirst(text);

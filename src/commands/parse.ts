@@ -1,6 +1,7 @@
 // Pure parsing of what people type: normalisation, command tokens, percents, dates, task codes, did-you-mean.
 // No I/O: everything that depends on the day takes `today` ('YYYY-MM-DD', Asia/Shanghai).
 import { isIsoDate, lastDayOfMonth } from '../domain/dates.js';
+import { normaliseTaskCode as normaliseCode } from '../domain/task-code.js';
 
 /** Notes longer than this are cut (and the reply says so). */
 export const MAX_NOTE_CHARS = 1000;
@@ -70,19 +71,8 @@ export function looksLikePercent(raw: string): boolean {
   return /^-?\d+(?:\.\d+)?\s*%$/.test(raw.normalize('NFKC').trim()) || /^\d{1,3}$/.test(raw.trim());
 }
 
-/** Task code `章.节.序号`: full-width digits and `。` / `．` / `、` as separators accepted. */
-export function normaliseCode(raw: string): string {
-  return raw
-    .normalize('NFKC')
-    .trim()
-    .replace(/[。、，,．]/g, '.')
-    .replace(/^(任务|编号|第)/, '')
-    .replace(/\.+$/, '');
-}
-
-export function isTaskCode(s: string): boolean {
-  return /^\d{1,2}\.\d{1,2}\.\d{1,3}$/.test(s);
-}
+/** Task code `章.节.序号`: the one normaliser shared with the table import (src/domain/task-code.ts). */
+export { normaliseTaskCode as normaliseCode, isTaskCode, isSectionCode } from '../domain/task-code.js';
 
 /** A request/application number: "3", "#3", "３号". */
 export function parseRequestNo(raw: string): number | null {
@@ -101,9 +91,11 @@ function ymd(y: number, m: number, d: number): string | null {
  * Parse a date relative to `today`. Accepted: 2022-07-31, 2022/7/31, 2022.7.31, 2022年7月31日, 7月31日 / 7月31号,
  * 7/31, 7月底 / 7月末, 2022年7月底, 月底, 下月底, 年底, 明年底.
  * A date written without a year that falls before today means next year (a deadline is never in the past),
- * so on 2022-11-20 "3月底" is 2023-03-31.
+ * so on 2022-11-20 "3月底" is 2023-03-31 — unless `rollForward` is false (延期: a past date is refused, showing
+ * the date understood, never moved to next year silently).
  */
-export function parseDate(raw: string, today: string): Parsed<string> {
+export function parseDate(raw: string, today: string, opts: { rollForward?: boolean } = {}): Parsed<string> {
+  const rollForward = opts.rollForward ?? true;
   const s = raw.normalize('NFKC').trim().replace(/前$/, '');
   const ty = Number(today.slice(0, 4));
   const tm = Number(today.slice(5, 7));
@@ -116,7 +108,7 @@ export function parseDate(raw: string, today: string): Parsed<string> {
     const build = (yy: number) => (d === 'end' ? lastDayOfMonth(yy, m) : ymd(yy, m, d));
     let out = build(y ?? ty);
     if (!out) return bad('不存在');
-    if (y === null && out < today) out = build(ty + 1);
+    if (y === null && out < today && rollForward) out = build(ty + 1);
     if (!out) return bad('不存在');
     return { ok: true, value: out };
   };
@@ -167,4 +159,49 @@ export function interpretReply(text: string): { percent: number | null; done: bo
     /^(已经?|全部)?完成(了)?[\s,.!?;:，。！？；：、]/.test(s);
   const same = /^(无变化|没有变化|没变化|同上|same)$/i.test(bare);
   return { percent, done, same, note: s };
+}
+
+/** One line of a report message: `4.2.8 50% 已开工`. */
+export interface CodedLine {
+  code: string;
+  rest: string;
+}
+
+/**
+ * Lines that start with a task code, as people answer the monthly progress-request card ("2.1.5 80% 已完成清单编制",
+ * one line per task) or report unprompted ("4.2.8 进度50%"). `null` when the message does not start with a task
+ * code. Lines without a code continue the note of the line before.
+ */
+export function splitCodedLines(raw: string): CodedLine[] | null {
+  const lines = [...raw].slice(0, MAX_PARSE_CHARS).join('').split(/\r?\n|[；;](?=\s*\d{1,2}\s*[.。．、]\s*\d)/).map(normaliseText).filter(Boolean);
+  const out: CodedLine[] = [];
+  for (const line of lines) {
+    const m = /^(?:任务|编号)?\s*(\d{1,2}\s*[.。．、]\s*\d{1,2}\s*[.。．、]\s*\d{1,3})(?![\d%])[\s:：,，、.。]*(.*)$/.exec(line);
+    const code = m ? normaliseCode(m[1]!) : null;
+    if (m && code && isTaskCodeLocal(code)) out.push({ code, rest: m[2]!.trim() });
+    else if (out.length) out[out.length - 1]!.rest = `${out[out.length - 1]!.rest} ${line}`.trim();
+    else return null;
+  }
+  return out.length ? out : null;
+}
+
+const isTaskCodeLocal = (s: string) => /^\d{1,2}\.\d{1,2}\.\d{1,3}$/.test(s);
+
+/** "全部无变化" / "都没有变化" / "all same": no change on every task of the card replied to. */
+export function isAllSame(raw: string): boolean {
+  const bare = normaliseText(raw).replace(/[\s,.!?;:，。！？；：、~～]+/g, '');
+  return /^(全部|均|都|以上|各项|所有任务?)(均|都)?(无变化|没有变化|没变化|无变动)$/.test(bare) || /^allsame$/i.test(bare);
+}
+
+/** What the text after a task code reports: a percent ("80%", "进度50%"), 完成, 无变化, or a note. */
+export function reportOfText(rest: string): { kind: 'progress' | 'done_claim' | 'no_change' | 'note'; percent?: number; note: string | null } {
+  const r = interpretReply(rest);
+  if (!r.note) return { kind: 'note', note: null };
+  if (r.same) return { kind: 'no_change', note: null };
+  if (r.done) return { kind: 'done_claim', note: r.note.replace(/^(已经?|全部)?完成(了)?[\s,.!?;:，。！？；：、]*/, '') || null };
+  if (r.percent !== null) {
+    const note = r.note.replace(/^(进度|完成)?\s*(为|到|达)?\s*\d{1,3}\s*%[\s,，。.;；:：、]*/, '').trim();
+    return { kind: 'progress', percent: r.percent, note: note || null };
+  }
+  return { kind: 'note', note: r.note };
 }

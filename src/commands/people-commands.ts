@@ -1,11 +1,11 @@
-// Commands about people and chats: 绑定, 同意, 拒绝, 批量绑定, 本群设为.
+// Commands about people and chats: 绑定, 解绑, 交接, 同意, 拒绝, 批量绑定, 本群设为.
 import { and, eq } from 'drizzle-orm';
 import { actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import { bindRequests, chats, people, units } from '../db/schema.js';
 import { isOffice } from '../domain/permissions.js';
 import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.js';
-import { grantRole, upsertPerson } from './bind.js';
+import { contactsOf, endRoleQueries, grantRole, rolesOf, upsertPerson, type RoleRow } from './bind.js';
 import { parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, noticeInserts, officeRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult, Role } from './registry.js';
@@ -29,19 +29,38 @@ const grantAudit = (ctx: CommandContext, detail: Record<string, unknown> = {}) =
   detail,
 });
 
-const bind: CommandDef<{ target: string }> = {
+/** Text after `@` that Feishu did not turn into a mention (typed by hand, or a person the bot cannot see). */
+const AT_TEXT = /(^|\s)@\S+/;
+
+/** The message's mentions of people other than the bot, with open_ids; `unresolved` when text has a bare @. */
+function mentionedPeople(ctx: CommandContext, atText: boolean) {
+  const resolved = (ctx.msg?.mentions ?? []).filter((m) => m.openId);
+  const unresolved = resolved.length === 0 && (atText || (ctx.msg?.mentions.length ?? 0) > 0);
+  return { resolved, unresolved };
+}
+
+const UNRESOLVED_MENTION =
+  '没能识别你 @ 的人：请在飞书输入框里输入 @ 后从列表中选中此人（名字变蓝），再发送；' +
+  '或用「批量绑定 <单位> <邮箱或手机号>」。这条命令没有执行，也没有提交任何申请。';
+
+const bind: CommandDef<{ target: string; atText: boolean }> = {
   names: ['绑定', 'bind'],
-  usage: '绑定 <单位>  ｜  绑定 @某人 <单位|办公室|领导>（办公室）',
-  summary: '申请绑定到本单位；办公室可直接绑定他人',
-  example: '绑定 市生态环境局',
+  usage: '绑定 <单位> [姓名]  ｜  绑定 @某人 <单位|办公室|领导>（办公室）',
+  summary: '申请绑定到本单位（写上姓名便于办公室核对）；办公室可直接绑定他人',
+  example: '绑定 市生态环境局 张三',
   roles: 'any',
   parse(arg) {
-    const t = arg.replace(/@\S+/g, '').trim();
-    return t ? ok({ target: t }) : fail('缺少单位名称。');
+    const t = arg.replace(/(^|\s)@\S+/g, ' ').trim();
+    return t ? ok({ target: t, atText: AT_TEXT.test(arg) }) : fail('缺少单位名称。');
   },
-  async run(ctx, { target }) {
+  async run(ctx, { target, atText }) {
     const { db } = ctx.deps;
-    const mention = ctx.msg?.mentions.find((m) => m.openId);
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
+    const mention = resolved[0];
+    if (!mention && unresolved) {
+      if (!isOffice(ctx.actor)) return { text: '只有办公室可以绑定他人。要绑定自己，请发送「绑定 <单位名称> <你的姓名>」。' };
+      return { text: UNRESOLVED_MENTION };
+    }
     if (mention) {
       if (!isOffice(ctx.actor)) return { text: '只有办公室可以绑定他人。要绑定自己，请发送「绑定 <单位名称>」。' };
       const role = roleWord(target);
@@ -53,14 +72,24 @@ const bind: CommandDef<{ target: string }> = {
       const where = unit?.ok ? unit.value.name : finalRole === 'office' ? '办公室' : '领导';
       const tell = `你已被绑定为「${where}」${finalRole === 'contact' ? '联络员' : ''}。发送「帮助」查看可用命令。`;
       const added = await grantRole(db, personId, finalRole, unitId, grantAudit(ctx, { by: 'mention' }), [
-        ...noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: mention.openId! }], `notice:bound:${personId}:${finalRole}:${unitId ?? 0}`, tell, ctx.now),
+        ...noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: mention.openId! }], `notice:bound:${personId}:${finalRole}:${unitId ?? 0}:${ctx.now}`, tell, ctx.now),
       ]);
       return { text: added ? `已将 ${mention.name} 绑定为「${where}」${finalRole === 'contact' ? '联络员' : ''}。` : `${mention.name} 已经绑定在「${where}」。` };
     }
-    const unit = await findUnit(db, target);
+    // 绑定 <单位> [姓名]: the unit first; what follows is the person's name.
+    const [head, rest] = splitFirst(target);
+    let unit = rest ? await findUnit(db, head) : await findUnit(db, target);
+    let givenName = '';
+    if (rest && unit.ok) givenName = rest.replace(/^(我是|姓名[:：]?)/, '').trim();
+    else if (rest) unit = await findUnit(db, target);
     if (!unit.ok) return { text: unit.error };
     if (ctx.actor.unitIds.includes(unit.value.id)) return { text: `你已经绑定在 ${unit.value.name}。` };
     if (!ctx.actor.personId) return { text: '无法识别你的身份，请稍后重试。' };
+    if (givenName && [...givenName].length > 20) return { text: '姓名太长了，请只写姓名，例如：绑定 安定区 张三' };
+    // The office must see who asks: a name from the message, the database or the Feishu directory, never an open_id.
+    const name = givenName || ctx.actor.name || (await ctx.contacts?.nameOf?.(ctx.actor.openId)) || null;
+    if (!name) return { text: `请写上你的姓名，便于办公室核对，例如：绑定 ${unit.value.name} 张三` };
+    if (name !== ctx.actor.name) await db.update(people).set({ name }).where(eq(people.id, ctx.actor.personId));
     const pending = await db
       .select()
       .from(bindRequests)
@@ -72,16 +101,137 @@ const bind: CommandDef<{ target: string }> = {
         action: 'bind.request',
         entity: 'unit',
         entityId: unit.value.id,
-        detail: { unit: unit.value.name },
+        detail: { unit: unit.value.name, name },
       }),
     ])) as Array<Array<{ id: number }>>;
     const id = rows![0]!.id;
-    const who = ctx.actor.name ?? ctx.actor.openId;
+    const current = (await contactsOf(db, unit.value.id)).map((c) => c.name ?? '（未留姓名）');
     await runBatch(
       db,
-      noticeInserts(db, await officeRecipients(ctx), `notice:bind:${id}`, `【绑定申请 #${id}】${who} 申请绑定为 ${unit.value.name} 联络员。同意请发送「同意 ${id}」，不同意请发送「拒绝 ${id} <原因>」。`, ctx.now),
+      noticeInserts(
+        db,
+        await officeRecipients(ctx),
+        `notice:bind:${id}`,
+        `【绑定申请 #${id}】${name} 申请绑定为 ${unit.value.name} 联络员${current.length ? `（现有联络员：${current.join('、')}）` : ''}。同意请发送「同意 ${id}」，不同意请发送「拒绝 ${id} <原因>」。`,
+        ctx.now,
+      ),
     );
-    return { text: `已提交绑定申请 #${id}（${unit.value.name}），办公室批准后会通知你。` };
+    return { text: `已提交绑定申请 #${id}（${name} → ${unit.value.name}），办公室批准后会通知你。如需撤回，发送「撤回 ${id}」。` };
+  },
+};
+
+/** 解绑: a contact leaves a unit (or the office ends someone's role); the role's history is kept. */
+const unbind: CommandDef<{ target: string; atText: boolean }> = {
+  names: ['解绑', 'unbind'],
+  usage: '解绑 [单位]  ｜  解绑 @某人 [单位|办公室|领导]（办公室）',
+  summary: '解除自己（或办公室解除他人）的联络员等身份，历史记录保留',
+  example: '解绑 安定区',
+  roles: ['office', 'contact', 'leader'],
+  parse(arg) {
+    return ok({ target: arg.replace(/(^|\s)@\S+/g, ' ').trim(), atText: AT_TEXT.test(arg) });
+  },
+  async run(ctx, { target, atText }) {
+    const { db } = ctx.deps;
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
+    const other = resolved[0];
+    if ((other || unresolved) && !isOffice(ctx.actor)) return { text: '只有办公室可以解绑他人。要解绑自己，请发送「解绑」或「解绑 <单位>」。' };
+    if (!other && unresolved) return { text: UNRESOLVED_MENTION };
+    const personId = other ? (await db.select().from(people).where(eq(people.openId, other.openId!)))[0]?.id : ctx.actor.personId;
+    const who = other ? other.name : '你';
+    if (!personId) return { text: `${who} 没有任何身份，无需解绑。` };
+    const current = await rolesOf(db, personId);
+    let ending = current;
+    const role = target ? roleWord(target) : null;
+    if (role) ending = current.filter((r) => r.role === role);
+    else if (target) {
+      const u = await findUnit(db, target);
+      if (!u.ok) return { text: u.error };
+      ending = current.filter((r) => r.role === 'contact' && r.unitId === u.value.id);
+      if (!ending.length) return { text: `${who}不是 ${u.value.name} 的联络员。` };
+    } else if (!other) {
+      // Oneself without a unit: the contact roles, only when there is exactly one.
+      ending = current.filter((r) => r.role === 'contact');
+      if (ending.length > 1) {
+        const names = await unitNames(ctx, ending.map((r) => r.unitId));
+        return { text: `你是 ${names.join('、')} 的联络员，请写明要解绑哪个单位，例如：解绑 ${names[0]}` };
+      }
+      if (!ending.length) return { text: '你没有绑定任何单位。办公室或领导身份请由办公室解除。' };
+    }
+    if (!ending.length) return { text: `${who}没有可解绑的身份。` };
+    const describe = async (r: RoleRow) => (r.role === 'contact' ? `${(await unitNames(ctx, [r.unitId]))[0]}联络员` : r.role === 'office' ? '办公室成员' : '领导');
+    const what = (await Promise.all(ending.map(describe))).join('、');
+    const extra: unknown[] = [];
+    if (other?.openId)
+      extra.push(...noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: other.openId }], `notice:unbound:${personId}:${ctx.now}`, `办公室已解除你的身份：${what}。如有疑问请联系办公室。`, ctx.now));
+    if (!other)
+      extra.push(...noticeInserts(db, await officeRecipients(ctx), `notice:unbound:${personId}:${ctx.now}`, `【解绑】${ctx.actor.name ?? '一位联络员'} 已解除身份：${what}。${await vacancyNote(ctx, ending)}`, ctx.now));
+    await runBatch(db, [...endRoleQueries(db, ending, { ...grantAudit(ctx), reason: 'unbind' }), ...extra]);
+    return { text: `已解除${other ? ` ${other.name} 的` : '你的'}身份：${what}。历史报送记录保留。${await vacancyNote(ctx, ending)}` };
+  },
+};
+
+async function unitNames(ctx: CommandContext, ids: number[]): Promise<string[]> {
+  const all = await ctx.deps.db.select({ id: units.id, name: units.name }).from(units);
+  return ids.map((id) => all.find((u) => u.id === id)?.name ?? `#${id}`);
+}
+
+/** "安定区 已没有联络员，提醒将发给办公室" when a unit is left without a contact. */
+async function vacancyNote(ctx: CommandContext, ended: RoleRow[]): Promise<string> {
+  const out: string[] = [];
+  for (const r of ended.filter((x) => x.role === 'contact')) {
+    const left = (await contactsOf(ctx.deps.db, r.unitId)).filter((c) => c.personId !== r.personId);
+    if (!left.length) out.push(`${(await unitNames(ctx, [r.unitId]))[0]} 已没有联络员，请尽快安排接任（「交接 <单位> @新联络员」或「绑定 @某人 <单位>」）。`);
+  }
+  return out.join('');
+}
+
+/** 交接: hand a unit over to a new contact. The office ends every current contact; a contact ends only their own. */
+const handover: CommandDef<{ unit: string; atText: boolean }> = {
+  names: ['交接', 'handover'],
+  usage: '交接 [单位] @新联络员',
+  summary: '把单位的联络员工作交接给新联络员（原联络员解绑，历史保留；联络员交接会通知办公室）',
+  example: '交接 安定区 @张三',
+  roles: ['office', 'contact'],
+  parse(arg) {
+    return ok({ unit: arg.replace(/(^|\s)@\S+/g, ' ').trim(), atText: AT_TEXT.test(arg) });
+  },
+  async run(ctx, { unit: unitText, atText }) {
+    const { db } = ctx.deps;
+    const { resolved, unresolved } = mentionedPeople(ctx, atText);
+    const next = resolved[0];
+    if (!next) return { text: unresolved ? UNRESOLVED_MENTION : `请 @ 新联络员，例如：${handover.example}` };
+    let unitId: number;
+    let unitName: string;
+    if (unitText) {
+      const u = await findUnit(db, unitText);
+      if (!u.ok) return { text: u.error };
+      [unitId, unitName] = [u.value.id, u.value.name];
+    } else if (!isOffice(ctx.actor) && ctx.actor.unitIds.length === 1) {
+      unitId = ctx.actor.unitIds[0]!;
+      unitName = (await unitNames(ctx, [unitId]))[0]!;
+    } else return { text: `请写明交接哪个单位，例如：${handover.example}` };
+    if (!isOffice(ctx.actor) && !ctx.actor.unitIds.includes(unitId)) return { text: `你不是 ${unitName} 的联络员，不能交接它的工作。` };
+    const successorId = await upsertPerson(db, { openId: next.openId!, name: next.name }, ctx.now);
+    if (successorId === ctx.actor.personId) return { text: '不能交接给自己。' };
+    const current = await contactsOf(db, unitId);
+    const leaving = current.filter((c) => c.personId !== successorId && (isOffice(ctx.actor) || c.personId === ctx.actor.personId));
+    const tellNew = `你已接任 ${unitName} 联络员${leaving.length ? `（原联络员：${leaving.map((c) => c.name ?? '未留姓名').join('、')}）` : ''}。发送「我的任务」查看本单位任务。`;
+    const notices: unknown[] = [
+      ...noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: next.openId! }], `notice:handover:${unitId}:${successorId}:${ctx.now}`, tellNew, ctx.now),
+      ...leaving
+        .filter((c) => c.openId && c.personId !== ctx.actor.personId)
+        .flatMap((c) => noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: c.openId! }], `notice:handover-out:${unitId}:${c.personId}:${ctx.now}`, `${unitName} 的联络员工作已由办公室交接给 ${next.name}，你不再收到该单位的提醒。`, ctx.now)),
+    ];
+    if (!isOffice(ctx.actor))
+      notices.push(...noticeInserts(db, await officeRecipients(ctx), `notice:handover-office:${unitId}:${ctx.now}`, `【交接】${ctx.actor.name ?? '联络员'} 已把 ${unitName} 的联络员工作交接给 ${next.name}。如有异议请「解绑 @${next.name} ${unitName}」。`, ctx.now));
+    const added = await grantRole(db, successorId, 'contact', unitId, grantAudit(ctx, { by: 'handover' }), [
+      ...endRoleQueries(db, leaving, { ...grantAudit(ctx), reason: 'handover', successorId }),
+      ...notices,
+    ]);
+    if (!added && leaving.length) await runBatch(db, endRoleQueries(db, leaving, { ...grantAudit(ctx), reason: 'handover', successorId }));
+    return {
+      text: `已将 ${unitName} 的联络员工作交接给 ${next.name}${leaving.length ? `，${leaving.map((c) => c.name ?? '原联络员').join('、')} 已解绑（历史记录保留）` : ''}。已通知相关人员。`,
+    };
   },
 };
 
@@ -96,8 +246,8 @@ async function decideBind(ctx: CommandContext, id: number, approve: boolean, rea
       .where(eq(bindRequests.id, id))
   )[0];
   if (!row) return { text: `没有编号为 #${id} 的绑定申请。` };
-  if (row.r.status !== 'pending') return { text: `绑定申请 #${id} 已处理过（${row.r.status === 'approved' ? '已同意' : '已拒绝'}）。` };
-  const who = row.p.name ?? row.p.openId ?? `#${row.p.id}`;
+  if (row.r.status !== 'pending') return { text: `绑定申请 #${id} 已处理过（${row.r.status === 'approved' ? '已同意' : row.r.status === 'withdrawn' ? '申请人已撤回' : '已拒绝'}）。` };
+  const who = row.p.name ?? `申请人 #${id}`;
   const decide = db
     .update(bindRequests)
     .set({ status: approve ? 'approved' : 'rejected', decidedBy: ctx.actor.personId, decidedAt: ctx.now })
@@ -238,9 +388,17 @@ const setChat: CommandDef<{ purpose: string }> = {
         detail: { purpose: kind, unitId },
       }),
     ]);
+    if (kind === 'unit') {
+      const cs = (await contactsOf(db, unitId!)).map((c) => c.name ?? '未留姓名');
+      return {
+        text:
+          `已将本群登记为「${name}」（${PURPOSE_ZH[kind]}）。${name.replace(/群$/, '')}的提醒和通知今后发到本群，并 @ 该单位联络员` +
+          (cs.length ? `（当前：${cs.join('、')}）。` : '。该单位还没有绑定联络员：绑定后提醒才会发出（在此之前逾期情况报办公室）。'),
+      };
+    }
     return { text: `已将本群登记为「${name}」（${PURPOSE_ZH[kind]}）。相关提醒和周报将发到本群。` };
   },
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const peopleCommands: CommandDef<any>[] = [bind, approveBind, rejectBind, bulkBind, setChat];
+export const peopleCommands: CommandDef<any>[] = [bind, unbind, handover, approveBind, rejectBind, bulkBind, setChat];

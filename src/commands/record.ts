@@ -92,18 +92,25 @@ export async function officeRecipients(ctx: CommandContext): Promise<Array<Pick<
   return [...ids].map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
 
-/** Where notices for a unit go: its registered group chat, else its contacts by open_id. */
-export async function unitRecipients(db: Db, unitId: number): Promise<Array<Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>>> {
+/** A notice's recipient; `mention` is prefixed to the text (a unit group's contacts, as `<at user_id>` tags). */
+export type NoticeRecipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'> & { mention?: string };
+
+/** Where notices for a unit go: its registered group chat (mentioning its contacts), else its contacts by open_id. */
+export async function unitRecipients(db: Db, unitId: number): Promise<NoticeRecipient[]> {
   const groups = await db.select().from(chats).where(eq(chats.unitId, unitId));
   const unitGroups = groups.filter((g) => g.purpose === 'unit');
-  if (unitGroups.length) return unitGroups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId }));
+  if (unitGroups.length) {
+    const ids = (await unitContactOpenIds(db, unitId)).filter((id) => /^[\w-]{1,64}$/.test(id));
+    const mention = ids.map((id) => `<at user_id="${id}"></at>`).join(' ');
+    return unitGroups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId, ...(mention ? { mention } : {}) }));
+  }
   return (await unitContactOpenIds(db, unitId)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
 
 /** Text notices to several recipients, as outbox inserts for the same batch. */
 export function noticeInserts(
   db: Db,
-  recipients: Array<Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>>,
+  recipients: NoticeRecipient[],
   keyBase: string,
   text: string,
   now: number,
@@ -118,7 +125,7 @@ export function noticeInserts(
         receiveIdType: r.receiveIdType,
         receiveId: r.receiveId,
         msgType: 'text',
-        content: { text },
+        content: { text: r.mention ? `${r.mention} ${text}` : text },
         purpose: 'notice',
         ...extra,
       },

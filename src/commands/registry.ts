@@ -20,6 +20,11 @@ export interface CommandReply {
   text?: string;
   /** A card (JSON 2.0) to answer with instead of / besides text. */
   card?: Record<string, unknown>;
+  /** The task / assignment the answer is about: a reply to the answer then reports on it. */
+  taskId?: number;
+  assignmentId?: number;
+  /** Set when the command could not use the message: it is kept in unmatched_messages with this reason. */
+  unmatched?: string;
 }
 
 export interface CommandContext {

@@ -79,6 +79,17 @@ async function suggestCodes(db: Db, code: string): Promise<string> {
   return near.length ? `你是不是要找：${near.join('、')}？` : '发送「我的任务」查看你的任务编号。';
 }
 
+/** Active tasks of every plan, newest plan first, in code order (for section and keyword lists). */
+export async function activeTasks(db: Db): Promise<TaskRow[]> {
+  const rows = await db.select().from(tasks).where(eq(tasks.state, 'active'));
+  const newest = new Map<string, TaskRow>();
+  for (const t of rows) {
+    const had = newest.get(t.code);
+    if (!had || had.planId < t.planId) newest.set(t.code, t);
+  }
+  return [...newest.values()].sort((a, b) => a.chapter - b.chapter || a.section - b.section || a.seq - b.seq);
+}
+
 /** A unit by exact name, alias, or a unique name containing the input (e.g. 生态环境局 → 市生态环境局). */
 export async function findUnit(db: Db, raw: string): Promise<Found<UnitRow>> {
   const name = raw.normalize('NFKC').trim();

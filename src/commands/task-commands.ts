@@ -7,15 +7,17 @@ import {
   extensionRequests,
   metricReports,
   people,
+  settings,
   targets,
   tasks,
   units,
 } from '../db/schema.js';
 import { formatDateZh } from '../domain/dates.js';
 import { isOffice } from '../domain/permissions.js';
-import { LIGHT_EMOJI } from '../domain/status.js';
+import { LIGHT_EMOJI, taskStatusWord } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
-import { clipNote, looksLikePercent, parseDate, parsePercent, parseRequestNo, splitFirst } from './parse.js';
+import { clipNote, isSectionCode, isTaskCode, looksLikePercent, normaliseCode, parseDate, parsePercent, parseRequestNo, splitFirst } from './parse.js';
+import { metricCommand } from './metric-commands.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import {
   commandAudit,
@@ -33,9 +35,11 @@ import {
   findTask,
   recentReports,
   taskAssignments,
+  activeTasks,
   taskTargets,
   unitAssignments,
   type AssignmentView,
+  type TaskRow,
 } from './store.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
@@ -81,17 +85,54 @@ export async function assignmentCard(ctx: CommandContext, asgId: number, banner?
   return taskCardFor(ctx, views, asgId, banner);
 }
 
-const mine: CommandDef<{ all: boolean }> = {
+/** Lines per page of 我的任务 and of task lists (a phone screen's worth; Feishu also caps message size). */
+export const PAGE_SIZE = 20;
+
+const PAGING_KEY = (personId: number | null) => `paging:${personId ?? 0}`;
+
+/** Remember what the person is paging through, so 下一页 knows what comes next. */
+async function rememberPage(ctx: CommandContext, command: string, arg: string, page: number) {
+  if (!ctx.actor.personId) return;
+  const value = { command, arg, page };
+  await ctx.deps.db
+    .insert(settings)
+    .values({ key: PAGING_KEY(ctx.actor.personId), value, updatedAt: ctx.now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: ctx.now } });
+}
+
+/** "第1/3页，发送 我的任务 2 查看下一页" (or nothing when everything fits on one page). */
+function pageFooter(page: number, pages: number, nextCommand: string): string {
+  if (pages <= 1) return '';
+  return page < pages
+    ? `第${page}/${pages}页，发送「${nextCommand}」或「下一页」查看下一页`
+    : `第${page}/${pages}页（最后一页）`;
+}
+
+/** A trailing page number ("我的任务 2", "第2页", "p2"). */
+function splitPage(arg: string): { rest: string; page: number | null } {
+  const m = /(?:^|\s)(?:第\s*)?(\d{1,3})\s*页?$|(?:^|\s)p(\d{1,3})$/i.exec(arg.normalize('NFKC').trim());
+  if (!m) return { rest: arg.trim(), page: null };
+  const page = Number(m[1] ?? m[2]);
+  return { rest: arg.normalize('NFKC').trim().slice(0, m.index).trim(), page: page >= 1 ? page : 1 };
+}
+
+const mine: CommandDef<{ all: boolean; page: number }> = {
   names: ['我的任务', 'mine', '我的'],
-  usage: '我的任务 [全部]',
-  summary: '本单位未完成的任务，最近截止的在前，带红黄绿灯',
+  usage: '我的任务 [全部] [页码]',
+  summary: '本单位未完成的任务，最近截止的在前，带红黄绿灯；每页 20 项',
+  example: '我的任务 2',
   roles: ['contact'],
-  parse: (arg) => ok({ all: /全部|all/i.test(arg) }),
-  async run(ctx, { all }) {
+  parse(arg) {
+    const { rest, page } = splitPage(arg);
+    const all = /全部|all/i.test(rest);
+    if (rest && !all) return fail(`看不懂“${rest}”。可写「我的任务」「我的任务 全部」或加页码「我的任务 2」。`);
+    return ok({ all, page: page ?? 1 });
+  },
+  async run(ctx, { all, page }) {
     if (ctx.actor.unitIds.length === 0)
       return { text: isOffice(ctx.actor) ? '你是办公室成员，没有绑定单位。发送「逾期」「临期」「统计」查看全局情况。' : '你还没有绑定单位。' };
     const views = (await unitAssignments(ctx.deps.db, ctx.actor.unitIds, ctx.today)).filter((v) => all || v.assessment.open);
-    if (views.length === 0) return { text: '本单位目前没有未完成的任务。👍' };
+    if (views.length === 0) return { text: all ? '本单位目前没有任务。' : '本单位目前没有未完成的任务。👍' };
     const rank = { red: 0, yellow: 1, green: 2 } as const;
     views.sort(
       (a, b) =>
@@ -101,33 +142,117 @@ const mine: CommandDef<{ all: boolean }> = {
     );
     const counts = { red: 0, yellow: 0, green: 0 };
     for (const v of views) counts[v.assessment.light]++;
-    const shown = views.slice(0, 20);
-    const lines = shown.map((v) => `${v.task.code} ${v.task.title.slice(0, 24)}\n   ${assignmentLine(v, ctx.today)}`);
-    const more = views.length > shown.length ? `\n……还有 ${views.length - shown.length} 项` : '';
+    const pages = Math.ceil(views.length / PAGE_SIZE);
+    if (page > pages) return { text: `本单位${all ? '全部' : '未完成'}任务共 ${views.length} 项，只有 ${pages} 页。发送「我的任务${all ? ' 全部' : ''}」从第1页看起。` };
+    const shown = views.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+    const lines = shown.map((v) => `${v.task.code} ${v.task.title.slice(0, 24)}${ctx.actor.unitIds.length > 1 ? `（${v.unit.name}）` : ''}\n   ${assignmentLine(v, ctx.today)}`);
+    await rememberPage(ctx, '我的任务', all ? '全部' : '', page);
+    const footer = pageFooter(page, pages, `我的任务${all ? ' 全部' : ''} ${page + 1}`);
     return {
       text:
         `本单位${all ? '全部' : '未完成'}任务 ${views.length} 项：${LIGHT_EMOJI.red}${counts.red} ${LIGHT_EMOJI.yellow}${counts.yellow} ${LIGHT_EMOJI.green}${counts.green}\n` +
         lines.join('\n') +
-        more +
+        (footer ? `\n${footer}` : '') +
         `\n报送：进度 <编号> 60% 说明｜完成 <编号>｜无变化 <编号>`,
     };
   },
 };
 
-const task: CommandDef<{ code: string }> = {
+type TaskQuery = { kind: 'code'; code: string } | { kind: 'section'; prefix: string } | { kind: 'keyword'; word: string };
+
+/** One line per task of a list: code, title, units (lead first), due date and status. */
+async function taskListLines(ctx: CommandContext, rows: TaskRow[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of rows) {
+    const views = await taskAssignments(ctx.deps.db, t.id, ctx.today);
+    const units = views.map((v) => (v.asg.role === 'lead' ? `${v.unit.name}(牵头)` : v.unit.name));
+    const due = views[0]?.assessment.due?.date;
+    const mine = views.find((v) => ctx.actor.unitIds.includes(v.unit.id));
+    const status = mine ? `本单位：${mine.assessment.statusWord} ${mine.asg.percent}%` : taskStatusWord(views.map((v) => v.assessment.statusWord));
+    out.push(`${t.code} ${t.title.slice(0, 30)}\n   ${units.slice(0, 4).join('、')}${units.length > 4 ? ` 等${units.length}个单位` : ''}${due ? `｜截止 ${formatDateZh(due, Number(ctx.today.slice(0, 4)))}` : ''}｜${status}`);
+  }
+  return out;
+}
+
+const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
   names: ['任务', 'task'],
-  usage: '任务 <编号>',
-  summary: '查看任务原文、责任单位、期限、目标和报送记录',
+  usage: '任务 <编号>｜任务 <章.节>｜任务 <关键词>',
+  summary: '查看任务原文、责任单位、期限、目标和报送记录；写章节号列出该节任务，写关键词查找任务',
   example: '任务 4.1.1',
   roles: ['office', 'contact', 'leader'],
-  parse: (arg) => (arg ? ok({ code: splitFirst(arg)[0] }) : fail('缺少任务编号。')),
-  async run(ctx, { code }) {
-    const t = await findTask(ctx.deps.db, code);
-    if (!t.ok) return { text: t.error };
-    const views = await taskAssignments(ctx.deps.db, t.value.id, ctx.today);
-    if (views.length === 0) return { text: `${t.value.code} ${t.value.title}\n${t.value.sourceText}\n（尚无责任单位）` };
-    const own = views.filter((v) => ctx.actor.unitIds.includes(v.unit.id));
-    return { card: await taskCardFor(ctx, views, own.length === 1 ? own[0]!.asg.id : undefined) };
+  parse(arg) {
+    if (!arg.trim()) return fail('缺少任务编号、章节号或关键词。');
+    const first = normaliseCode(splitFirst(arg)[0]);
+    if (isTaskCode(first)) return ok({ q: { kind: 'code', code: first }, page: 1, raw: first });
+    const { rest, page } = splitPage(arg);
+    const head = normaliseCode(rest);
+    if (isSectionCode(head) || /^\d{1,2}$/.test(head)) return ok({ q: { kind: 'section', prefix: `${head}.` }, page: page ?? 1, raw: head });
+    const word = rest.replace(/\s+/g, '');
+    if (!word) return fail('缺少关键词。');
+    if ([...word].length > 30) return fail('关键词太长，请写 2–10 个字，例如：任务 黑臭');
+    return ok({ q: { kind: 'keyword', word }, page: page ?? 1, raw: rest });
+  },
+  async run(ctx, { q, page, raw }) {
+    const db = ctx.deps.db;
+    if (q.kind === 'code') {
+      const t = await findTask(db, q.code);
+      if (!t.ok) return { text: t.error };
+      const views = await taskAssignments(db, t.value.id, ctx.today);
+      if (views.length === 0) return { text: `${t.value.code} ${t.value.title}\n${t.value.sourceText}\n（尚无责任单位）`, taskId: t.value.id };
+      const own = views.filter((v) => ctx.actor.unitIds.includes(v.unit.id));
+      return {
+        card: await taskCardFor(ctx, views, own.length === 1 ? own[0]!.asg.id : undefined),
+        taskId: t.value.id,
+        ...(own.length === 1 ? { assignmentId: own[0]!.asg.id } : {}),
+      };
+    }
+    const all = await activeTasks(db);
+    const fold = (x: string) => x.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+    const hits =
+      q.kind === 'section'
+        ? all.filter((t) => t.code.startsWith(q.prefix))
+        : all.filter((t) => fold(t.title).includes(fold(q.word)) || fold(t.sourceText).includes(fold(q.word)));
+    if (hits.length === 0)
+      return {
+        text:
+          q.kind === 'section'
+            ? `没有第 ${raw} 章节的任务。发送「任务 4.1」这样的章.节号，或「任务 <关键词>」查找。`
+            : `没有找到含“${raw}”的任务。换个词试试，例如「任务 黑臭」；或发送「任务 4.1」列出一节的任务。`,
+      };
+    if (q.kind === 'keyword' && hits.length === 1) {
+      const views = await taskAssignments(db, hits[0]!.id, ctx.today);
+      if (views.length) {
+        const own = views.filter((v) => ctx.actor.unitIds.includes(v.unit.id));
+        return { card: await taskCardFor(ctx, views, own.length === 1 ? own[0]!.asg.id : undefined), taskId: hits[0]!.id };
+      }
+    }
+    const pages = Math.ceil(hits.length / PAGE_SIZE);
+    if (page > pages) return { text: `共 ${hits.length} 项，只有 ${pages} 页。` };
+    const shown = hits.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+    const head = q.kind === 'section' ? `第 ${raw} 节（章）任务 ${hits.length} 项：` : `含“${raw}”的任务 ${hits.length} 项：`;
+    await rememberPage(ctx, '任务', raw, page);
+    const footer = pageFooter(page, pages, `任务 ${raw} ${page + 1}`);
+    return { text: [head, ...(await taskListLines(ctx, shown)), ...(footer ? [footer] : []), '查看详情：任务 <编号>'].join('\n') };
+  },
+};
+
+const nextPage: CommandDef<null> = {
+  names: ['下一页', 'next'],
+  usage: '下一页',
+  summary: '翻到「我的任务」或任务列表的下一页',
+  roles: ['office', 'contact', 'leader'],
+  parse: () => ok(null),
+  async run(ctx) {
+    const row = ctx.actor.personId
+      ? (await ctx.deps.db.select().from(settings).where(eq(settings.key, PAGING_KEY(ctx.actor.personId))))[0]
+      : undefined;
+    const v = row?.value as { command?: string; arg?: string; page?: number } | undefined;
+    if (!v?.command) return { text: '没有可翻页的列表。先发送「我的任务」或「任务 <关键词>」。' };
+    const cmd = v.command === '我的任务' ? mine : task;
+    const parsed = await cmd.parse(`${v.arg ?? ''} ${(v.page ?? 1) + 1}`.trim(), ctx);
+    if (!parsed.ok) return { text: parsed.error };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (cmd as CommandDef<any>).run(ctx, parsed.args);
   },
 };
 
@@ -164,7 +289,7 @@ const progress: CommandDef<ProgressArgs> = {
 };
 
 /** When the first word after the code names one of the task's units, it picks that unit (the office's way). */
-async function unitFromRest(ctx: CommandContext, taskId: number, rest: string): Promise<{ unit: string | null; rest: string }> {
+export async function unitFromRest(ctx: CommandContext, taskId: number, rest: string): Promise<{ unit: string | null; rest: string }> {
   const [first, after] = splitFirst(rest);
   if (!first) return { unit: null, rest };
   const views = await taskAssignments(ctx.deps.db, taskId, ctx.today);
@@ -267,28 +392,91 @@ export async function requestExtension(
   return { ok: true, text: `已提交延期申请 #${reqId}：${label(view)} 延至 ${formatDateZh(newDue, y)}。办公室审批后会通知你。` };
 }
 
-const extend: CommandDef<{ code: string; unit: string | null; date: string; reason: string }> = {
+const extend: CommandDef<{ code: string; unit: string | null; date: string; dateText: string; reason: string }> = {
   names: ['延期', 'extend'],
   usage: '延期 <编号> <日期> <原因>',
-  summary: '申请延期，办公室批准后生效',
+  summary: '申请延期，办公室批准后生效；「撤回 <申请号>」可撤回',
   example: '延期 4.1.1 7月31日 施工季节受限',
   roles: ['contact'],
   parse(arg, ctx) {
     const parts = arg.split(' ').filter(Boolean);
     if (parts.length < 2) return fail('缺少日期和原因。');
     const [code, dateTok, ...reason] = parts as [string, string, ...string[]];
-    const d = parseDate(dateTok, ctx.today);
+    // Never moved to next year silently: a date written without a year is this year's, and a past one is refused.
+    const d = parseDate(dateTok, ctx.today, { rollForward: false });
     if (!d.ok) return fail(d.error);
     if (reason.length === 0) return fail('请写明延期原因。');
-    return ok({ code, unit: null, date: d.value, reason: reason.join(' ') });
+    return ok({ code, unit: null, date: d.value, dateText: dateTok, reason: reason.join(' ') });
   },
   async run(ctx, a) {
+    const y = Number(ctx.today.slice(0, 4));
+    if (a.date <= ctx.today) {
+      const understood = formatDateZh(a.date);
+      return {
+        text:
+          `“${a.dateText}”理解为 ${understood}（${a.date}），${a.date === ctx.today ? '就是今天' : '已经过去'}，不能延期到这一天（今天是 ${formatDateZh(ctx.today, y)}）。` +
+          `请写一个今天以后的日期；如指明年，请写明年份，例如：延期 ${a.code} ${y + 1}-${a.date.slice(5)} ${a.reason}`,
+      };
+    }
     const t = await findTask(ctx.deps.db, a.code);
     if (!t.ok) return { text: t.error };
     const v = await pickAssignment(ctx, t.value, a.unit);
     if (!v.ok) return { text: v.error };
     const r = await requestExtension(ctx, v.value, a.date, a.reason);
-    return { text: r.ok ? r.text : r.error };
+    return { text: r.ok ? r.text : r.error, assignmentId: v.value.asg.id, taskId: t.value.id };
+  },
+};
+
+/** 撤回 <申请号>: the requester withdraws their own pending extension (or bind) request; the office is told. */
+const withdrawRequest: CommandDef<{ id: number }> = {
+  names: ['撤回', 'withdraw'],
+  usage: '撤回 <申请号>',
+  summary: '撤回自己提交、尚未审批的延期或绑定申请',
+  example: '撤回 3',
+  roles: 'any',
+  parse(arg) {
+    const id = parseRequestNo(splitFirst(arg)[0]);
+    return id ? ok({ id }) : fail('缺少或看不懂申请号（提交申请时回复里的 #数字）。');
+  },
+  async run(ctx, { id }) {
+    const { db } = ctx.deps;
+    const me = ctx.actor.personId;
+    const ext = (await db.select().from(extensionRequests).where(eq(extensionRequests.id, id)))[0];
+    const bind = (await db.select().from(bindRequests).where(eq(bindRequests.id, id)))[0];
+    const mineExt = ext && me !== null && ext.requestedBy === me ? ext : undefined;
+    const mineBind = bind && me !== null && bind.personId === me ? bind : undefined;
+    if (mineExt && (mineExt.status === 'pending' || !mineBind || mineBind.status !== 'pending')) {
+      if (mineExt.status !== 'pending')
+        return { text: `延期申请 #${id} 已${mineExt.status === 'approved' ? '批准' : mineExt.status === 'withdrawn' ? '撤回' : '驳回'}，不能再撤回。` };
+      const view = await assignmentView(db, mineExt.assignmentId, ctx.today);
+      const what = view ? label(view) : `申请 #${id}`;
+      await runBatch(db, [
+        db
+          .update(extensionRequests)
+          .set({ status: 'withdrawn', decidedBy: me, decidedAt: ctx.now, decisionNote: '申请人撤回' })
+          .where(and(eq(extensionRequests.id, id), eq(extensionRequests.status, 'pending'))),
+        reportInsert(ctx, mineExt.assignmentId, { kind: 'extension', note: `撤回延期申请 #${id}` }),
+        commandAudit(ctx, { action: 'extension.withdraw', entity: 'extension_request', entityId: id, detail: { assignmentId: mineExt.assignmentId } }),
+        ...noticeInserts(db, await officeRecipients(ctx), `notice:ext-withdrawn:${id}`, `【延期申请 #${id} 已撤回】${what} 的延期申请已由申请人撤回，无需审批。`, ctx.now, {
+          assignmentId: mineExt.assignmentId,
+        }),
+      ]);
+      return { text: `已撤回延期申请 #${id}（${what}），仍按原期限推进。` };
+    }
+    if (mineBind) {
+      if (mineBind.status !== 'pending') return { text: `绑定申请 #${id} 已处理，不能再撤回。` };
+      await runBatch(db, [
+        db
+          .update(bindRequests)
+          .set({ status: 'withdrawn', decidedBy: me, decidedAt: ctx.now })
+          .where(and(eq(bindRequests.id, id), eq(bindRequests.status, 'pending'))),
+        commandAudit(ctx, { action: 'bind.withdraw', entity: 'bind_request', entityId: id }),
+        ...noticeInserts(db, await officeRecipients(ctx), `notice:bind-withdrawn:${id}`, `【绑定申请 #${id} 已撤回】申请人已撤回，无需处理。`, ctx.now),
+      ]);
+      return { text: `已撤回绑定申请 #${id}。` };
+    }
+    if (ext || bind) return { text: `申请 #${id} 不是你提交的，只能撤回自己的申请。` };
+    return { text: `没有编号为 #${id} 的申请。发送「待办」（办公室）或查看提交申请时的回复核对申请号。` };
   },
 };
 
@@ -296,7 +484,7 @@ async function decideExtension(ctx: CommandContext, id: number, approve: boolean
   const { db } = ctx.deps;
   const req = (await db.select().from(extensionRequests).where(eq(extensionRequests.id, id)))[0];
   if (!req) return { text: `没有编号为 #${id} 的延期申请。` };
-  if (req.status !== 'pending') return { text: `延期申请 #${id} 已${req.status === 'approved' ? '批准' : '驳回'}，不能重复处理。` };
+  if (req.status !== 'pending') return { text: `延期申请 #${id} 已${req.status === 'approved' ? '批准' : req.status === 'withdrawn' ? '由申请人撤回' : '驳回'}，不能重复处理。` };
   const view = await assignmentView(db, req.assignmentId, ctx.today);
   if (!view) return { text: `延期申请 #${id} 对应的任务已不存在。` };
   const y = Number(ctx.today.slice(0, 4));
@@ -448,66 +636,6 @@ const closeCmd: CommandDef<{ code: string; rest: string }> = {
   },
 };
 
-const CMP: Record<string, (a: number, b: number) => boolean> = {
-  '<=': (a, b) => a <= b,
-  '>=': (a, b) => a >= b,
-  '<': (a, b) => a < b,
-  '>': (a, b) => a > b,
-  '=': (a, b) => a === b,
-};
-
-const metric: CommandDef<{ indicator: string; value: number; note: string }> = {
-  names: ['指标', 'metric'],
-  usage: '指标 <指标名> <数值> [说明]',
-  summary: '报送指标数值，对照目标',
-  example: '指标 PM2.5 23.6',
-  roles: ['contact'],
-  parse(arg) {
-    const parts = arg.split(' ').filter(Boolean);
-    const idx = parts.findIndex((p, i) => i > 0 && /^-?\d+(?:\.\d+)?%?$/.test(p));
-    if (parts.length < 2 || idx < 0) return fail('缺少指标名或数值。');
-    return ok({ indicator: parts.slice(0, idx).join(' '), value: Number(parts[idx]!.replace('%', '')), note: parts.slice(idx + 1).join(' ') });
-  },
-  async run(ctx, a) {
-    const { db } = ctx.deps;
-    const all = await db.select().from(targets);
-    const fold = (x: string) => x.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
-    const key = fold(a.indicator);
-    const hits = all.filter((t) => fold(t.indicator) === key || t.aliases.some((x) => fold(x) === key));
-    if (hits.length === 0) {
-      const names = [...new Set(all.flatMap((t) => [t.indicator, ...t.aliases]))];
-      const near = names.filter((n) => fold(n).includes(key) || key.includes(fold(n))).slice(0, 5);
-      return {
-        text: `没有名为“${a.indicator}”的指标。` + (near.length ? `你是不是要找：${near.join('、')}？` : names.length ? `可报送的指标：${names.slice(0, 10).join('、')}` : '尚未导入指标目标。'),
-      };
-    }
-    const year = Number(ctx.today.slice(0, 4));
-    const target = hits.filter((t) => t.year >= year).sort((x, y) => x.year - y.year)[0] ?? hits.sort((x, y) => y.year - x.year)[0]!;
-    const unitId = ctx.actor.unitIds[0] ?? null;
-    await runBatch(db, [
-      db.insert(metricReports).values({
-        targetId: target.id,
-        value: a.value,
-        personId: ctx.actor.personId,
-        unitId,
-        note: clipNote(a.note).note,
-        channel: ctx.channel,
-        createdAt: ctx.now,
-      }),
-      commandAudit(ctx, {
-        action: 'metric.report',
-        entity: 'target',
-        entityId: target.id,
-        detail: { indicator: target.indicator, value: a.value, unitId },
-      }),
-    ]);
-    const met = CMP[target.comparator]?.(a.value, target.value) ?? false;
-    return {
-      text: `已记录 ${target.indicator} = ${a.value}${target.unit ?? ''}。目标（${target.year}年）${target.comparator} ${target.value}${target.unit ?? ''}：${met ? '✅ 已达标' : '⚠️ 未达标'}。`,
-    };
-  },
-};
-
 const pendingCmd: CommandDef<null> = {
   names: ['待办', 'pending'],
   usage: '待办',
@@ -546,7 +674,7 @@ const pendingCmd: CommandDef<null> = {
     if (binds.length)
       out.push(
         `绑定申请 ${binds.length} 件（同意/拒绝 <申请号>）：`,
-        ...binds.slice(0, 20).map((b) => `  #${b.r.id} ${b.who ?? b.openId} → ${b.unit}`),
+        ...binds.slice(0, 20).map((b) => `  #${b.r.id} ${b.who ?? '（未留姓名）'} → ${b.unit}`),
       );
     if (claims.length)
       out.push(
@@ -558,4 +686,4 @@ const pendingCmd: CommandDef<null> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const taskCommands: CommandDef<any>[] = [mine, task, progress, done, same, extend, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metric];
+export const taskCommands: CommandDef<any>[] = [mine, task, nextPage, progress, done, same, extend, withdrawRequest, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metricCommand];

@@ -112,6 +112,10 @@ export const metricReports = sqliteTable(
     value: real('value').notNull(),
     personId: integer('person_id').references(() => people.id),
     unitId: integer('unit_id').references(() => units.id),
+    /** The period the value is for: 'YYYY-MM', 'YYYY-Qn', 'YYYY-H1|H2' or 'YYYY'; null = as of the report. */
+    period: text('period'),
+    /** The value as written ("Ⅱ类", "85%", "24以下"), when it differs from the number. */
+    valueText: text('value_text'),
     note: text('note'),
     channel: text('channel').notNull(),
     createdAt: integer('created_at').notNull().default(now),
@@ -176,6 +180,30 @@ export const roles = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
   },
   (t) => [uniqueIndex('roles_person_role_unit').on(t.personId, t.role, t.unitId), index('roles_unit').on(t.unitId)],
+);
+
+/**
+ * Roles that ended (解绑, 交接, `people remove`): the row as it was in `roles`, when and by whom it ended and why.
+ * `roles` holds only current roles (every reader of it stays right); this table is the history.
+ */
+export const roleHistory = sqliteTable(
+  'role_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: integer('person_id').notNull().references(() => people.id),
+    role: text('role').notNull(),
+    unitId: integer('unit_id').notNull().default(0),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at').notNull(),
+    /** Who ended it (a person id; null for the CLI). */
+    endedBy: integer('ended_by'),
+    /** unbind | handover | removed */
+    reason: text('reason').notNull(),
+    /** For a handover: the person who took the unit over. */
+    successorId: integer('successor_id'),
+    note: text('note'),
+  },
+  (t) => [index('role_history_person').on(t.personId), index('role_history_unit').on(t.unitId)],
 );
 
 /** A person's request to be bound to a unit (`绑定 <单位>`), approved by the office. */
@@ -371,6 +399,10 @@ export const unmatchedMessages = sqliteTable('unmatched_messages', {
   text: text('text').notNull(),
   reason: text('reason').notNull(),
   createdAt: integer('created_at').notNull().default(now),
+  /** Set when the office attached the message to an assignment (`归入`), which recorded it as a progress note. */
+  assignmentId: integer('assignment_id'),
+  resolvedBy: integer('resolved_by'),
+  resolvedAt: integer('resolved_at'),
 });
 
 /** Office-changeable settings (reminder policy …): key -> JSON. */

@@ -40,5 +40,5 @@ export function refusalText(a: Actor, allowed: Role[] | 'any', commandName: stri
 }
 
 export function strangerHint(): string {
-  return '你还没有绑定单位。请发送「绑定 <单位名称>」（例如：绑定 市生态环境局）申请绑定，市生态环境保护委员会办公室批准后即可报送进度。';
+  return '你还没有绑定单位。请发送「绑定 <单位名称> <你的姓名>」（例如：绑定 市生态环境局 张三）申请绑定，市生态环境保护委员会办公室批准后即可报送进度。';
 }

@@ -1,8 +1,10 @@
 // The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
 // in the task-assignment table's own columns so an exported file re-imports cleanly.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { assignments, plans, progressReports, units } from '../db/schema.js';
+import { assignments, metricReports, plans, progressReports, targets, tasks, units } from '../db/schema.js';
+import { COMPARATOR_ZH, formatTargetValue, periodZh } from '../domain/metric-value.js';
+import { assessTarget } from '../domain/stats.js';
 import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
 import { formatDeadlines } from '../domain/deadline-text.js';
 import { taskStatusWord } from '../domain/status.js';
@@ -13,6 +15,7 @@ import { readStoredPlan } from '../plans/read.js';
 export const LEDGER_COLUMNS = [
   '序号',
   '篇章',
+  '标题',
   '任务',
   '牵头单位',
   '配合单位',
@@ -42,10 +45,60 @@ export interface LedgerRow {
   latestReportAt: string;
 }
 
+/** One row per assignment (task × unit): the 分工明细 sheet. */
+export interface LedgerAssignment {
+  code: string;
+  title: string;
+  unit: string;
+  /** 牵头 | 配合 */
+  role: string;
+  status: string;
+  percent: number;
+  /** The assignment's current due date (an approved extension included), 'YYYY-MM-DD' or ''. */
+  dueDate: string;
+  extended: boolean;
+  latestNote: string;
+  /** 'YYYY-MM-DD HH:MM' Asia/Shanghai, or ''. */
+  latestReportAt: string;
+}
+
+/** One row per target: the 指标 sheet. */
+export interface LedgerTarget {
+  code: string;
+  taskCode: string;
+  indicator: string;
+  comparator: string;
+  value: number;
+  /** "≤ 24" (water classes as Ⅱ类). */
+  goal: string;
+  unit: string;
+  year: number;
+  scope: string;
+  latestValue: number | null;
+  /** The value as reported ("Ⅱ类", "85%"), or ''. */
+  latestText: string;
+  /** '2022年7月', or '' when the report named no period. */
+  latestPeriod: string;
+  latestUnit: string;
+  latestReportAt: string;
+  /** 已达标 | 未达标 | 暂无数据 */
+  met: string;
+}
+
 export interface Ledger {
   plan: { code: string; title: string };
   exportedAt: number;
+  /** 制表日期, 'YYYY-MM-DD' Asia/Shanghai (the day of exportedAt). */
+  madeOn: string;
   rows: LedgerRow[];
+  assignments: LedgerAssignment[];
+  targets: LedgerTarget[];
+}
+
+/** The title line: 《plan》任务台账 and 制表日期. */
+export function ledgerTitle(l: Pick<Ledger, 'plan' | 'madeOn'>): string {
+  const [y, m, d] = l.madeOn.split('-').map(Number);
+  return `《${l.plan.title}》任务台账　　制表日期：${y}年${m}月${d}日`;
 }
 
 export const PROPOSED_MARK = '（待确认）';
@@ -149,10 +202,68 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
       latestReportAt: latest ? formatInstant(latest.createdAt) : '',
     };
   });
-  return { plan: { code: plan.code, title: plan.title }, exportedAt: now, rows: out };
+
+  // One row per assignment, lead unit first, in task order.
+  const asgRows: LedgerAssignment[] = [];
+  for (const t of sorted) {
+    const as = [...(byTask.get(t.code) ?? [])].sort((a, b) => (a.role === 'lead' ? 0 : 1) - (b.role === 'lead' ? 0 : 1) || a.id - b.id);
+    for (const a of as) {
+      const assessment = assessAssignment(a, t.deadlines.map((d) => ({ ...d, dueDate: d.dueDate ?? null })), today);
+      const l = latestByAssignment.get(a.id);
+      asgRows.push({
+        code: t.code,
+        title: t.title,
+        unit: a.unit,
+        role: a.role === 'lead' ? '牵头' : '配合',
+        status: assessment.statusWord,
+        percent: a.state === 'closed' ? 100 : a.percent,
+        dueDate: assessment.due?.date ?? '',
+        extended: !!assessment.due?.extended,
+        latestNote: l ? l.note ?? (l.percent != null ? `进度 ${l.percent}%` : '已报送') : '',
+        latestReportAt: l ? formatInstant(l.createdAt) : '',
+      });
+    }
+  }
+
+  // Every target with its latest reported value.
+  const tg = await db
+    .select({ t: targets, taskCode: tasks.code })
+    .from(targets)
+    .leftJoin(tasks, eq(tasks.id, targets.taskId))
+    .where(eq(targets.planId, planRow!.id))
+    .orderBy(asc(targets.id));
+  const unitName = new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
+  const targetRows: LedgerTarget[] = [];
+  for (const { t, taskCode } of tg) {
+    const [m] = await db
+      .select()
+      .from(metricReports)
+      .where(eq(metricReports.targetId, t.id))
+      .orderBy(desc(metricReports.createdAt), desc(metricReports.id))
+      .limit(1);
+    const status = assessTarget(t.comparator, t.value, m?.value);
+    targetRows.push({
+      code: t.code,
+      taskCode: taskCode ?? '',
+      indicator: t.indicator,
+      comparator: t.comparator,
+      value: t.value,
+      goal: `${COMPARATOR_ZH[t.comparator] ?? t.comparator} ${formatTargetValue(t.value, /^类/.test(t.unit ?? '') ? t.unit : null)}`,
+      unit: t.unit ?? '',
+      year: t.year,
+      scope: t.scope ?? '',
+      latestValue: m?.value ?? null,
+      latestText: m ? m.valueText ?? String(m.value) : '',
+      latestPeriod: m?.period ? periodZh(m.period) : '',
+      latestUnit: m?.unitId ? unitName.get(m.unitId) ?? '' : '',
+      latestReportAt: m ? formatInstant(m.createdAt) : '',
+      met: status === 'met' ? '已达标' : status === 'not_met' ? '未达标' : '暂无数据',
+    });
+  }
+  return { plan: { code: plan.code, title: plan.title }, exportedAt: now, madeOn: today, rows: out, assignments: asgRows, targets: targetRows };
 }
 
 /** A ledger row as the table's cells, in LEDGER_COLUMNS order. */
 export function ledgerCells(r: LedgerRow): Array<string | number> {
-  return [r.code, r.chapter, r.task, r.lead.join('、'), r.co.join('、'), r.deadline, r.note, r.status, r.percent, r.latestProgress, r.latestReportAt];
+  return [r.code, r.chapter, r.title, r.task, r.lead.join('、'), r.co.join('、'), r.deadline, r.note, r.status, r.percent, r.latestProgress, r.latestReportAt];
 }

@@ -22,6 +22,8 @@ export interface ImportOptions {
   planCode?: string;
   /** Add units the table names that are not known yet (otherwise they are row errors). */
   createUnits?: boolean;
+  /** Withdraw the plan's tasks the table does not list (`--withdraw-missing`); otherwise they are left as they are. */
+  withdrawMissing?: boolean;
 }
 
 export interface ImportResult {
@@ -29,7 +31,7 @@ export interface ImportResult {
   ok: boolean;
   errors: RowError[];
   report?: PlanChangeReport;
-  /** Task rows read (tables) or tasks in the file (plan JSON). */
+  /** Task rows read (tables; rows with errors included, each counted once) or tasks in the file (plan JSON). */
   rowCount: number;
   headerRow?: number;
   sheet?: string;
@@ -64,7 +66,14 @@ async function choosePlanCode(db: Db, source: ImportSource, opts: ImportOptions)
 
 /** Import a file read by readImportFile/readImportBytes. Whole-file problems throw ImportFileError. */
 export async function importTaskTable(db: Db, source: ImportSource, opts: ImportOptions): Promise<ImportResult> {
-  const applyOpts = { now: opts.now, actor: opts.actor, channel: opts.channel, personId: opts.personId ?? null, dryRun: opts.dryRun };
+  const applyOpts = {
+    now: opts.now,
+    actor: opts.actor,
+    channel: opts.channel,
+    personId: opts.personId ?? null,
+    dryRun: opts.dryRun,
+    withdrawMissing: opts.withdrawMissing === true,
+  };
   if (source.kind === 'plan') {
     const fileCode = (source.plan as { code?: unknown }).code;
     if (opts.planCode && fileCode !== opts.planCode) {
@@ -113,7 +122,9 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
     baseYear,
   });
   const meta = { headerRow: header.rowNumber, sheet: source.sheet, encoding: source.encoding };
-  if (parsed.errors.length) return { ok: false, errors: parsed.errors, rowCount: parsed.tasks.length + parsed.errors.length, ...meta };
+  // A row can have several errors: count rows, not errors.
+  if (parsed.errors.length)
+    return { ok: false, errors: parsed.errors, rowCount: parsed.tasks.length + new Set(parsed.errors.map((e) => e.row)).size, ...meta };
   if (parsed.tasks.length === 0) {
     throw new ImportFileError(`表头（第${header.rowNumber}行）下面没有任何任务行。导入空表会撤销全部任务，已停止；请检查文件。`);
   }

@@ -3,6 +3,7 @@
 import { DeadlineTextError, normalizeWideText, parseDeadlineText, ACCEPTED_DEADLINE_FORMS } from '../domain/deadline-text.js';
 import type { DeadlineSpec } from '../domain/plan-file.js';
 import { splitUnitCell } from '../domain/unit-names.js';
+import { normaliseTaskCode } from '../domain/task-code.js';
 import type { CellValue, RowError, SheetRow } from './types.js';
 
 export type ColumnKey = 'seq' | 'code' | 'task' | 'title' | 'lead' | 'co' | 'deadline' | 'note' | 'chapter' | 'extra';
@@ -143,14 +144,7 @@ const SEQ_HEADING_RE = /^[（(]?[一二三四五六七八九十百]+[)）、.．
 const FOOTNOTE_RE = /^(?:注|说明|备注|填表|附)[:：]?/;
 const PROPOSED_RE = /[（(]待确认[)）]$/;
 
-function normalizeCode(raw: string): string {
-  return normalizeWideText(raw)
-    .replace(/\s+/g, '')
-    .replace(/[。、]/g, '.')
-    .split('.')
-    .map((p) => (/^\d+$/.test(p) ? String(Number(p)) : p))
-    .join('.');
-}
+const normalizeCode = normaliseTaskCode;
 
 /** Parse the data rows under the header. Every problem becomes a RowError; rows with errors yield no task. */
 export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: ParseTableOptions): ParsedTable {

@@ -12,6 +12,8 @@ export interface ResolvedContact {
 export interface ContactDirectory {
   /** Resolve emails and mobiles (any mix) to open_ids; unknown ones come back with openId null. */
   resolve(keys: string[]): Promise<ResolvedContact[]>;
+  /** A person's name by open_id (contact.v3.user.get); null when the directory does not say. Never throws. */
+  nameOf?(openId: string): Promise<string | null>;
 }
 
 export class ContactDirectoryUnavailable extends Error {}
@@ -61,12 +63,24 @@ export function createLarkContactDirectory(config: Config): ContactDirectory {
         return { key: k, openId: found.get(norm) ?? null };
       });
     },
+    async nameOf(openId) {
+      try {
+        const res = await client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } });
+        return (res.code === 0 || res.code === undefined) && res.data?.user?.name ? res.data.user.name : null;
+      } catch {
+        // No permission for the contact scope, or the person is outside the app's range: ask them instead.
+        return null;
+      }
+    },
   };
 }
 
 /** A directory from a fixed table, for tests and the sandbox. */
-export function createStaticContactDirectory(table: Record<string, string>): ContactDirectory {
+export function createStaticContactDirectory(table: Record<string, string>, names: Record<string, string> = {}): ContactDirectory {
   return {
+    async nameOf(openId) {
+      return names[openId] ?? null;
+    },
     async resolve(keys) {
       return keys.map((k) => ({ key: k, openId: table[k] ?? table[k.toLowerCase()] ?? null }));
     },

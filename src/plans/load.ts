@@ -27,6 +27,11 @@ export interface ApplyPlanOptions {
   personId?: number | null;
   /** Compute the report but write nothing. */
   dryRun?: boolean;
+  /**
+   * Withdraw stored tasks the file does not list (default true: a plan file is the whole plan). A table import
+   * passes false unless the office asked for `--withdraw-missing`: a table may hold only some tasks.
+   */
+  withdrawMissing?: boolean;
 }
 
 export interface AssignmentChange {
@@ -47,6 +52,8 @@ export interface PlanChangeReport {
   tasksAdded: string[];
   tasksUpdated: Array<{ task: string; fields: string[] }>;
   tasksWithdrawn: string[];
+  /** Active tasks the file does not list, left as they are (withdrawMissing false). */
+  tasksMissing: string[];
   /** Withdrawn tasks on which progress had been reported (kept, with their reports). */
   withdrawnWithProgress: string[];
   tasksRestored: string[];
@@ -287,6 +294,7 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
     tasksAdded: [],
     tasksUpdated: [],
     tasksWithdrawn: [],
+    tasksMissing: [],
     withdrawnWithProgress: [],
     tasksRestored: [],
     deadlinesChanged: [],
@@ -439,6 +447,10 @@ export async function applyPlan(db: Db, input: PlanFile | unknown, opts: ApplyPl
   // Tasks the file no longer lists are withdrawn, never deleted.
   for (const t of dbTasks) {
     if (seenTask.has(t.code) || t.state === 'withdrawn') continue;
+    if (opts.withdrawMissing === false) {
+      report.tasksMissing.push(t.code);
+      continue;
+    }
     report.tasksWithdrawn.push(t.code);
     if ((assignmentsByTask.get(t.id) ?? []).some((r) => Number(r.reports) > 0)) report.withdrawnWithProgress.push(t.code);
     withdrawIds.push(t.id);
@@ -577,6 +589,7 @@ export function summarizeReport(r: PlanChangeReport): Record<string, number | st
     tasksAdded: r.tasksAdded.length,
     tasksUpdated: r.tasksUpdated.length,
     tasksWithdrawn: r.tasksWithdrawn.length,
+    tasksMissing: r.tasksMissing.length,
     tasksRestored: r.tasksRestored.length,
     deadlinesChanged: r.deadlinesChanged.length,
     assignmentsAdded: r.assignmentsAdded.length,
@@ -627,6 +640,10 @@ export function formatPlanReport(r: PlanChangeReport, limit = 20): string[] {
   if (r.tasksRestored.length) lines.push(`恢复此前撤销的任务 ${r.tasksRestored.length} 项：${list(r.tasksRestored)}`);
   if (r.tasksWithdrawn.length)
     lines.push(`撤销任务 ${r.tasksWithdrawn.length} 项（文件中已没有；任务和进度记录都保留，可再次导入恢复）：${list(r.tasksWithdrawn)}`);
+  if (r.tasksMissing.length)
+    lines.push(
+      `文件中没有的任务 ${r.tasksMissing.length} 项保持不变（未撤销）。如要撤销文件中没有的任务，加 --withdraw-missing（将撤销 ${r.tasksMissing.length} 项：${list(r.tasksMissing)}）。`,
+    );
   if (r.withdrawnWithProgress.length)
     lines.push(`注意：其中 ${r.withdrawnWithProgress.length} 项已有进度报送：${list(r.withdrawnWithProgress)}。如果是漏填，请补回后重新导入。`);
   if (r.deadlinesChanged.length)

@@ -108,6 +108,7 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
   // office notices that group many steps are committed last, in one message per pass.
   const office = await loadOfficeTargets(deps);
+  const unitGroups = await loadUnitGroups(deps);
   const forOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'calendar_flag';
   let actions = plan.actions;
   if (office.length === 0 && actions.some(forOffice)) {
@@ -124,11 +125,11 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   const isOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office';
   const single = actions.filter((a) => !isPeriodic(a) && !isOffice(a));
   for (let i = 0; i < single.length; i += SLICE) {
-    await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result));
+    await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result, unitGroups));
   }
   // Periodic requests are one card per unit: slices never split a unit.
   for (const slice of slicesByUnit(actions.filter(isPeriodic))) {
-    await commitSteps(deps, at, slice, result, async (mine) => buildGrouped(mine, office, at));
+    await commitSteps(deps, at, slice, result, async (mine) => buildGrouped(mine, office, at, unitGroups));
   }
   const officeActions = actions.filter(isOffice);
   if (officeActions.length) await commitSteps(deps, at, officeActions, result, async (mine) => buildGrouped(mine, office, at));
@@ -313,6 +314,7 @@ async function buildSingle(
   mine: PlannedAction[],
   office: OfficeTarget[],
   result: PassResult,
+  unitGroups: Map<number, string> = new Map(),
 ): Promise<Built> {
   const messages: OutboundMessage[] = [];
   const items: Built['items'] = [];
@@ -320,8 +322,7 @@ async function buildSingle(
     switch (a.kind) {
       case 'reminder': {
         const keys: string[] = [];
-        for (const c of a.recipients) {
-          const msg = reminderMessage(a, c, at);
+        for (const msg of reminderMessages(a, at, unitGroups)) {
           messages.push(msg);
           keys.push(msg.dedupeKey);
         }
@@ -378,7 +379,7 @@ function capLines<T>(items: T[], line: (item: T) => string, more: (n: number) =>
   return items.length <= MAX_LINES ? shown : [...shown, more(items.length - MAX_LINES)];
 }
 
-async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: number): Promise<Built> {
+async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: number, unitGroups: Map<number, string> = new Map()): Promise<Built> {
   const messages: OutboundMessage[] = [];
   const items: Built['items'] = [];
   const periodic = mine.filter((a): a is ReminderAction => a.kind === 'reminder');
@@ -392,8 +393,7 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
     const who = contactsLabel(list[0]!);
     if (list.length === 1) {
       const a = list[0]!;
-      const keys = a.recipients.map((c) => {
-        const msg = reminderMessage(a, c, at);
+      const keys = reminderMessages(a, at, unitGroups).map((msg) => {
         messages.push(msg);
         return msg.dedupeKey;
       });
@@ -416,6 +416,18 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
         })),
         now: at,
       });
+      const groupChat = unitGroups.get(part[0]!.assignment.unitId);
+      if (groupChat) {
+        // The unit's group (本群设为 <单位>群): one card there, mentioning the unit's contacts.
+        const msg: OutboundMessage = {
+          dedupeKey: `periodic:${part[0]!.assignment.unitId}:${part[0]!.period}:${groupHash(part)}:chat`,
+          receiveIdType: 'chat_id', receiveId: groupChat, msgType: 'interactive', purpose: 'reminder',
+          content: { ...card, v: { ...(card.v as object), mentions: mentionsOf(part[0]!.recipients) } },
+        };
+        messages.push(msg);
+        keys.push(msg.dedupeKey);
+        return;
+      }
       for (const c of part[0]!.recipients) {
         const msg: OutboundMessage = {
           dedupeKey: `periodic:${part[0]!.assignment.unitId}:${part[0]!.period}:${groupHash(part)}:p${c.personId}`,
@@ -642,6 +654,32 @@ function officeMessages(
 function groupHash(list: Array<{ assignmentId: number; stepKey: string }>): string {
   const keys = list.map((a) => `${a.assignmentId}|${a.stepKey}`).sort();
   return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
+}
+
+/** Units with a registered group (本群设为 <单位>群): their reminders go there instead of to each contact. */
+export async function loadUnitGroups(deps: SchedulerDeps): Promise<Map<number, string>> {
+  const rows = await deps.db.select({ chatId: chats.chatId, unitId: chats.unitId }).from(chats).where(eq(chats.purpose, 'unit'));
+  const out = new Map<number, string>();
+  for (const r of rows) if (r.unitId && !out.has(r.unitId)) out.set(r.unitId, r.chatId);
+  return out;
+}
+
+const mentionsOf = (cs: Contact[]) => cs.map((c) => ({ openId: c.openId, name: c.name ?? null }));
+
+/** A reminder's messages: one to the unit's group mentioning its contacts, or one per contact. */
+function reminderMessages(a: ReminderAction, now: number, unitGroups: Map<number, string>): OutboundMessage[] {
+  const group = unitGroups.get(a.assignment.unitId);
+  if (!group || a.recipients.length === 0) return a.recipients.map((c) => reminderMessage(a, c, now));
+  const base = reminderMessage(a, a.recipients[0]!, now);
+  return [
+    {
+      ...base,
+      dedupeKey: `reminder:${a.assignmentId}:${a.stepKey}:chat`,
+      receiveIdType: 'chat_id',
+      receiveId: group,
+      content: { ...base.content, v: { ...(base.content.v as object), mentions: mentionsOf(a.recipients) } },
+    },
+  ];
 }
 
 function reminderMessage(a: ReminderAction, c: Contact, now: number): OutboundMessage {

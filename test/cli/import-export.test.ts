@@ -64,10 +64,15 @@ describe('duban CLI: plan load, import, export', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('表头在第2行');
     expect(r.out).toContain('【试运行，未写入】');
+    // A table holding only some tasks leaves the others; the dry run says how many --withdraw-missing would withdraw.
+    expect(r.out).toContain('文件中没有的任务 1 项保持不变');
+    expect(r.out).toContain('--withdraw-missing（将撤销 1 项：3.1.2）');
+    expect(r.out).not.toContain('撤销任务 1 项');
+    r = await cli('import', xlsx, '--dry-run', '--withdraw-missing');
     expect(r.out).toContain('撤销任务 1 项');
     expect(await taskCodes()).toEqual(['2.1.1:active', '2.1.2:active', '3.1.1:active', '3.1.2:active']);
 
-    r = await cli('import', xlsx);
+    r = await cli('import', xlsx, '--withdraw-missing');
     expect(r.code).toBe(0);
     expect(r.out).toContain('完成时限变更 1 项：2.1.1（2022年底前 → 2022年9月底前）');
     expect(r.out).toContain('确认分工 1 条：2.1.1 市生态环境局（配合）');
@@ -83,8 +88,11 @@ describe('duban CLI: plan load, import, export', () => {
       expect(r.out).toContain('没有变化');
     }
 
-    r = await cli('export', '--format', 'csv', '--out', '-');
-    expect(r.out.split('\n')[0]).toBe('\uFEFF序号,篇章,任务,牵头单位,配合单位,完成时限,备注,状态,进度(%),最新进展,最新报送时间\r');
+    r = await cli('export', '--format', 'csv', '--out', '-', '--at', '2022-06-30');
+    expect(r.out.split('\n')[0]).toBe('\uFEFF《测试实施意见》任务台账　　制表日期：2022年6月30日\r');
+    expect(r.out.split('\n')[1]).toBe('序号,篇章,标题,任务,牵头单位,配合单位,完成时限,备注,状态,进度(%),最新进展,最新报送时间\r');
+    r = await cli('export', '--format', 'csv', '--out', '-', '--at', 'yesterday');
+    expect(r.code).not.toBe(0);
     r = await cli('export', '--out', '-', '--format', 'json');
     expect(JSON.parse(r.out).rows).toHaveLength(3);
   });

@@ -38,7 +38,7 @@ describe('on the bundled plan', () => {
     expect(mine).toMatch(/本单位未完成任务 \d+ 项/);
     expect(await say('任务 2.1.1')).toContain('"schema":"2.0"');
     expect(await say('指标 PM2.5 30')).toContain('未达标');
-    expect(await say('绑定 环保局', {}, 'ou_new')).toContain('已提交绑定申请');
+    expect(await say('绑定 环保局 新人', {}, 'ou_new')).toContain('已提交绑定申请');
   });
 
   it('a reply to a reminder the scheduler queued updates that assignment', async () => {

@@ -252,7 +252,7 @@ describe('answering a request notice by replying to it', () => {
     const id2 = Number(/#(\d+)/.exec(await say(ANDING, '延期 4.1.2 年底 资金'))![1]);
     await deliver(`notice:ext:${id2}:`, 'om_ext_notice2');
     expect(await say(OFFICE, '驳回 节点不能推迟', { parentId: 'om_ext_notice2' })).toContain(`已驳回延期申请 #${id2}`);
-    const b = Number(/#(\d+)/.exec(await say(STRANGER, '绑定 住建局'))![1]);
+    const b = Number(/#(\d+)/.exec(await say(STRANGER, '绑定 住建局 孙七'))![1]);
     await deliver(`notice:bind:${b}:`, 'om_bind_notice');
     expect(await say(OFFICE, '同意', { parentId: 'om_bind_notice' })).toContain(`已同意绑定申请 #${b}`);
     // Two requests and two decisions; the replies were not taken as progress notes.
@@ -382,7 +382,7 @@ describe('card buttons and forms', () => {
 
 describe('binding and chats', () => {
   it('a stranger asks to be bound; the office approves; the person is told and can report', async () => {
-    const r = await say(STRANGER, '绑定 住建局');
+    const r = await say(STRANGER, '绑定 住建局 孙七');
     const id = Number(/#(\d+)/.exec(r)![1]);
     expect(r).toContain('市住建局');
     expect((await notices()).some((n) => n.receiveId === OFFICE && n.content.includes(`同意 ${id}`))).toBe(true);
@@ -394,7 +394,7 @@ describe('binding and chats', () => {
   });
   it('拒绝 closes a request; a misspelt unit gets did-you-mean', async () => {
     expect(await say(STRANGER, '绑定 市生太环境局')).toContain('你是不是要找：市生态环境局');
-    const id = Number(/#(\d+)/.exec(await say(STRANGER, '绑定 安定区'))![1]);
+    const id = Number(/#(\d+)/.exec(await say(STRANGER, '绑定 安定区 孙七'))![1]);
     expect(await say(OFFICE, `拒绝 ${id} 非本单位`)).toContain('已拒绝');
     expect(await say(STRANGER, '我的任务')).toContain('还没有绑定');
   });

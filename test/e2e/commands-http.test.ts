@@ -144,7 +144,8 @@ describe('chat commands over the real HTTP stack', () => {
   });
 
   it('extension approve and return/close round trips', async () => {
-    const r = await say(ANDING, '延期 4.1.2 7月底 雨季施工受限');
+    // The service runs on the real clock: a date in next year's July is always ahead.
+    const r = await say(ANDING, `延期 4.1.2 ${new Date().getUTCFullYear() + 1}年7月底 雨季施工受限`);
     const id = Number(/#(\d+)/.exec(r)![1]);
     await waitFor(() => fake.messages.find((m) => m.receive_id === OFFICE && m.content.includes(`批准 ${id}`)));
     expect(await say(OFFICE, `批准 ${id}`)).toContain('已批准');

@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import type { NodeDatabase } from '../../src/db/node.js';
-import { assignments, auditLog, progressReports, tasks, units } from '../../src/db/schema.js';
+import { assignments, auditLog, metricReports, progressReports, targets, tasks, units } from '../../src/db/schema.js';
 import { buildLedger, LEDGER_COLUMNS, taskStatusWord } from '../../src/export/ledger.js';
 import { ledgerToCsv, ledgerToJson, ledgerToXlsx } from '../../src/export/write.js';
 import { importTaskTable } from '../../src/import/import-table.js';
@@ -82,22 +82,79 @@ describe('buildLedger', () => {
 });
 
 describe('export files', () => {
-  it('xlsx: sheet 任务台账 with styled, frozen header and set widths', async () => {
+  it('xlsx: opened sheet by sheet — titles, columns, dates as dates, print setup', async () => {
+    const [target] = await db.select().from(targets).limit(1);
+    await db.insert(metricReports).values({ targetId: target!.id, value: 23, period: '2022-05', channel: 'chat', createdAt: NOW - 7_200_000 });
     const bytes = await ledgerToXlsx((await buildLedger(db, 'test-plan', NOW))!);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(bytes) as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name).slice(0, 3)).toEqual(['任务台账', '分工明细', '指标']);
+
     const ws = wb.getWorksheet('任务台账')!;
-    expect(ws.getRow(1).values).toEqual([undefined, ...LEDGER_COLUMNS]);
+    // Row 1: the title with the plan and 制表日期; row 2: the header.
+    expect(String(ws.getCell('A1').value)).toMatch(/^《.+》任务台账\s+制表日期：2022年6月16日$/);
     expect(ws.getCell('A1').font?.bold).toBe(true);
-    expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
-    expect(ws.getColumn(3).width).toBe(60);
-    expect(ws.getCell('I4').value).toBe(40);
-    expect(ws.rowCount).toBe(5);
+    expect(ws.getRow(2).values).toEqual([undefined, ...LEDGER_COLUMNS]);
+    expect(ws.getCell('A2').font?.bold).toBe(true);
+    expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 2 });
+    expect(ws.getColumn(3).width).toBe(24); // 标题: a short title column
+    const r311 = ws.getRow(5);
+    expect(r311.getCell(1).value).toBe('3.1.1');
+    expect(r311.getCell(10).value).toBe(40);
+    // 最新报送时间 is a date cell showing Shanghai time (08:00 = 00:00 UTC + 8h).
+    const when = r311.getCell(12).value;
+    expect(when).toBeInstanceOf(Date);
+    expect((when as Date).toISOString()).toBe('2022-06-16T08:00:00.000Z');
+    expect(r311.getCell(12).numFmt).toBe('yyyy-mm-dd hh:mm');
+    for (const sheet of [ws, wb.getWorksheet('分工明细')!, wb.getWorksheet('指标')!]) {
+      expect(sheet.pageSetup.orientation).toBe('landscape');
+      expect(sheet.pageSetup.fitToPage).toBe(true);
+      expect(sheet.pageSetup.fitToWidth).toBe(1);
+      expect(sheet.pageSetup.fitToHeight).toBe(0);
+      expect(sheet.pageSetup.printTitlesRow).toBe('2:2');
+    }
+
+    const as = wb.getWorksheet('分工明细')!;
+    expect(String(as.getCell('A1').value)).toContain('制表日期：2022年6月16日');
+    expect(as.getRow(2).values).toEqual([undefined, '任务编号', '标题', '单位', '角色', '状态', '进度(%)', '截止日期', '最新说明', '最新报送时间']);
+    const asgCount = (await db.select({ n: sql<number>`count(*)` }).from(assignments))[0]!.n;
+    expect(as.rowCount).toBe(2 + asgCount);
+    const rows = as.getRows(3, asgCount)!.map((r) => r.values as unknown[]);
+    const env311 = rows.find((v) => v[1] === '3.1.1' && v[3] === '市生态环境局')!;
+    expect(env311.slice(4, 8)).toEqual(['牵头', '进行中', 40, new Date(Date.UTC(2022, 5, 30))]);
+    expect(env311[8]).toBe('完成排查 40%');
+    // The lead unit comes first within a task.
+    const of311 = rows.filter((v) => v[1] === '3.1.1').map((v) => v[4]);
+    expect(of311[0]).toBe('牵头');
+
+    const ts = wb.getWorksheet('指标')!;
+    expect(ts.getRow(2).values).toEqual([undefined, '指标', '目标', '计量单位', '年份', '范围', '所属任务', '最新值', '期间', '报送单位', '报送时间', '是否达标']);
+    const tgCount = (await db.select({ n: sql<number>`count(*)` }).from(targets))[0]!.n;
+    expect(ts.rowCount).toBe(2 + tgCount);
+    const first = ts.getRow(3).values as unknown[];
+    expect(first[1]).toBe(target!.indicator);
+    expect(first[2]).toBe(`${target!.comparator === '<=' ? '≤' : '≥'} ${target!.value}`);
+    expect(first[4]).toBe(target!.year);
+    expect(first[7]).toBe('23');
+    expect(first[8]).toBe('2022年5月');
+    expect(first[10]).toBeInstanceOf(Date);
+    expect(first[11]).toBe(target!.comparator === '<=' && 23 <= target!.value ? '已达标' : first[11]);
   });
 
-  it('csv: UTF-8 with BOM and CRLF', async () => {
+  it('csv: UTF-8 with BOM and CRLF, a title line over the header', async () => {
     const text = ledgerToCsv((await buildLedger(db, 'test-plan', NOW))!);
-    expect(text.startsWith('\uFEFF序号,篇章,任务,牵头单位,配合单位,完成时限,备注,状态,进度(%),最新进展,最新报送时间\r\n')).toBe(true);
+    expect(text).toMatch(/^\uFEFF《.+》任务台账\s+制表日期：2022年6月16日\r\n序号,篇章,标题,任务,牵头单位,配合单位,完成时限,备注,状态,进度\(%\),最新进展,最新报送时间\r\n/);
+  });
+
+  it('json: tasks, assignments and targets', async () => {
+    const j = JSON.parse(ledgerToJson((await buildLedger(db, 'test-plan', NOW))!)) as { rows: unknown[]; assignments: unknown[]; targets: unknown[]; madeOn: string; title: string };
+    expect(j.madeOn).toBe('2022-06-16');
+    expect(j.title).toContain('制表日期');
+    expect(j.rows).toHaveLength(4);
+    expect(j.assignments.length).toBeGreaterThan(4);
+    expect(j.assignments[0]).toMatchObject({ code: '2.1.1', role: '牵头' });
+    expect(j.targets.length).toBeGreaterThan(0);
+    expect(j.targets[0]).toHaveProperty('met', '暂无数据');
   });
 
   it.each(['xlsx', 'csv', 'json'] as const)('%s export re-imports with no changes', async (format) => {
@@ -112,6 +169,28 @@ describe('export files', () => {
     expect(res.report!.changed).toBe(false);
     expect(res.rowCount).toBe(4);
     expect(await db.select({ n: sql<number>`count(*)` }).from(auditLog)).toEqual(audits);
+  });
+
+  it.each(['xlsx', 'csv'] as const)('%s: a partial table (one task, edited) re-imports that task and leaves the others', async (format) => {
+    const full = (await buildLedger(db, 'test-plan', NOW))!;
+    const one = { ...full, rows: full.rows.filter((r) => r.code === '2.1.2').map((r) => ({ ...r, deadline: '每年12月底前' })) };
+    const bytes = format === 'xlsx' ? await ledgerToXlsx(one) : new TextEncoder().encode(ledgerToCsv(one));
+    const before = await db.select().from(tasks);
+    const dry = await importTaskTable(db, await readImportBytes(`台账.${format}`, bytes), { ...OPTS, dryRun: true });
+    expect(dry.rowCount).toBe(1);
+    expect(dry.report!.tasksWithdrawn).toEqual([]);
+    expect(dry.report!.tasksMissing).toEqual(['2.1.1', '3.1.1', '3.1.2']);
+    const res = await importTaskTable(db, await readImportBytes(`台账.${format}`, bytes), OPTS);
+    expect(res.report!.deadlinesChanged).toEqual([{ task: '2.1.2', before: ['每年'], after: ['每年12月底前'] }]);
+    expect(res.report!.tasksWithdrawn).toEqual([]);
+    const after = await db.select().from(tasks);
+    expect(after.map((t) => [t.code, t.state])).toEqual(before.map((t) => [t.code, t.state]));
+    // The untouched tasks still export exactly as before (deadline of 2.1.2 aside).
+    const again = (await buildLedger(db, 'test-plan', NOW))!;
+    expect(again.rows.filter((r) => r.code !== '2.1.2')).toEqual(full.rows.filter((r) => r.code !== '2.1.2'));
+    // With --withdraw-missing the same file would withdraw the three others.
+    const withdrawing = await importTaskTable(db, await readImportBytes(`台账.${format}`, bytes), { ...OPTS, dryRun: true, withdrawMissing: true });
+    expect(withdrawing.report!.tasksWithdrawn).toEqual(['2.1.1', '3.1.1', '3.1.2']);
   });
 
   it('after the office edits the exported table, the re-import shows exactly the edits', async () => {

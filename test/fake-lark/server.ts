@@ -64,7 +64,7 @@ export interface FakeLarkOptions {
   appSecret?: string;
   clock?: () => number;
   limits?: { appPerSecond?: number; perReceiverPerSecond?: number };
-  directory?: { emails?: Record<string, string>; mobiles?: Record<string, string> };
+  directory?: { emails?: Record<string, string>; mobiles?: Record<string, string>; names?: Record<string, string> };
 }
 
 /** A Feishu user as user_info returns them. */
@@ -88,7 +88,7 @@ export interface FakeLark {
   patches: Array<{ message_id: string; content: string; at: number }>;
   failNext(kind: FaultKind, n?: number): void;
   setLimits(l: { appPerSecond?: number; perReceiverPerSecond?: number }): void;
-  setDirectory(d: { emails?: Record<string, string>; mobiles?: Record<string, string> }): void;
+  setDirectory(d: { emails?: Record<string, string>; mobiles?: Record<string, string>; names?: Record<string, string> }): void;
   onMessage(cb: ((m: FakeMessage) => void) | undefined): void;
   setAuthorizeUser(user: FakeUser | null): void;
   issueAuthCode(user: FakeUser, redirectUri: string, opts?: { clientId?: string; ttlMs?: number }): string;
@@ -105,7 +105,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
   const appSecret = opts.appSecret ?? 'fake_secret';
   const clock = opts.clock ?? (() => Date.now());
   const limits = { appPerSecond: 50, perReceiverPerSecond: 5, ...opts.limits };
-  const directory = { emails: {} as Record<string, string>, mobiles: {} as Record<string, string>, ...opts.directory };
+  const directory = { emails: {} as Record<string, string>, mobiles: {} as Record<string, string>, names: {} as Record<string, string>, ...opts.directory };
   const tokens = new Set<string>();
   const requests: RecordedRequest[] = [];
   const messages: FakeMessage[] = [];
@@ -255,13 +255,23 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
 
     const isMessageApi = path.startsWith('/open-apis/im/v1/messages');
     const isContact = path === '/open-apis/contact/v3/users/batch_get_id';
-    if (!isMessageApi && !isContact) {
+    // GET /open-apis/contact/v3/users/:user_id?user_id_type=open_id -> data.user.name (directory.names).
+    const userGet = method === 'GET' ? /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path) : null;
+    if (!isMessageApi && !isContact && !userGet) {
       send(404, { code: 99991401, msg: 'not found' });
       return;
     }
     const auth = String(headers.authorization ?? '');
     if (!auth.startsWith('Bearer ') || !tokens.has(auth.slice(7))) {
       send(400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+      return;
+    }
+
+    if (userGet) {
+      const id = decodeURIComponent(userGet[1]!);
+      const name = directory.names[id];
+      if (name) send(200, { code: 0, msg: 'success', data: { user: { open_id: id, name } } });
+      else send(400, { code: 41050, msg: 'no user authority error' });
       return;
     }
 
@@ -419,6 +429,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
     setDirectory(d) {
       Object.assign(directory.emails, d.emails ?? {});
       Object.assign(directory.mobiles, d.mobiles ?? {});
+      Object.assign(directory.names, d.names ?? {});
     },
     onMessage(cb) {
       onMessage = cb;

@@ -72,7 +72,7 @@ describe('xlsx import', () => {
       ['3.1.1', '完善重污染天气应急预案，2022年6月底前完成排查，2023年底前完成整治。', '市生态环境局', null, '2022年6月底前完成排查，2023年底前完成整治', '重点'],
       ['3.2.1', '新增：推进秸秆综合利用。', '安定区', '市生态环境局', new Date(Date.UTC(2022, 11, 31)), '新增'],
     ];
-    const res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx(rows)), OPTS);
+    const res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx(rows)), { ...OPTS, withdrawMissing: true });
     const r = res.report!;
     expect(r.tasksAdded).toEqual(['3.2.1']);
     expect(r.tasksUpdated).toEqual([{ task: '2.1.1', fields: ['text'] }]);
@@ -88,7 +88,7 @@ describe('xlsx import', () => {
 
   it('a task withdrawn by one import is restored unchanged by the next that lists it', async () => {
     const without = [HEADER, ...GOOD_ROWS.slice(0, 3)];
-    let res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx(without)), OPTS);
+    let res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx(without)), { ...OPTS, withdrawMissing: true });
     expect(res.report!.tasksWithdrawn).toEqual(['3.1.2']);
     res = await importTaskTable(db, await readImportBytes('t.xlsx', await makeXlsx([HEADER, ...GOOD_ROWS])), OPTS);
     expect(res.report!.tasksRestored).toEqual(['3.1.2']);
@@ -239,7 +239,11 @@ describe('csv import', () => {
     expect(res.errors).toEqual([]);
     expect(res.headerRow).toBe(2);
     expect(res.report!.tasksUpdated).toEqual([{ task: '3.1.2', fields: ['note'] }]);
-    expect(res.report!.tasksWithdrawn).toEqual(['2.1.2', '3.1.1']);
+    // Tasks the table leaves out are kept unless --withdraw-missing: the dry run says how many would go.
+    expect(res.report!.tasksWithdrawn).toEqual([]);
+    expect(res.report!.tasksMissing).toEqual(['2.1.2', '3.1.1']);
+    const withdrawing = await importTaskTable(db, src, { ...OPTS, dryRun: true, withdrawMissing: true });
+    expect(withdrawing.report!.tasksWithdrawn).toEqual(['2.1.2', '3.1.1']);
   });
 
   it('splits unit cells on 、，,；; / spaces and newlines and matches aliases', async () => {
