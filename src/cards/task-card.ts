@@ -12,8 +12,8 @@ const KIND_ZH: Record<string, string> = {
   progress: '进度',
   done_claim: '申报完成',
   no_change: '无变化',
-  return: '退回',
-  close: '销号',
+  return: '办公室退回',
+  close: '办公室销号',
   note: '说明',
   extension: '延期',
 };

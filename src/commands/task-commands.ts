@@ -1,5 +1,6 @@
 // Commands on tasks and assignments: 我的任务, 任务, 进度, 完成, 无变化, 延期, 批准, 驳回, 退回, 销号, 指标.
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
+import { percentBeforeLatestClaim } from '../domain/progress-history.js';
 import { runBatch } from '../db/batch.js';
 import {
   assignments,
@@ -7,6 +8,7 @@ import {
   extensionRequests,
   metricReports,
   people,
+  progressReports,
   targets,
   tasks,
   units,
@@ -386,9 +388,11 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
     return { text: `${label(view)} 当前状态是「${view.assessment.statusWord}」，没有待核验的完成申报，无需退回。` };
   if (kind === 'close' && from === 'closed') return { text: `${label(view)} 已经销号。` };
   const note = clipNote(reason).note;
+  // 退回 goes back to the percent the unit had reported before its completion claim (the claim set 100%).
+  const restored = kind === 'return' ? await percentBeforeClaim(db, view.asg.id) : view.asg.percent;
   const patch =
     kind === 'return'
-      ? { state: 'in_progress', claimedAt: null, updatedAt: ctx.now }
+      ? { state: 'in_progress', claimedAt: null, percent: restored, updatedAt: ctx.now }
       : { state: 'closed', closedAt: ctx.now, percent: 100, updatedAt: ctx.now };
   const tell =
     kind === 'return'
@@ -396,19 +400,31 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
       : `【销号】${label(view)} ${view.task.title} 已由办公室核验销号。`;
   await runBatch(db, [
     db.update(assignments).set(patch).where(eq(assignments.id, view.asg.id)),
-    reportInsert(ctx, view.asg.id, { kind, percent: kind === 'close' ? 100 : view.asg.percent, note }),
+    reportInsert(ctx, view.asg.id, { kind, percent: kind === 'close' ? 100 : restored, note }),
     commandAudit(ctx, {
       action: `assignment.${kind}`,
       entity: 'assignment',
       entityId: view.asg.id,
-      detail: { task: view.task.code, unit: view.unit.name, from, to: patch.state, note },
+      detail: { task: view.task.code, unit: view.unit.name, from, to: patch.state, note, ...(kind === 'return' ? { percent: restored } : {}) },
     }),
     ...noticeInserts(db, await unitRecipients(db, view.unit.id), `notice:${kind}:${view.asg.id}:${sourceKey(ctx)}`, tell, ctx.now, {
       taskId: view.task.id,
       assignmentId: view.asg.id,
     }),
   ]);
-  return { text: kind === 'return' ? `已退回 ${label(view)}，已通知该单位。` : `已销号 ${label(view)}。` };
+  return {
+    text: kind === 'return' ? `已退回 ${label(view)}，进度恢复为申报完成前的 ${restored}%，已通知该单位。` : `已销号 ${label(view)}。`,
+  };
+}
+
+/** The percent of the unit's last report before its latest completion claim (0 when it never reported one). */
+async function percentBeforeClaim(db: CommandContext['deps']['db'], assignmentId: number): Promise<number> {
+  const history = await db
+    .select({ kind: progressReports.kind, percent: progressReports.percent })
+    .from(progressReports)
+    .where(eq(progressReports.assignmentId, assignmentId))
+    .orderBy(desc(progressReports.createdAt), desc(progressReports.id));
+  return percentBeforeLatestClaim(history);
 }
 
 const returnCmd: CommandDef<{ code: string; rest: string }> = {
