@@ -211,3 +211,70 @@ function daysIn(a: string, b: string): number {
   for (let d = a; d < b; d = addDays(d, 1)) n++;
   return n;
 }
+
+/**
+ * A year's entries from dates: "放假 元旦 2027-01-01至2027-01-03 春节 2027-02-06~2027-02-13 上班 2027-02-14 2027-02-20".
+ * After 放假 (holidays): a name sets the name of the dates that follow; a date or a range (至, ~, .., —) adds days.
+ * After 上班 (make-up workdays): dates. Dates may be 2027-01-01, 2027/1/1, 2027年1月1日 or 1月1日 (in `year`).
+ */
+export function parseHolidayDates(text: string, year: number): NoticeParse {
+  const tokens = text
+    .normalize('NFKC')
+    .replace(/\s*(至|到|~|～|\.\.|—|–)\s*/g, '~')
+    .split(/[\s,，、；;。]+/)
+    .filter(Boolean);
+  const calendar: YearCalendar = { year, holidays: {}, workdays: [] };
+  let mode: 'holiday' | 'work' | null = null;
+  let name = '节假日';
+  const date = (t: string): string | null => {
+    let m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t);
+    if (m) return ymd(Number(m[1]), Number(m[2]), Number(m[3]));
+    m = /^(\d{1,2})月(\d{1,2})日?$/.exec(t);
+    if (m) return ymd(year, Number(m[1]), Number(m[2]));
+    m = /^(\d{1,2})日$/.exec(t);
+    return null;
+  };
+  for (const raw of tokens) {
+    for (const t of raw.split(/(?=放假|上班)|(?<=放假|上班)/).filter(Boolean)) {
+      if (t === '放假' || t === '休息' || t === 'off') {
+        mode = 'holiday';
+        continue;
+      }
+      if (t === '上班' || t === '调休上班' || t === 'work') {
+        mode = 'work';
+        continue;
+      }
+      const [a, b] = t.split('~');
+      const from = a ? date(a) : null;
+      if (!from) {
+        if (/^[\u4e00-\u9fa5]{1,10}$/.test(t) && mode === 'holiday') {
+          name = t;
+          continue;
+        }
+        return { ok: false, error: `看不懂“${t}”。日期写作 2027-01-01，连续几天写作 2027-01-01至2027-01-03` };
+      }
+      const to = b === undefined ? from : (date(b) ?? (/^\d{1,2}日?$/.test(b) ? ymd(Number(from.slice(0, 4)), Number(from.slice(5, 7)), Number(b.replace('日', ''))) : null));
+      if (!to || to < from) return { ok: false, error: `日期范围“${t}”无效` };
+      if (mode === null) return { ok: false, error: '请先写「放假」或「上班」，再写日期，例如：放假 元旦 2027-01-01至2027-01-03 上班 2027-01-04' };
+      for (const d of [from, to]) if (Number(d.slice(0, 4)) !== year) return { ok: false, error: `日期 ${d} 不在 ${year} 年` };
+      let n = 0;
+      for (let d = from; d <= to; d = addDays(d, 1)) {
+        if (n++ > 40) return { ok: false, error: `日期范围“${t}”太长` };
+        if (mode === 'holiday') calendar.holidays[d] = name;
+        else calendar.workdays.push(d);
+      }
+    }
+  }
+  calendar.workdays = [...new Set(calendar.workdays)].sort();
+  for (const d of calendar.workdays)
+    if (calendar.holidays[d]) return { ok: false, error: `${d} 既写成放假又写成上班，请核对` };
+  if (Object.keys(calendar.holidays).length === 0 && calendar.workdays.length === 0)
+    return { ok: false, error: '没有读到日期。例如：放假 元旦 2027-01-01至2027-01-03 春节 2027-02-06至2027-02-13 上班 2027-02-14' };
+  return { ok: true, calendar, lines: describeYearCalendar(calendar) };
+}
+
+/** Read what the office gave for a year: the State Council notice's text, or dates after 放假 / 上班. */
+export function parseHolidayInput(text: string, year: number): NoticeParse {
+  const isNotice = /\d{1,2}月\d{1,2}日/.test(text) && /放假/.test(text) && /[：:]/.test(text);
+  return isNotice ? parseHolidayNotice(text, year) : parseHolidayDates(text, year);
+}
