@@ -28,10 +28,10 @@ describe('digest card over the seeded plan', () => {
     const card = renderDigestCard(stats, null);
     expect(card.schema).toBe('2.0');
     const header = card.header as { title: { content: string }; template: string };
-    expect(header.title.content).toBe('督办周报｜6月27日—7月3日');
+    expect(header.title.content).toBe('督办周报｜2022年6月20日—6月26日');
     expect(header.template).toBe('orange');
     const text = markdown(card);
-    expect(text).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2');
+    expect(text).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2');
     expect(text).toContain('责任分工 17 项');
     expect(text).toContain('完成率 **17.6%**，含待核验 29.4%');
     expect(text).toContain('已销号的责任分工 ÷ 全部责任分工');
@@ -78,7 +78,7 @@ describe('digest card over the seeded plan', () => {
 
   it('renders to readable text for the CLI', () => {
     const text = renderDigestText(renderDigestCard(stats, null));
-    expect(text).toContain('督办周报｜6月27日—7月3日');
+    expect(text).toContain('督办周报｜2022年6月20日—6月26日');
     expect(text).toContain('【各篇章完成率（%）】');
     expect(text).toContain('蓝天：已销号 14.3 · 待核验 0');
     expect(text).not.toContain('**');
