@@ -1,7 +1,7 @@
 // Inbound handlers: turn a normalised message or card action into command effects and replies.
-import { loadCalendarOverrides } from '../db/calendar-store.js';
 // Every message gets exactly one reply (outbox key `reply:<message_id>`); text the bot cannot use is kept in
 // unmatched_messages, so nothing a person types is lost.
+import { loadCalendarOverrides } from '../db/calendar-store.js';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
@@ -30,6 +30,7 @@ import {
   splitFirst,
 } from './parse.js';
 import { label, pickAssignment, recordReport } from './record.js';
+import { findTask } from './store.js';
 import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
@@ -120,6 +121,20 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         const v = await pickAssignment(ctx, t, null);
         if (!v.ok) return reply(msg, { text: v.error }, ctx.now);
         view = v.value;
+      }
+    }
+    if (!view) {
+      // A card about several tasks (the monthly progress request) is answered with the task's code first.
+      const [first, rest] = splitFirst(text);
+      const code = normaliseCode(first);
+      if (isTaskCode(code) && rest) {
+        const t = await findTask(deps.db, code);
+        if (t.ok) {
+          const v = await pickAssignment(ctx, t.value, null);
+          if (!v.ok) return reply(msg, { text: v.error }, ctx.now);
+          view = v.value;
+          text = rest;
+        }
       }
     }
     if (!view) return reply(msg, { text: `没能把这条回复对应到任务，已保存。${HOW_TO}` }, ctx.now, 'reply_untied');
