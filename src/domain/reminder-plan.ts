@@ -476,8 +476,9 @@ export function planReminders(input: PlanInput): PlanResult {
     }
     if (!due || !info) continue;
 
-    // Overdue on the live day and the step from before it: one summary to the office, no card to the unit.
-    if (liveFrom && due.date < liveFrom && s.date < liveFrom) {
+    // Overdue on the live day: its first step goes into one summary to the office, not to the unit as a red card;
+    // the ladder's later steps run as usual.
+    if (liveFrom && due.date < liveFrom && !sent.some((x) => x.dueDate === due!.date && LADDER_KEY.test(x.stepKey))) {
       if (!sent.some((x) => x.stepKey === s.key))
         actions.push({
           kind: 'live_backlog', assignmentId: a.id, stepKey: s.key, dueDate: due.date, daysLeft: info.daysLeft, liveFrom,
