@@ -505,7 +505,7 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
       rechecks,
       (r) =>
         `• ${r.assignment.taskCode} ${r.assignment.taskTitle}（${r.assignment.unitName}）：` +
-        `${formatDateZh(shanghaiDate(r.claimedAt))}申报完成，已等待 ${r.waitedWorkdays} 个工作日`,
+        `${formatDateZh(shanghaiDate(r.claimedAt), Number(shanghaiDate(at).slice(0, 4)))}申报完成，已等待 ${r.waitedWorkdays} 个工作日`,
       (n) => `……另有 ${n} 项，发送「待办」查看全部`,
     );
     const text =
