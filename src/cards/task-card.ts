@@ -2,7 +2,7 @@
 // about one assignment. Also the two forms the buttons open (progress report, extension request). Pure.
 import type { CardButtonValue } from '../domain/types.js';
 import { formatDateZh } from '../domain/dates.js';
-import { LIGHT_EMOJI, type Light } from '../domain/status.js';
+import { LIGHT_EMOJI, rollUpTaskStatus, type Light } from '../domain/status.js';
 import type { AssignmentView } from '../commands/store.js';
 
 type Card = Record<string, unknown>;
@@ -115,7 +115,10 @@ export function renderTaskCard(input: TaskCardInput): Card {
     config: { update_multi: true },
     header: {
       title: plain(`${task.code} ${task.title}`.slice(0, 100)),
-      subtitle: focus ? plain(`${focus.unit.name} · ${focus.assessment.statusWord} ${focus.asg.percent}%`) : undefined,
+      // The task's own status is the roll-up over all its units (the same rule as 统计, the digest and the 台账).
+      subtitle: focus
+        ? plain(`${focus.unit.name} · ${focus.assessment.statusWord} ${focus.asg.percent}%｜任务：${rollUpTaskStatus(input.views.map((v) => v.assessment.statusWord))}`)
+        : plain(`任务状态：${rollUpTaskStatus(input.views.map((v) => v.assessment.statusWord))}`),
       template: TEMPLATE[worst],
     },
     body: { elements },
