@@ -63,7 +63,7 @@ export interface StatsEscalation {
   office: boolean;
   /** 'escalate:leaders:…' logged. */
   leaders: boolean;
-  /** Only 'no_contact:…' steps: the unit has no bound contact, so nothing reached it. */
+  /** No reminder reached the unit (only 'no_contact:…' steps, besides office notices): no contact is bound. */
   noContactOnly: boolean;
 }
 
@@ -221,9 +221,10 @@ export function completionOf(byStatus: StatusCounts, total: number): Completion 
 /** The escalation step in words, from the scheduler's reminder_log for the current deadline. */
 export function escalationStepZh(e: StatsEscalation | undefined): string {
   if (!e || e.steps === 0) return '未提醒';
+  // A unit no reminder reached (no contact bound) is said so, not counted as reminded.
+  if (e.noContactOnly) return e.leaders ? '未绑定联络员，已报领导' : e.office ? '未绑定联络员，已报办公室' : '无联络员，未能提醒';
   if (e.leaders) return '已报领导';
   if (e.office) return '已报办公室';
-  if (e.noContactOnly) return '无联络员，未能提醒';
   if (e.overdueReminders > 0) return `已催办 ${e.overdueReminders} 次`;
   return '已提醒';
 }

@@ -7,6 +7,7 @@ import {
   type PlanAssignment, type PlanInput, type SentStep,
 } from '../../src/domain/reminder-plan.js';
 import { addWorkdays } from '../../src/domain/calendar.js';
+import { escalationStepZh, type StatsEscalation } from '../../src/domain/stats.js';
 
 const at = (date: string, hhmm = '09:30') => shanghaiInstant(date, hhmm);
 const asg = (id: number, over: Partial<PlanAssignment> = {}): PlanAssignment => ({
@@ -177,5 +178,24 @@ describe('a completion claim left unchecked is put before the office again', () 
     expect(kinds(input({ now: at('2022-06-27'), assignments: [], claims: [claim], policy: { ...DEFAULT_POLICY, recheckClaimAfterWorkdays: 0 } }))).toEqual([]);
     const sent = new Map([[9, [{ stepKey: 'recheck:2022-06-20:1', plannedAt: at('2022-06-27'), dueDate: null, escalationLevel: 0 }]]]);
     expect(kinds(input({ now: at('2022-06-28'), assignments: [], claims: [claim], sentSteps: sent }))).toEqual([]);
+  });
+});
+
+describe('the escalation step in words (digest, 逾期, 台账)', () => {
+  const e = (over: Partial<StatsEscalation>): StatsEscalation => ({
+    assignmentId: 1, dueDate: '2022-06-30', level: 0, steps: 1, overdueReminders: 0, office: false, leaders: false, noContactOnly: false, ...over,
+  });
+  it.each([
+    [undefined, '未提醒'],
+    [e({ steps: 0 }), '未提醒'],
+    [e({}), '已提醒'],
+    [e({ overdueReminders: 3 }), '已催办 3 次'],
+    [e({ office: true, overdueReminders: 2 }), '已报办公室'],
+    [e({ leaders: true, office: true, overdueReminders: 4 }), '已报领导'],
+    [e({ noContactOnly: true }), '无联络员，未能提醒'],
+    [e({ noContactOnly: true, office: true }), '未绑定联络员，已报办公室'],
+    [e({ noContactOnly: true, office: true, leaders: true }), '未绑定联络员，已报领导'],
+  ])('%j -> %s', (esc, expected) => {
+    expect(escalationStepZh(esc)).toBe(expected);
   });
 });
