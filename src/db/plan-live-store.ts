@@ -1,11 +1,12 @@
 // Go-live per plan, kept in `settings` under 'plan_live:<plan code>': nothing reaches units until the office says a
 // plan is live and from which day (`npx duban plan live <日期>`, `上线 <日期>` in chat).
-import { asc, like } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
+import { shanghaiDate } from '../domain/dates.js';
 import { z } from 'zod';
 import type { Db } from './client.js';
 import { auditInsert } from './audit.js';
 import { runBatch } from './batch.js';
-import { plans, settings } from './schema.js';
+import { plans, reminderLog, settings } from './schema.js';
 
 export const PLAN_LIVE_PREFIX = 'plan_live:';
 
@@ -79,4 +80,31 @@ export async function setPlanLive(
       entity: 'plan', entityId: plan.code, detail: { from },
     }),
   ]);
+}
+
+/**
+ * Deployments from before go-live existed have plans that were already reminding units but no live day. Such a plan
+ * (one whose assignments already have reminder steps) is taken as live from the day of its first step, once, with an
+ * audit entry, so upgrading does not silence it. A plan never reminded stays waiting for the office.
+ */
+export async function backfillPlanLive(db: Db, live: Map<number, string | null>, now: number): Promise<void> {
+  for (const [planId, from] of live) {
+    if (from !== null) continue;
+    const rows = await db
+      .select({ first: sql<number | null>`min(${reminderLog.plannedAt})` })
+      .from(reminderLog)
+      .where(
+        and(
+          inArray(reminderLog.kind, ['reminder', 'suppressed', 'no_contact']),
+          sql`${reminderLog.assignmentId} in (select a.id from assignments a join tasks t on t.id = a.task_id where t.plan_id = ${planId})`,
+        ),
+      );
+    const first = rows[0]?.first;
+    if (first == null) continue;
+    const [plan] = await db.select({ code: plans.code }).from(plans).where(eq(plans.id, planId));
+    if (!plan) continue;
+    const day = shanghaiDate(first);
+    await setPlanLive(db, plan, day, { now, actor: 'system', channel: 'system' });
+    live.set(planId, day);
+  }
 }

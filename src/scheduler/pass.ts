@@ -11,7 +11,7 @@ import { getPolicy } from '../db/policy-store.js';
 import {
   assignments, chats, people, plans, reminderLog, roles, schedulerSlices, tasks, units,
 } from '../db/schema.js';
-import { planLiveMap } from '../db/plan-live-store.js';
+import { backfillPlanLive, planLiveMap } from '../db/plan-live-store.js';
 import { loadCalendarOverrides } from '../db/calendar-store.js';
 import { PROGRESS_REQUEST_MAX_ITEMS } from '../cards/reminder-card.js';
 import { storedCard } from '../cards/stored-card.js';
@@ -636,6 +636,7 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
       .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
     planLiveMap(db),
   ]);
+  if ([...liveFrom.values()].some((v) => v === null)) await backfillPlanLive(db, liveFrom, at);
   const byTask = new Map<number, DeadlineLike[]>();
   for (const [taskId, kind, dueDate, recurrence, label] of dlRows) {
     let list = byTask.get(taskId);

@@ -209,3 +209,18 @@ describe('the office’s calendar outlives chinese-days', () => {
     expect(warned[0]).toContain('npx duban calendar set 2027');
   });
 });
+
+describe('upgrading a deployment from before go-live', () => {
+  it('a plan that was already reminding units is taken as live from its first step; a fresh one keeps waiting', async () => {
+    await seedPlan(db, { liveFrom: null });
+    await bindContacts(db);
+    await registerOfficeChat(db);
+    const anding = await surveyAssignment(db, '安定区');
+    const { reminderLog } = await import('../../src/db/schema.js');
+    await db.insert(reminderLog).values({ assignmentId: anding, stepKey: 'before:10:2022-06-30', kind: 'reminder', dueDate: '2022-06-30', plannedAt: at('2022-06-16') });
+    await runSchedulerPass(deps, at('2022-06-27'));
+    const { listPlanLive } = await import('../../src/db/plan-live-store.js');
+    expect((await listPlanLive(db))[0]!.liveFrom).toBe('2022-06-16');
+    expect((await unitRows()).filter((r) => r.dedupeKey.includes(':before:3:2022-06-30:'))).toHaveLength(COUNTIES.length);
+  });
+});
