@@ -167,6 +167,6 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
 
 /** Units with their aliases, for resolving filters typed in chat. */
 export async function listUnits(db: Db) {
-  return db.select({ id: units.id, name: units.name, kind: units.kind, aliases: units.aliases }).from(units);
+  return db.select({ id: units.id, name: units.name, kind: units.kind, aliases: units.aliases }).from(units).orderBy(units.id);
 }
 
