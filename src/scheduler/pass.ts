@@ -554,9 +554,22 @@ async function queueNoContactSummary(
   if (office.length === 0) return;
   const key = `no_contact_summary:${date}`;
   let since = -1;
+  let sentToday = false;
   for (const g of globalSteps) {
-    if (g.stepKey === key) return;
+    if (g.stepKey === key) sentToday = true;
     if (g.stepKey.startsWith('no_contact_summary:') && g.plannedAt > since) since = g.plannedAt;
+  }
+  // Read reminder_log only when something new can be there: steps claimed by this pass, or a marker left by a pass
+  // that claimed some after the day's summary had gone out.
+  const claimedNow = result.queued.some((q) => q.kind === 'no_contact' && q.outboxIds.length === 0);
+  const pending = globalSteps.some((g) => g.stepKey.startsWith('no_contact_pending:') && g.plannedAt > since);
+  if (!claimedNow && !pending) return;
+  if (sentToday) {
+    if (claimedNow && !globalSteps.some((g) => g.stepKey === `no_contact_pending:${date}`)) {
+      const marker: PlannedAction = { kind: 'no_contact_summary', assignmentId: 0, stepKey: `no_contact_pending:${date}`, date };
+      await commitSteps(deps, at, [marker], result, async () => ({ messages: [], items: [] }));
+    }
+    return;
   }
   const { db } = deps;
   const rows = await db

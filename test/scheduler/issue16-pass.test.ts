@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/client.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { saveCalendarYear } from '../../src/db/calendar-store.js';
 import { setPlanLive } from '../../src/db/plan-live-store.js';
+import { setPolicy } from '../../src/db/policy-store.js';
 import { assignments, deadlines, outbox, tasks } from '../../src/db/schema.js';
 import { addWorkdays, parseHolidayInput, setCalendarOverrides } from '../../src/domain/calendar.js';
 import { shanghaiInstant } from '../../src/domain/dates.js';
@@ -156,6 +157,25 @@ describe('office notices', () => {
     expect(notices.every((t) => t.includes('岷县'))).toBe(true);
     expect(notices[1]).toContain('4.1.6（截止2022年6月30日）');
     expect(new Set((await rows()).filter((r) => r.dedupeKey.startsWith('notice:no_contact:')).map((r) => r.dedupeKey.split(':')[2])).size).toBe(4);
+  });
+
+  it('steps that could not be delivered after the day’s summary go into the next day’s', async () => {
+    await seedPlan(db);
+    await bindContacts(db, ['岷县']);
+    await registerOfficeChat(db);
+    await setPolicy(db, { onDueDay: false }, { now: 0 });
+    await runSchedulerPass(deps, at('2022-06-16', '09:30'));
+    // Later that day 岷县's survey reaches another step (an extension to 2022-06-17 makes 06-16 its before:1 day).
+    const minxian = await surveyAssignment(db, '岷县');
+    await db.update(assignments).set({ extendedTo: '2022-06-17' }).where(eq(assignments.id, minxian));
+    await runSchedulerPass(deps, at('2022-06-16', '15:00'));
+    expect((await officeTexts()).filter((t) => t.startsWith('【无法送达】'))).toHaveLength(1);
+    // The next day has no new undeliverable step of its own for 岷县's survey, but the summary still tells it.
+    const next = await runSchedulerPass(deps, at('2022-06-17', '09:30'));
+    expect(next.queued.filter((q) => q.kind === 'no_contact')).toHaveLength(0);
+    const notices = (await officeTexts()).filter((t) => t.startsWith('【无法送达】'));
+    expect(notices).toHaveLength(2);
+    expect(notices[1]).toContain('4.1.6（截止2022年6月17日）');
   });
 
   it('a completion claim left unchecked for the stated working days is put before the office again', async () => {
