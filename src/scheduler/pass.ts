@@ -472,7 +472,7 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
       (e) =>
         `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
         `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%${e.neverReminded ? '，未绑定联络员' : ''}`,
-      (n) => `……另有 ${n} 项，见领导周报或 \`npx duban export\``,
+      (n) => `……另有 ${n} 项，发送「逾期」查看全部`,
     );
     const text = escalationText(toOffice, lines);
     const keys = officeMessages(messages, office, `escalation:office:${groupHash(toOffice)}`, text, 'escalation', toOffice);
