@@ -95,3 +95,28 @@ describe('节假日', () => {
     expect(await say(OFFICE, '节假日 明年')).toContain('请先写年份');
   });
 });
+
+describe('one roll-up everywhere', () => {
+  it('after the lead unit’s 销号 with a co-unit overdue, 统计, 逾期, the task card and the 台账 all say 逾期', async () => {
+    // 4.1.1: lead 市生态环境局, co-unit 安定区; due 2022-06-30.
+    await deps.db.update(assignments).set({ state: 'closed', percent: 100, closedAt: 0 }).where(eq(assignments.id, fx.asg.t411env));
+    const later = Date.parse('2022-07-05T10:00:00+08:00');
+    const sayAt = async (who: string, text: string) => {
+      const m = message(who, text);
+      await h.onMessage(m, later);
+      const rows = await deps.db.select().from(outbox).where(like(outbox.dedupeKey, `reply:${m.messageId}%`));
+      return rows.map((r) => (r.msgType === 'text' ? (JSON.parse(r.content) as { text: string }).text : r.content)).join('\n');
+    };
+    const stats = await sayAt(LEADER, '统计');
+    expect(stats).toMatch(/任务 4 项：未开始 \d+ · 进行中 \d+ · 待核验 0 · 已销号 0 · 逾期 1/);
+    const overdue = await sayAt(OFFICE, '逾期');
+    expect(overdue).toContain('安定区');
+    expect(overdue).toContain('4.1.1');
+    const card = await sayAt(OFFICE, '任务 4.1.1');
+    expect(card).toContain('任务状态：逾期');
+    // The lead unit first on the card.
+    expect(card.indexOf('市生态环境局（牵头）')).toBeLessThan(card.indexOf('安定区（配合）'));
+    const ledger = await buildLedger(deps.db, 'dx2022', later);
+    expect(ledger!.rows.find((r) => r.code === '4.1.1')!.status).toBe('逾期');
+  });
+});
