@@ -394,7 +394,8 @@ export function planReminders(input: PlanInput): PlanResult {
   // Warn ahead of the year's end while next year's holidays are not known (library or office-entered).
   const year = Number(today.slice(0, 4));
   if (today >= `${year}-${CALENDAR_WARN_FROM}` && !hasCalendarData(year + 1)) {
-    const key = `calendar_ahead:${year + 1}`;
+    // Once a week until the year is entered, so a missed notice is not the last word.
+    const key = `calendar_ahead:${year + 1}:${isoWeekKey(today)}`;
     if (!globalSent.has(key)) actions.push({ kind: 'calendar_flag', assignmentId: 0, stepKey: key, year: year + 1, ahead: true });
   }
   if (policy.recheckClaimAfterWorkdays > 0) {

@@ -362,7 +362,7 @@ async function buildSingle(
               `在补齐之前，${a.year} 年的提醒不会按猜测的日子发出。`) +
           `国务院办公厅发布通知后，请办公室发送「节假日 ${a.year} <粘贴通知全文>」录入（或运行 ` +
           `npx duban calendar set ${a.year} --file 通知.txt），录入后发送「节假日 ${a.year}」核对；也可升级 chinese-days 后重新部署。`;
-        const keys = officeMessages(messages, office, `notice:${a.ahead ? 'calendar_ahead' : 'calendar'}:${a.year}`, text, 'notice', null);
+        const keys = officeMessages(messages, office, `notice:${a.ahead ? `calendar_ahead:${a.stepKey.split(':')[2]}` : 'calendar'}:${a.year}`, text, 'notice', null);
         items.push({ item: summary(a, officeLabel(office)), keys });
         break;
       }

@@ -216,15 +216,23 @@ describe('the office’s calendar outlives chinese-days', () => {
     expect(sunday.queued.some((q) => q.stepKey === 'periodic:2027-02')).toBe(true);
   });
 
-  it('warns the office from 1 November while next year is not covered, once', async () => {
+  it('warns the office from 1 November, once a week, while next year is not covered', async () => {
     await seedPlan(db);
     await registerOfficeChat(db);
     await runSchedulerPass(deps, at('2026-10-30'));
     expect((await officeTexts()).filter((t) => t.includes('节假日数据待补'))).toHaveLength(0);
     await runSchedulerPass(deps, at('2026-11-02'));
     await runSchedulerPass(deps, at('2026-11-03'));
+    expect((await officeTexts()).filter((t) => t.includes('节假日数据待补'))).toHaveLength(1);
+    await runSchedulerPass(deps, at('2026-11-09'));
     const warned = (await officeTexts()).filter((t) => t.includes('节假日数据待补'));
-    expect(warned).toHaveLength(1);
+    expect(warned).toHaveLength(2);
+    // Entered: no more warnings.
+    const parsed = parseHolidayInput('一、元旦：1月1日（周五）至3日（周日）放假调休，共3天。', 2027);
+    if (!parsed.ok) throw new Error(parsed.error);
+    await saveCalendarYear(db, parsed.calendar, { now: 0, actor: 'cli', channel: 'cli' });
+    await runSchedulerPass(deps, at('2026-11-16'));
+    expect((await officeTexts()).filter((t) => t.includes('节假日数据待补'))).toHaveLength(2);
     expect(warned[0]).toContain('节假日 2027');
     expect(warned[0]).toContain('npx duban calendar set 2027');
   });

@@ -331,7 +331,7 @@ describe('scheduler pass against the plan', () => {
     await db.update(deadlines).set({ dueDate: '2027-01-15' }).where(eq(deadlines.kind, 'month_end'));
     const res = await runSchedulerPass(deps, at('2026-12-28'));
     // The deadline's own flag, and the warning ahead of the year's end (from 1 November) that 2027 is not covered.
-    expect(res.queued.filter((q) => q.kind === 'calendar_flag').map((q) => q.stepKey).sort()).toEqual(['calendar:2027', 'calendar_ahead:2027']);
+    expect(res.queued.filter((q) => q.kind === 'calendar_flag').map((q) => q.stepKey).sort()).toEqual(['calendar:2027', 'calendar_ahead:2027:2026-W53']);
     expect(survey(res)).toHaveLength(0);
   });
 
