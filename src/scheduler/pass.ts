@@ -116,7 +116,9 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
       );
   }
   if (plan.actions.length === 0) {
-    if (!plan.skippedReason) await queueNoContactSummary(deps, at, plan.date, globalSteps, result, await loadOfficeTargets(deps));
+    // Nothing planned: only a marker left after yesterday's summary can call for one (see queueNoContactSummary).
+    if (!plan.skippedReason && globalSteps.some((g) => g.stepKey.startsWith('no_contact_pending:')))
+      await queueNoContactSummary(deps, at, plan.date, globalSteps, result, await loadOfficeTargets(deps));
     return result;
   }
 
