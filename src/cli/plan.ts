@@ -40,6 +40,11 @@ export const planCommand: CliCommand = {
         dryRun: options['dry-run'] === true,
       });
       for (const line of formatPlanReport(report)) ctx.out(line);
+      if (options['dry-run'] !== true) {
+        const waiting = (await listPlanLive(ctx.database().db)).filter((p) => !p.liveFrom);
+        for (const p of waiting)
+          ctx.out(`计划 ${p.code} 尚未上线，提醒暂不发给各单位。核对无误后运行 npx duban plan live <日期> --plan ${p.code}（或办公室在飞书发送「上线 <日期>」）。`);
+      }
       return 0;
     } catch (e) {
       if (e instanceof PlanValidationError) {
