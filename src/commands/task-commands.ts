@@ -13,7 +13,8 @@ import {
   tasks,
   units,
 } from '../db/schema.js';
-import { formatDateZh } from '../domain/dates.js';
+import { formatDateZh, shanghaiDate } from '../domain/dates.js';
+import { workdaysBetween } from '../domain/calendar.js';
 import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
@@ -546,11 +547,13 @@ const pendingCmd: CommandDef<null> = {
       .innerJoin(units, eq(units.id, bindRequests.unitId))
       .where(eq(bindRequests.status, 'pending'));
     const claims = await db
-      .select({ code: tasks.code, unit: units.name, title: tasks.title })
+      .select({ code: tasks.code, unit: units.name, title: tasks.title, claimedAt: assignments.claimedAt })
       .from(assignments)
       .innerJoin(tasks, eq(tasks.id, assignments.taskId))
       .innerJoin(units, eq(units.id, assignments.unitId))
       .where(eq(assignments.state, 'claimed'));
+    // Longest waiting first, with how many working days each has waited.
+    claims.sort((a, b) => (a.claimedAt ?? 0) - (b.claimedAt ?? 0));
     if (!ext.length && !binds.length && !claims.length) return { text: '没有待处理事项。' };
     const y = Number(ctx.today.slice(0, 4));
     const out: string[] = [];
@@ -567,7 +570,11 @@ const pendingCmd: CommandDef<null> = {
     if (claims.length)
       out.push(
         `待核验完成申报 ${claims.length} 项（销号/退回 <编号> <单位>）：`,
-        ...claims.slice(0, 30).map((c) => `  ${c.code}（${c.unit}）${c.title.slice(0, 20)}`),
+        ...claims.slice(0, 30).map((c) => {
+          const waited = c.claimedAt ? workdaysBetween(shanghaiDate(c.claimedAt), ctx.today) : null;
+          return `  ${c.code}（${c.unit}）${c.title.slice(0, 20)}${waited ? `（已等待 ${waited} 个工作日）` : ''}`;
+        }),
+        ...(claims.length > 30 ? [`  …另有 ${claims.length - 30} 项，运行 npx duban export 导出台账查看全部`] : []),
       );
     return { text: out.join('\n') };
   },
