@@ -1,4 +1,5 @@
 // The operator's command line: `npx duban <command>`. Output is Chinese first.
+import { loadCalendarOverrides } from './db/calendar-store.js';
 import { commands } from './cli/index.js';
 import { CliUsageError, type CliCommand, type CliContext } from './cli/types.js';
 import { ConfigError, parseConfig } from './config.js';
@@ -53,6 +54,8 @@ export async function runCli(
     if (cmd.needsPlan && config.PLAN_AUTOLOAD && (await ensureBundledPlan(ctx.database().db, ctx.now()))) {
       out('数据库为空，已载入内置方案（定西市 2022）。');
     }
+    // The office's holiday entries decide working days for commands that read the plan (digest, export, chat …).
+    if (cmd.needsPlan) await loadCalendarOverrides(ctx.database().db);
     return await cmd.run(rest, ctx);
   } catch (e) {
     if (e instanceof CliUsageError) {

@@ -41,7 +41,8 @@ export async function startNodeService(
   const clock = () => Date.now();
 
   const loaded = config.PLAN_AUTOLOAD ? await ensureBundledPlan(db, clock()) : false;
-  if (loaded) logger.info('bundled plan loaded into an empty database');
+  if (loaded)
+    logger.info('bundled plan loaded into an empty database; not live: nothing is sent to units until the office runs `npx duban plan live <日期>` or sends 上线 <日期>');
 
   const pending = new Set<Promise<unknown>>();
   const defer = (work: Promise<unknown>) => {

@@ -1,6 +1,6 @@
 // The weekly digest as a Feishu card (JSON 2.0) with native VChart bar charts; pure, and always under 30 KB.
 import { mdText } from './escape.js';
-import { computeDeltas, formatDelta, weekRange, type DigestDeltas } from '../domain/digest.js';
+import { computeDeltas, formatDelta, reportedWeek, type DigestDeltas } from '../domain/digest.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
 import {
@@ -78,7 +78,7 @@ export function renderDigestCard(stats: Stats, previous: StatsSummary | null, op
 }
 
 function buildCard(stats: Stats, deltas: DigestDeltas | null, limits: Limits, titleWord: string, charts: boolean): Card {
-  const { from, to } = weekRange(stats.today);
+  const { from, to } = reportedWeek(stats.today);
   const year = Number(stats.today.slice(0, 4));
   const red = stats.lights.red;
   const elements: Element[] = [];
@@ -95,7 +95,8 @@ function buildCard(stats: Stats, deltas: DigestDeltas | null, limits: Limits, ti
     schema: '2.0',
     config: { update_multi: true, width_mode: 'fill' },
     header: {
-      title: { tag: 'plain_text', content: `${titleWord}｜${formatDateZh(from, year)}—${formatDateZh(to, year)}` },
+      // The week reported on, with its year: 督办周报｜2022年7月4日—7月10日.
+      title: { tag: 'plain_text', content: `${titleWord}｜${formatDateZh(from)}—${formatDateZh(to, Number(from.slice(0, 4)))}` },
       subtitle: { tag: 'plain_text', content: stats.planTitle || '督办事项' },
       template: red === 0 ? 'green' : red < 10 ? 'orange' : 'red',
     },
@@ -131,7 +132,7 @@ function overallText(s: Stats, d: DigestDeltas | null): string {
       .join('　'),
     `完成率 **${s.completion.closedRate}%**${d ? `（${formatDelta(d.closedRate, ' 个百分点')}）` : ''}，` +
       `含待核验 ${s.completion.doneRate}%${d ? `（${formatDelta(d.doneRate, ' 个百分点')}）` : ''}`,
-    `<font color='grey'>完成率 = 已销号的责任分工 ÷ 全部责任分工；含待核验 = (已销号 + 待核验) ÷ 全部。任务状态按牵头单位判断；灯按责任分工计：逾期为红，14 天内到期为黄。</font>`,
+    `<font color='grey'>完成率 = 已销号的责任分工 ÷ 全部责任分工；含待核验 = (已销号 + 待核验) ÷ 全部。任务状态按全部责任单位汇总（全部销号才算已销号，任一逾期即逾期）；灯按责任分工计：逾期为红，14 天内到期为黄。</font>`,
   ];
   return lines.join('\n');
 }
@@ -170,10 +171,19 @@ export function chapterChart(s: Stats): Element {
 /** Red/yellow/green per county (or per unit when the plan has no counties), stacked; worst first. */
 export function lightsChart(s: Stats, maxUnits: number): Element {
   const pool: UnitStats[] = s.counties.length > 0 ? s.counties : s.units;
-  const shown = pool.slice(0, maxUnits);
+  // When cut, the worst units are kept; they are shown in the plan's unit order.
+  const shown =
+    pool.length <= maxUnits
+      ? pool
+      : [...pool]
+          .sort((a, b) => b.lights.red - a.lights.red || b.lights.yellow - a.lights.yellow || a.unitId - b.unitId)
+          .slice(0, maxUnits)
+          .sort((a, b) => a.unitId - b.unitId);
   const what = s.counties.length > 0 ? '县区' : '单位';
   const title =
-    pool.length > shown.length ? `各${what}红黄绿灯（红灯最多的 ${shown.length} 个，共 ${pool.length} 个）` : `各${what}红黄绿灯`;
+    pool.length > shown.length
+      ? `各${what}红黄绿灯（红灯最多的 ${shown.length} 个，共 ${pool.length} 个；发送「统计 ${what}」查看全部）`
+      : `各${what}红黄绿灯`;
   const values = shown.flatMap((u) =>
     (['red', 'yellow', 'green'] as const).map((l) => ({ unit: clip(u.label, 8), light: LIGHT_WORD[l], count: u.lights[l] })),
   );
@@ -264,15 +274,22 @@ const COMPARATOR_ZH: Record<string, string> = { '<=': '≤', '>=': '≥', '<': '
 const TARGET_WORD = { met: '✅ 达标', not_met: '❌ 未达标', no_data: '⚪ 暂无数据' } as const;
 
 function targetsText(list: TargetItem[], max: number, year: number): string {
-  const shown = list.slice(0, max);
+  // Targets with data get a line each; those without are summed up in one line.
+  const withData = list.filter((t) => t.status !== 'no_data');
+  const noData = list.filter((t) => t.status === 'no_data');
+  const shown = withData.slice(0, max);
+  const names = noData.slice(0, 6).map((t) => clipMd(t.indicator, 10));
   return [
     '**目标指标**（最新上报值）',
     ...shown.map((t) => {
       const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${mdText(t.unit)}`;
-      const latest = t.latest ? `最新 ${t.latest.value}${unit}（${formatDateZh(shanghaiDate(t.latest.at), year)}）` : '未上报';
+      const latest = `最新 ${t.latest!.value}${unit}（${formatDateZh(shanghaiDate(t.latest!.at), year)}）`;
       return `${TARGET_WORD[t.status]}｜${t.year}年 ${clipMd(t.indicator, 16)} ${mdText(COMPARATOR_ZH[t.comparator] ?? t.comparator)} ${t.value}${unit}｜${latest}`;
     }),
-    ...cutLine(list.length - shown.length, '发送「统计」查看全部'),
+    ...cutLine(withData.length - shown.length, '发送「指标」查看全部'),
+    ...(noData.length
+      ? [`${TARGET_WORD.no_data} ${noData.length} 项尚未上报：${names.join('、')}${noData.length > names.length ? ' 等' : ''}，发送「指标」查看全部`]
+      : []),
   ].join('\n');
 }
 

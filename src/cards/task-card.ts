@@ -3,7 +3,7 @@
 import type { CardButtonValue } from '../domain/types.js';
 import { formatDateZh } from '../domain/dates.js';
 import { mdText } from './escape.js';
-import { LIGHT_EMOJI, type Light } from '../domain/status.js';
+import { LIGHT_EMOJI, rollUpTaskStatus, type Light } from '../domain/status.js';
 import type { AssignmentView } from '../commands/store.js';
 
 type Card = Record<string, unknown>;
@@ -13,8 +13,8 @@ const KIND_ZH: Record<string, string> = {
   progress: '进度',
   done_claim: '申报完成',
   no_change: '无变化',
-  return: '退回',
-  close: '销号',
+  return: '办公室退回',
+  close: '办公室销号',
   note: '说明',
   extension: '延期',
 };
@@ -116,7 +116,10 @@ export function renderTaskCard(input: TaskCardInput): Card {
     config: { update_multi: true },
     header: {
       title: plain(`${task.code} ${task.title}`.slice(0, 100)),
-      subtitle: focus ? plain(`${focus.unit.name} · ${focus.assessment.statusWord} ${focus.asg.percent}%`) : undefined,
+      // The task's own status is the roll-up over all its units (the same rule as 统计, the digest and the 台账).
+      subtitle: focus
+        ? plain(`${focus.unit.name} · ${focus.assessment.statusWord} ${focus.asg.percent}%｜任务：${rollUpTaskStatus(input.views.map((v) => v.assessment.statusWord))}`)
+        : plain(`任务状态：${rollUpTaskStatus(input.views.map((v) => v.assessment.statusWord))}`),
       template: TEMPLATE[worst],
     },
     body: { elements },

@@ -3,7 +3,7 @@
 // delivered in the sandbox, so replies (`> 文本`) and buttons (`:press 已完成`) work on it.
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
-import { and, eq, gt, inArray, or } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, or } from 'drizzle-orm';
 import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundOptions } from '../commands/handlers.js';
 import { resolveActor } from '../commands/actor.js';
@@ -18,14 +18,18 @@ import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
 import { renderCardText } from '../lark/card-text.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
+import { listPlanLive } from '../db/plan-live-store.js';
 import { cardButtons, formHint } from './card-buttons.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
+
+/** How many reminders `:reminders` shows (the newest). */
+const REMINDERS_SHOWN = 10;
 
 const SANDBOX_HELP = [
   '沙盒命令：',
   '  直接输入命令，例如：帮助、我的任务、进度 4.1.1 60% 说明；@姓名 提及已知的人（如 绑定 @张三 安定区）',
   '  > 文本 或 回复 文本   回复上一条机器人消息（提醒/卡片）',
-  '  :reminders            显示发给你（或你单位群）的待发提醒',
+  '  :reminders            显示发给你（或你单位群）的提醒（含 tick 已送达的，最近 10 条），之后 > 文本 回复最后一条',
   '  :card <编号>          让机器人发来该任务的卡片（带按钮）',
   '  :press <按钮> [字段=值 …]  按上一张卡片上的按钮，例如 :press 已完成、:press 提交 percent=60 note=说明',
   '  :quit                 退出',
@@ -86,11 +90,16 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   const actor = await resolveActor(deps, { openId }, ctx.now());
   ctx.out(`督办沙盒 · 身份：${byName?.name ?? openId}（${actor.roles.length ? actor.roles.join(',') : '未绑定'}）。输入 :help 查看沙盒命令。`);
   if (ctx.config.larkConfigured) ctx.out('注意：沙盒显示的消息会在数据库中标记为已送达，不会再发到飞书。');
+  const notLive = (await listPlanLive(db)).filter((p) => !p.liveFrom);
+  if (notLive.length)
+    ctx.out(`计划尚未上线，提醒不会发给各单位：办公室发送「上线 <日期>」（演练 2022 年计划：上线 2022-06-01），或运行 npx duban plan live <日期>。`);
 
   const show = async (rows: OutRow[]) => {
     for (const r of rows) {
-      const mid = `sandbox-${r.id}`;
-      await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: ctx.now() }).where(eq(outbox.id, r.id));
+      // A message `tick` (or the service) already delivered keeps its id, so a reply to it ties to it.
+      const mid = r.status === 'sent' && r.messageId ? r.messageId : `sandbox-${r.id}`;
+      if (r.status !== 'sent' || !r.messageId)
+        await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: r.sentAt ?? ctx.now() }).where(eq(outbox.id, r.id));
       let content: Record<string, unknown> | null = null;
       let body: string;
       try {
@@ -155,18 +164,24 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
       const unitChats = me.unitIds.length
         ? (await db.select().from(chats).where(inArray(chats.unitId, me.unitIds))).map((c) => c.chatId)
         : [];
+      // Reminders for this person (or their unit's chat): not yet delivered, and those `tick` or the service already
+      // delivered; the newest last, so `> 文本` replies to it.
       const rows = await db
         .select()
         .from(outbox)
         .where(
           and(
-            eq(outbox.status, 'pending'),
+            inArray(outbox.status, ['pending', 'sent']),
             inArray(outbox.purpose, ['reminder', 'escalation', 'digest']),
             or(eq(outbox.receiveId, openId), ...(unitChats.length ? [inArray(outbox.receiveId, unitChats)] : [])),
           ),
-        );
-      if (rows.length === 0) ctx.out('没有待发给你的提醒。可以用 :card <编号> 让机器人发来一张任务卡片。');
-      await show(rows.sort((a, b) => a.id - b.id));
+        )
+        .orderBy(desc(outbox.id))
+        .limit(REMINDERS_SHOWN + 1);
+      if (rows.length === 0) ctx.out('没有发给你的提醒。可以用 :card <编号> 让机器人发来一张任务卡片，或先运行 npx duban tick --at <时间>。');
+      else if (rows.length > REMINDERS_SHOWN) ctx.out(`（只显示最近 ${REMINDERS_SHOWN} 条提醒）`);
+      await show(rows.slice(0, REMINDERS_SHOWN).sort((a, b) => a.id - b.id));
+      ctx.out(rows.length ? '回复最后一条提醒：> 文本（如 > 80% 已完成排查、> 完成、> 无变化）' : '');
     } else if (line.startsWith(':card')) {
       const code = line.slice(5).trim();
       const today = shanghaiDate(ctx.now());

@@ -1,5 +1,6 @@
 // The list of operator commands. Adding a command is one entry here.
 import { backupCommand } from './backup.js';
+import { calendarCommand } from './calendar.js';
 import { chatCommand } from './chat.js';
 import { digestCommand } from './digest.js';
 import { exportCommand } from './export.js';
@@ -20,4 +21,5 @@ export const commands: CliCommand[] = [
   peopleCommand,
   chatCommand,
   backupCommand,
+  calendarCommand,
 ];

@@ -10,6 +10,9 @@ export function describePolicy(p: ReminderPolicy): string[] {
     `逾期后：${p.afterEveryWorkdays ? `每 ${p.afterEveryWorkdays} 个工作日提醒一次（红牌）` : '不再提醒'}`,
     `第 ${p.escalateToOfficeAfter || '—'} 次逾期提醒时报督办办公室；第 ${p.escalateToLeadersAfter || '—'} 次起列入领导周报红灯`,
     `长期/周期任务进度报送请求：${{ monthly: '每月', quarterly: '每季度', off: '关闭' }[p.periodicEvery]}`,
+    `逾期提醒逐步放缓：${p.afterThinning.length ? p.afterThinning.map((t) => `逾期满 ${t.fromWorkdays} 个工作日起每 ${t.everyWorkdays} 个工作日一次`).join('；') : '不放缓'}`,
+    `最后几次提醒（截止前 ${p.finalWarningsWithinWorkdays} 个工作日内及截止当天）：已报送的单位也照发`,
+    `完成申报 ${p.recheckClaimAfterWorkdays ? `${p.recheckClaimAfterWorkdays} 个工作日未核验时再次提请办公室核验` : '未核验时不再提请'}`,
   ];
 }
 

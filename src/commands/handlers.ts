@@ -1,6 +1,7 @@
 // Inbound handlers: turn a normalised message or card action into command effects and replies.
 // Every message gets exactly one reply (outbox key `reply:<message_id>`); text the bot cannot use is kept in
 // unmatched_messages, so nothing a person types is lost.
+import { loadCalendarOverrides } from '../db/calendar-store.js';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
@@ -270,6 +271,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
 
   async function handleMessage(msg: IncomingMessage, now: number): Promise<void> {
     if (await alreadyAnswered(msg.messageId)) return;
+    // The office's holiday entries decide working days in every answer (e.g. 临期, deadlines).
+    await loadCalendarOverrides(deps.db);
     const actor = await resolveActor(deps, msg.sender, now);
     const ctx: CommandContext = {
       deps,

@@ -1,5 +1,6 @@
 // The command registry: every chat command in one list. 帮助 and the README table are generated from it.
 import { ROLE_ZH, isStranger, mayRun, strangerHint } from '../domain/permissions.js';
+import { calendarCommands } from './calendar-commands.js';
 import { officeViewCommands } from './office-views.js';
 import { peopleCommands } from './people-commands.js';
 import type { Actor, CommandDef, ParseResult } from './registry.js';
@@ -23,7 +24,7 @@ const help: AnyCommand = {
 
 /** The registry: help first, then the task, office-view and people commands. */
 export function buildRegistry(): AnyCommand[] {
-  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, ...unmatchedCommands, boardCommand];
+  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, ...calendarCommands, ...unmatchedCommands, boardCommand];
 }
 
 export function allNames(registry: AnyCommand[]): string[] {

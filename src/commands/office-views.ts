@@ -208,10 +208,10 @@ const stats: CommandDef<ViewArgs> = {
     const lines = [head('统计', s, label), ...overallLines(s)];
     if (f.kind === 'units' || f.kind === 'counties') {
       const groups = f.kind === 'counties' ? s.counties : s.units;
-      lines.push(f.kind === 'counties' ? '分县区：' : '分单位（红灯多的在前）：');
+      lines.push(f.kind === 'counties' ? '分县区：' : '分单位（按方案所列顺序）：');
       lines.push(...cut(groups.slice(0, MAX_CHAT_LINES).map((g) => `• ${groupLine(g)}`), groups.length, '运行 npx duban export 导出台账查看全部。'));
     } else if (f.kind === 'chapter') {
-      lines.push('分单位（红灯多的在前）：');
+      lines.push('分单位（按方案所列顺序）：');
       lines.push(...cut(s.units.slice(0, MAX_CHAT_LINES).map((g) => `• ${groupLine(g)}`), s.units.length, '运行 npx duban export 导出台账查看全部。'));
     } else {
       lines.push('分篇章：', ...s.chapters.map((c) => `• ${groupLine(c)}`));

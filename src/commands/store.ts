@@ -13,7 +13,7 @@ import {
   tasks,
   units,
 } from '../db/schema.js';
-import { assessAssignment, type Assessment } from '../domain/status.js';
+import { assessAssignment, compareLeadFirst, type Assessment } from '../domain/status.js';
 import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -141,7 +141,7 @@ export async function assignmentView(db: Db, asgId: number, today: string): Prom
 export async function taskAssignments(db: Db, taskId: number, today: string): Promise<AssignmentView[]> {
   const rows = await taskAssignmentRowsStmt(db).execute({ taskId });
   // The lead unit first, as the plan lists it (牵头 before 配合).
-  rows.sort((a, b) => (a.a.role === 'lead' ? 0 : 1) - (b.a.role === 'lead' ? 0 : 1) || a.a.id - b.a.id);
+  rows.sort((a, b) => compareLeadFirst(a.a, b.a));
   return viewsFor(db, rows, today);
 }
 

@@ -1,5 +1,6 @@
 // Commands on tasks and assignments: 我的任务, 任务, 进度, 完成, 无变化, 延期, 批准, 驳回, 退回, 销号, 指标.
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
+import { percentBeforeLatestClaim } from '../domain/progress-history.js';
 import { runBatch } from '../db/batch.js';
 import {
   assignments,
@@ -7,12 +8,14 @@ import {
   extensionRequests,
   metricReports,
   people,
+  progressReports,
   settings,
   targets,
   tasks,
   units,
 } from '../db/schema.js';
-import { formatDateZh } from '../domain/dates.js';
+import { formatDateZh, shanghaiDate } from '../domain/dates.js';
+import { workdaysBetween } from '../domain/calendar.js';
 import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI, taskStatusWord } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
@@ -574,9 +577,11 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
     return { text: `${label(view)} 当前状态是「${view.assessment.statusWord}」，没有待核验的完成申报，无需退回。` };
   if (kind === 'close' && from === 'closed') return { text: `${label(view)} 已经销号。` };
   const note = clipNote(reason).note;
+  // 退回 goes back to the percent the unit had reported before its completion claim (the claim set 100%).
+  const restored = kind === 'return' ? await percentBeforeClaim(db, view.asg.id) : view.asg.percent;
   const patch =
     kind === 'return'
-      ? { state: 'in_progress', claimedAt: null, updatedAt: ctx.now }
+      ? { state: 'in_progress', claimedAt: null, percent: restored, updatedAt: ctx.now }
       : { state: 'closed', closedAt: ctx.now, percent: 100, updatedAt: ctx.now };
   const tell =
     kind === 'return'
@@ -584,19 +589,31 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
       : `【销号】${label(view)} ${view.task.title} 已由办公室核验销号。`;
   await runBatch(db, [
     db.update(assignments).set(patch).where(eq(assignments.id, view.asg.id)),
-    reportInsert(ctx, view.asg.id, { kind, percent: kind === 'close' ? 100 : view.asg.percent, note }),
+    reportInsert(ctx, view.asg.id, { kind, percent: kind === 'close' ? 100 : restored, note }),
     commandAudit(ctx, {
       action: `assignment.${kind}`,
       entity: 'assignment',
       entityId: view.asg.id,
-      detail: { task: view.task.code, unit: view.unit.name, from, to: patch.state, note },
+      detail: { task: view.task.code, unit: view.unit.name, from, to: patch.state, note, ...(kind === 'return' ? { percent: restored } : {}) },
     }),
     ...noticeInserts(db, await unitRecipients(db, view.unit.id), `notice:${kind}:${view.asg.id}:${sourceKey(ctx)}`, tell, ctx.now, {
       taskId: view.task.id,
       assignmentId: view.asg.id,
     }),
   ]);
-  return { text: kind === 'return' ? `已退回 ${label(view)}，已通知该单位。` : `已销号 ${label(view)}。` };
+  return {
+    text: kind === 'return' ? `已退回 ${label(view)}，进度恢复为申报完成前的 ${restored}%，已通知该单位。` : `已销号 ${label(view)}。`,
+  };
+}
+
+/** The percent of the unit's last report before its latest completion claim (0 when it never reported one). */
+async function percentBeforeClaim(db: CommandContext['deps']['db'], assignmentId: number): Promise<number> {
+  const history = await db
+    .select({ kind: progressReports.kind, percent: progressReports.percent })
+    .from(progressReports)
+    .where(eq(progressReports.assignmentId, assignmentId))
+    .orderBy(desc(progressReports.createdAt), desc(progressReports.id));
+  return percentBeforeLatestClaim(history);
 }
 
 const returnCmd: CommandDef<{ code: string; rest: string }> = {
@@ -658,11 +675,13 @@ const pendingCmd: CommandDef<null> = {
       .innerJoin(units, eq(units.id, bindRequests.unitId))
       .where(eq(bindRequests.status, 'pending'));
     const claims = await db
-      .select({ code: tasks.code, unit: units.name, title: tasks.title })
+      .select({ code: tasks.code, unit: units.name, title: tasks.title, claimedAt: assignments.claimedAt })
       .from(assignments)
       .innerJoin(tasks, eq(tasks.id, assignments.taskId))
       .innerJoin(units, eq(units.id, assignments.unitId))
       .where(eq(assignments.state, 'claimed'));
+    // Longest waiting first, with how many working days each has waited.
+    claims.sort((a, b) => (a.claimedAt ?? 0) - (b.claimedAt ?? 0));
     if (!ext.length && !binds.length && !claims.length) return { text: '没有待处理事项。' };
     const y = Number(ctx.today.slice(0, 4));
     const out: string[] = [];
@@ -679,7 +698,11 @@ const pendingCmd: CommandDef<null> = {
     if (claims.length)
       out.push(
         `待核验完成申报 ${claims.length} 项（销号/退回 <编号> <单位>）：`,
-        ...claims.slice(0, 30).map((c) => `  ${c.code}（${c.unit}）${c.title.slice(0, 20)}`),
+        ...claims.slice(0, 30).map((c) => {
+          const waited = c.claimedAt ? workdaysBetween(shanghaiDate(c.claimedAt), ctx.today) : null;
+          return `  ${c.code}（${c.unit}）${c.title.slice(0, 20)}${waited ? `（已等待 ${waited} 个工作日）` : ''}`;
+        }),
+        ...(claims.length > 30 ? [`  …另有 ${claims.length - 30} 项，运行 npx duban export 导出台账查看全部`] : []),
       );
     return { text: out.join('\n') };
   },

@@ -31,7 +31,8 @@ export async function setPolicy(
   if (!res.success) {
     throw new PolicyError(
       `提醒策略无效：${formatIssues(res.error.issues)}。可设置的字段：beforeWorkdays（如 [10,3,1]）、onDueDay（true/false）、` +
-        'afterEveryWorkdays（如 3）、escalateToOfficeAfter（如 2）、escalateToLeadersAfter（如 4）、periodicEvery（monthly|quarterly|off）。',
+        'afterEveryWorkdays（如 3）、afterThinning（如 [{"fromWorkdays":15,"everyWorkdays":5}]）、finalWarningsWithinWorkdays（如 3）、' +
+          'recheckClaimAfterWorkdays（如 5）、escalateToOfficeAfter（如 2）、escalateToLeadersAfter（如 4）、periodicEvery（monthly|quarterly|off）。',
     );
   }
   const policy = res.data;

@@ -80,7 +80,9 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
         dueDate: reminderLog.dueDate,
         level: sql<number>`max(${reminderLog.escalationLevel})`,
         steps: sql<number>`count(*)`,
-        overdueReminders: sql<number>`sum(case when ${reminderLog.stepKey} like 'after:%' then 1 else 0 end)`,
+        // Only red cards that went to the unit (a live-day backlog step uses the same key but went to the office).
+        overdueReminders: sql<number>`sum(case when ${reminderLog.stepKey} like 'after:%' and ${reminderLog.kind} = 'reminder' then 1 else 0 end)`,
+        reached: sql<number>`sum(case when ${reminderLog.kind} in ('reminder', 'suppressed') then 1 else 0 end)`,
         office: sql<number>`max(case when ${reminderLog.stepKey} like 'escalate:office:%' then 1 else 0 end)`,
         leaders: sql<number>`max(case when ${reminderLog.stepKey} like 'escalate:leaders:%' then 1 else 0 end)`,
         noContact: sql<number>`sum(case when ${reminderLog.stepKey} like 'no_contact:%' then 1 else 0 end)`,
@@ -144,7 +146,8 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
       overdueReminders: Number(e.overdueReminders),
       office: Number(e.office) > 0,
       leaders: Number(e.leaders) > 0,
-      noContactOnly: Number(e.noContact) === Number(e.steps),
+      // Nothing ever reached the unit for this deadline (no contact bound), whatever went to the office.
+      noContactOnly: Number(e.noContact) > 0 && Number(e.reached) === 0,
     })),
     pendingExtensions: extRows,
     targets: targetRows.map((t) => {
@@ -164,6 +167,6 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
 
 /** Units with their aliases, for resolving filters typed in chat. */
 export async function listUnits(db: Db) {
-  return db.select({ id: units.id, name: units.name, kind: units.kind, aliases: units.aliases }).from(units);
+  return db.select({ id: units.id, name: units.name, kind: units.kind, aliases: units.aliases }).from(units).orderBy(units.id);
 }
 

@@ -39,6 +39,15 @@ export function weekRange(date: string): { from: string; to: string } {
   return { from, to: addDays(from, 6) };
 }
 
+/**
+ * The week a digest made on `date` reports on: the last full week (Monday to Sunday) before `date`'s week. The
+ * digest goes out on the first working day of a week, about the week that has just ended.
+ */
+export function reportedWeek(date: string): { from: string; to: string } {
+  const from = addDays(weekStart(date), -7);
+  return { from, to: addDays(from, 6) };
+}
+
 export interface DigestDeltas {
   /** The date of the digest compared against. */
   since: string;

@@ -18,6 +18,25 @@ export const reminderPolicySchema = z
     escalateToLeadersAfter: z.number().int().min(0).max(50).default(4),
     /** Progress requests for ongoing and recurring duties. */
     periodicEvery: z.enum(['monthly', 'quarterly', 'off']).default('monthly'),
+    /**
+     * Overdue reminders thin out: from `fromWorkdays` working days overdue on, remind every `everyWorkdays`
+     * (before the first phase: every afterEveryWorkdays). Default: every 3 working days for the first three weeks,
+     * then weekly (5) until three months (60), then monthly (20).
+     */
+    afterThinning: z
+      .array(z.object({ fromWorkdays: z.number().int().min(1).max(2000), everyWorkdays: z.number().int().min(1).max(250) }).strict())
+      .max(10)
+      .default([
+        { fromWorkdays: 15, everyWorkdays: 5 },
+        { fromWorkdays: 60, everyWorkdays: 20 },
+      ]),
+    /**
+     * Before-deadline reminders this many working days or fewer before the due day, and the due-day reminder, go to
+     * every unit not done even if it reported recently (a report skips only the routine reminders).
+     */
+    finalWarningsWithinWorkdays: z.number().int().min(0).max(60).default(3),
+    /** A completion claim (待核验) left unchecked this many working days is put before the office again (0 = never). */
+    recheckClaimAfterWorkdays: z.number().int().min(0).max(60).default(5),
   })
   .strict();
 
@@ -42,6 +61,14 @@ export interface PlanAssignment {
   extendedTo: string | null;
   lastReportAt: number | null;
   deadlines: DeadlineLike[];
+  /** The plan the task belongs to (go-live is per plan); absent in inputs that do not track plans. */
+  planId?: number;
+}
+
+/** A completion claim (待核验) waiting for the office. */
+export interface PendingClaim {
+  assignment: PlanAssignment;
+  claimedAt: number;
 }
 
 export interface SentStep {
@@ -67,6 +94,13 @@ export interface PlanInput {
   contactsByUnit: Map<number, Contact[]>;
   /** Plan weekly digest actions (only when something can build them). */
   digest?: boolean;
+  /**
+   * Go-live per plan id: the first day reminders may reach units ('YYYY-MM-DD'), null = not live yet. When the map
+   * is absent every plan counts as live; when present, a plan missing from it is not live.
+   */
+  liveFrom?: Map<number, string | null>;
+  /** Completion claims awaiting the office (for policy.recheckClaimAfterWorkdays); their steps are in sentSteps. */
+  claims?: PendingClaim[];
 }
 
 export type StepKind = 'before' | 'due' | 'after' | 'periodic';
@@ -122,6 +156,8 @@ export interface EscalationAction {
   overdueWorkdays: number;
   daysLeft: number;
   assignment: PlanAssignment;
+  /** No reminder ever reached the unit for this deadline (no contact bound): "未绑定联络员", not "经多次提醒". */
+  neverReminded: boolean;
 }
 
 export interface CalendarFlagAction {
@@ -129,6 +165,44 @@ export interface CalendarFlagAction {
   assignmentId: 0;
   stepKey: string;
   year: number;
+  /** Warned ahead of the year's end (from 1 November) rather than because a deadline or today needs the year. */
+  ahead?: boolean;
+}
+
+/** A plan not live yet has work waiting: told to the office once a working day per plan. */
+export interface PlanWaitingAction {
+  kind: 'plan_waiting';
+  assignmentId: 0;
+  stepKey: string;
+  planId: number;
+  /** 'YYYY-MM-DD' when the office set a live day still to come, else null (not set). */
+  liveFrom: string | null;
+  /** Open assignments whose reminders wait. */
+  waiting: number;
+  /** Of those, overdue today. */
+  overdue: number;
+}
+
+/** An assignment already overdue on its plan's live day: it goes to the office's one summary, not to the unit. */
+export interface LiveBacklogAction {
+  kind: 'live_backlog';
+  assignmentId: number;
+  stepKey: string;
+  dueDate: string;
+  daysLeft: number;
+  liveFrom: string;
+  assignment: PlanAssignment;
+}
+
+/** A completion claim left unchecked: put before the office again. */
+export interface RecheckClaimAction {
+  kind: 'recheck_claim';
+  assignmentId: number;
+  stepKey: string;
+  /** Working days since the claim. */
+  waitedWorkdays: number;
+  claimedAt: number;
+  assignment: PlanAssignment;
 }
 
 export interface DigestAction {
@@ -145,7 +219,19 @@ export type PlannedAction =
   | NoContactAction
   | EscalationAction
   | CalendarFlagAction
-  | DigestAction;
+  | DigestAction
+  | PlanWaitingAction
+  | LiveBacklogAction
+  | RecheckClaimAction
+  | NoContactSummaryAction;
+
+/** The office's daily 【无法送达】 summary (built by the pass from the day's no_contact steps). */
+export interface NoContactSummaryAction {
+  kind: 'no_contact_summary';
+  assignmentId: 0;
+  stepKey: string;
+  date: string;
+}
 
 export type SkipReason = 'not_workday' | 'outside_hours' | 'no_calendar_data';
 
@@ -183,6 +269,35 @@ export function levelForOverdueStep(k: number, policy: ReminderPolicy): number {
   return 1;
 }
 
+/**
+ * The working-day offsets (from the due date) of the overdue reminders, in order, up to `limit` working days:
+ * every afterEveryWorkdays at first, then each afterThinning phase's interval from its start on.
+ */
+export function overdueOffsets(policy: ReminderPolicy, limit: number): number[] {
+  const out: number[] = [];
+  if (policy.afterEveryWorkdays <= 0) return out;
+  const phases = [...policy.afterThinning].sort((a, b) => a.fromWorkdays - b.fromWorkdays);
+  let o = 0;
+  for (let guard = 0; guard < 5000; guard++) {
+    // The interval in force after the last reminder: that of the last phase begun by then.
+    let every = policy.afterEveryWorkdays;
+    for (const p of phases) if (p.fromWorkdays <= o) every = p.everyWorkdays;
+    const next = o + every;
+    if (next > limit) break;
+    out.push(next);
+    o = next;
+  }
+  return out;
+}
+
+/**
+ * The effective due day: the last working day on or before the deadline (a deadline on Saturday 2022-12-31 is
+ * due on Friday 2022-12-30). Before-deadline reminders count working days to it.
+ */
+export function effectiveDueDay(due: string): string {
+  return previousWorkday(due);
+}
+
 /** The reminder ladder of one due date as seen on `today`: only the latest step reached matters (catch-up). */
 export function describeDue(due: string, today: string, policy: ReminderPolicy): DueInfo {
   const daysLeft = daysBetween(today, due);
@@ -191,31 +306,31 @@ export function describeDue(due: string, today: string, policy: ReminderPolicy):
     const reach = Math.max(0, ...policy.beforeWorkdays) * 2 + 20;
     return { latest: null, overdueWorkdays: 0, daysLeft, workdaysLeft: 0, noData: true, flagYear: daysLeft <= reach };
   }
+  const dueDay = effectiveDueDay(due);
   const steps: LadderStep[] = [];
   // Largest offset first so that ties on one date resolve to the step nearer the deadline.
   const before = [...new Set(policy.beforeWorkdays)].sort((a, b) => b - a);
-  for (const n of before) steps.push({ key: `before:${n}:${due}`, step: 'before', offset: n, date: addWorkdays(due, -n), level: 0 });
-  // A deadline on a holiday is reminded on the last working day before it.
-  if (policy.onDueDay) steps.push({ key: `due:${due}`, step: 'due', offset: 0, date: previousWorkday(due), level: 0 });
+  for (const n of before) steps.push({ key: `before:${n}:${due}`, step: 'before', offset: n, date: addWorkdays(dueDay, -n), level: 0 });
+  if (policy.onDueDay) steps.push({ key: `due:${due}`, step: 'due', offset: 0, date: dueDay, level: 0 });
   let overdueWorkdays = 0;
   if (today > due) {
     overdueWorkdays = workdaysBetween(due, today);
-    const every = policy.afterEveryWorkdays;
-    const k = every > 0 ? Math.floor(overdueWorkdays / every) : 0;
+    const offsets = overdueOffsets(policy, overdueWorkdays);
+    const k = offsets.length;
     if (k >= 1) {
       steps.push({
         key: `after:${k}:${due}`,
         step: 'after',
         offset: k,
-        date: addWorkdays(due, k * every),
+        date: addWorkdays(due, offsets[k - 1]!),
         level: levelForOverdueStep(k, policy),
       });
     }
   }
   let latest: LadderStep | null = null;
   for (const s of steps) if (s.date <= today && (!latest || s.date >= latest.date)) latest = s;
-  // Only needed for a reached step, whose date is at most ~max(beforeWorkdays) working days before the due date.
-  const workdaysLeft = latest && today < due ? workdaysBetween(today, due) : 0;
+  // Working days left to the effective due day (0 on or after it). Only needed for a reached step.
+  const workdaysLeft = latest && today < dueDay ? workdaysBetween(today, dueDay) : 0;
   return { latest, overdueWorkdays, daysLeft, workdaysLeft, noData: false, flagYear: false };
 }
 
@@ -276,6 +391,29 @@ export function planReminders(input: PlanInput): PlanResult {
   if (gate === 'no_calendar_data') flagYear(Number(today.slice(0, 4)));
   if (gate) return { date: today, actions, skippedReason: gate };
   const minutes = shanghaiMinutes(now);
+  // Warn ahead of the year's end while next year's holidays are not known (library or office-entered).
+  const year = Number(today.slice(0, 4));
+  if (today >= `${year}-${CALENDAR_WARN_FROM}` && !hasCalendarData(year + 1)) {
+    // Once a week until the year is entered, so a missed notice is not the last word.
+    const key = `calendar_ahead:${year + 1}:${isoWeekKey(today)}`;
+    if (!globalSent.has(key)) actions.push({ kind: 'calendar_flag', assignmentId: 0, stepKey: key, year: year + 1, ahead: true });
+  }
+  if (policy.recheckClaimAfterWorkdays > 0) {
+    for (const c of input.claims ?? []) {
+      const claimDay = shanghaiDate(c.claimedAt);
+      const waited = workdaysBetween(claimDay, today);
+      const k = Math.floor(waited / policy.recheckClaimAfterWorkdays);
+      if (k < 1) continue;
+      const key = `recheck:${claimDay}:${k}`;
+      const sent = input.sentSteps.get(c.assignment.id) ?? [];
+      if (sent.some((x) => x.stepKey === key)) continue;
+      actions.push({
+        kind: 'recheck_claim', assignmentId: c.assignment.id, stepKey: key, waitedWorkdays: waited, claimedAt: c.claimedAt,
+        assignment: c.assignment,
+      });
+    }
+  }
+  const waiting = new Map<number, { waiting: number; overdue: number }>();
 
   if (input.digest) {
     const weekKey = isoWeekKey(today);
@@ -314,6 +452,19 @@ export function planReminders(input: PlanInput): PlanResult {
     }
     const s = info?.latest ?? null;
 
+    // Go-live: nothing reaches a unit before its plan's live day.
+    let liveFrom: string | null | undefined;
+    if (input.liveFrom) {
+      liveFrom = a.planId === undefined ? null : (input.liveFrom.get(a.planId) ?? null);
+      if (liveFrom === null || liveFrom > today) {
+        const w = waiting.get(a.planId ?? 0) ?? { waiting: 0, overdue: 0 };
+        w.waiting++;
+        if (due && due.date < today) w.overdue++;
+        waiting.set(a.planId ?? 0, w);
+        continue;
+      }
+    }
+
     if (!s) {
       // No deadline step reached: a standing duty (or a distant target) is asked for progress once a period.
       if (!period || !periodOpen || !wantsPeriodic(a, due)) continue;
@@ -326,16 +477,31 @@ export function planReminders(input: PlanInput): PlanResult {
     }
     if (!due || !info) continue;
 
+    // Overdue on the live day: its first step goes into one summary to the office, not to the unit as a red card;
+    // the ladder's later steps run as usual.
+    if (liveFrom && due.date < liveFrom && !sent.some((x) => x.dueDate === due!.date && LADDER_KEY.test(x.stepKey))) {
+      if (!sent.some((x) => x.stepKey === s.key))
+        actions.push({
+          kind: 'live_backlog', assignmentId: a.id, stepKey: s.key, dueDate: due.date, daysLeft: info.daysLeft, liveFrom,
+          assignment: a,
+        });
+      continue;
+    }
+
     if (s.step === 'after') {
+      // Whether any reminder of this deadline ever reached the unit (a suppressed step means it had reported).
+      const reminded =
+        sent.some((x) => x.dueDate === due!.date && LADDER_KEY.test(x.stepKey)) ||
+        (input.contactsByUnit.get(a.unitId)?.length ?? 0) > 0;
       if (s.level >= 2) {
         const key = `escalate:office:${due.date}`;
         if (!sent.some((x) => x.stepKey === key))
-          actions.push(escalation('escalate_office', key, 2, a, due.date, info));
+          actions.push(escalation('escalate_office', key, 2, a, due.date, info, !reminded));
       }
       if (s.level >= 3) {
         const key = `escalate:leaders:${due.date}`;
         if (!sent.some((x) => x.stepKey === key))
-          actions.push(escalation('escalate_leaders', key, 3, a, due.date, info));
+          actions.push(escalation('escalate_leaders', key, 3, a, due.date, info, !reminded));
       }
     }
 
@@ -348,7 +514,9 @@ export function planReminders(input: PlanInput): PlanResult {
       if (x.dueDate === due.date && LADDER_KEY.test(x.stepKey) && x.plannedAt > lastStepAt) lastStepAt = x.plannedAt;
     }
     if (lastStepAt > -Infinity) ref = Math.min(ref, lastStepAt);
-    if (a.lastReportAt !== null && a.lastReportAt >= ref) {
+    // The last warnings (before steps within finalWarningsWithinWorkdays, and the due day) go to every unit not done.
+    const finalWarning = s.step === 'due' || (s.step === 'before' && s.offset <= policy.finalWarningsWithinWorkdays);
+    if (!finalWarning && a.lastReportAt !== null && a.lastReportAt >= ref) {
       actions.push({ kind: 'suppressed', assignmentId: a.id, stepKey: s.key, dueDate: due.date, assignment: a });
       continue;
     }
@@ -359,8 +527,17 @@ export function planReminders(input: PlanInput): PlanResult {
       workdaysLeft: info.workdaysLeft,
     });
   }
+  for (const [planId, w] of waiting) {
+    const key = `golive:waiting:${planId}:${today}`;
+    if (globalSent.has(key)) continue;
+    const lf = input.liveFrom?.get(planId) ?? null;
+    actions.push({ kind: 'plan_waiting', assignmentId: 0, stepKey: key, planId, liveFrom: lf, waiting: w.waiting, overdue: w.overdue });
+  }
   return { date: today, actions };
 }
+
+/** From this day of a year ('MM-DD') the office is warned while next year's holidays are not known. */
+export const CALENDAR_WARN_FROM = '11-01';
 
 function escalation(
   kind: 'escalate_office' | 'escalate_leaders',
@@ -369,10 +546,11 @@ function escalation(
   a: PlanAssignment,
   dueDate: string,
   info: DueInfo,
+  neverReminded: boolean,
 ): EscalationAction {
   return {
     kind, assignmentId: a.id, stepKey, dueDate, escalationLevel: level,
-    overdueWorkdays: info.overdueWorkdays, daysLeft: info.daysLeft, assignment: a,
+    overdueWorkdays: info.overdueWorkdays, daysLeft: info.daysLeft, assignment: a, neverReminded,
   };
 }
 

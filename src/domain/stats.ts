@@ -3,7 +3,9 @@
 import { addDays } from './dates.js';
 import {
   assessAssignment,
+  compareLeadFirst,
   LIGHT_ZH,
+  rollUpTaskStatus,
   STATUS_WORDS,
   taskStatusWord,
   type DeadlineLike,
@@ -61,7 +63,7 @@ export interface StatsEscalation {
   office: boolean;
   /** 'escalate:leaders:…' logged. */
   leaders: boolean;
-  /** Only 'no_contact:…' steps: the unit has no bound contact, so nothing reached it. */
+  /** No reminder reached the unit (only 'no_contact:…' steps, besides office notices): no contact is bound. */
   noContactOnly: boolean;
 }
 
@@ -193,8 +195,6 @@ export interface Stats {
 
 const emptyStatus = (): StatusCounts => ({ 未开始: 0, 进行中: 0, 待核验: 0, 已销号: 0, 逾期: 0 });
 const emptyLights = (): LightCounts => ({ red: 0, yellow: 0, green: 0 });
-/** One collator for sorting names by pinyin: String#localeCompare builds one per call. */
-const zhCompare = new Intl.Collator('zh').compare;
 /** '4.2.1' before '4.10.1': task codes compare part by part as numbers. */
 export function compareCodes(a: string, b: string): number {
   const x = a.split('.');
@@ -221,9 +221,10 @@ export function completionOf(byStatus: StatusCounts, total: number): Completion 
 /** The escalation step in words, from the scheduler's reminder_log for the current deadline. */
 export function escalationStepZh(e: StatsEscalation | undefined): string {
   if (!e || e.steps === 0) return '未提醒';
+  // A unit no reminder reached (no contact bound) is said so, not counted as reminded.
+  if (e.noContactOnly) return e.leaders ? '未绑定联络员，已报领导' : e.office ? '未绑定联络员，已报办公室' : '无联络员，未能提醒';
   if (e.leaders) return '已报领导';
   if (e.office) return '已报办公室';
-  if (e.noContactOnly) return '无联络员，未能提醒';
   if (e.overdueReminders > 0) return `已催办 ${e.overdueReminders} 次`;
   return '已提醒';
 }
@@ -292,11 +293,16 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
   const overdue: OverdueItem[] = [];
   const dueSoon: DueItem[] = [];
   const asgInfo = new Map<number, { unitName: string; task: StatsTask }>();
+  const roleOf = new Map<number, string>();
+  // Within one task: the lead unit first, then the others in the plan's unit order.
+  const leadFirst = (a: { assignmentId: number; unitId: number }, b: { assignmentId: number; unitId: number }) =>
+    compareLeadFirst({ role: roleOf.get(a.assignmentId) ?? 'co', unitId: a.unitId }, { role: roleOf.get(b.assignmentId) ?? 'co', unitId: b.unitId });
 
   for (const a of input.assignments) {
     const task = taskById.get(a.taskId);
     if (!task) continue;
     asgInfo.set(a.id, { unitName: a.unitName, task });
+    roleOf.set(a.id, a.role);
     const as = assessAssignment(a, task.deadlines, today);
     const word = as.statusWord as StatusWord;
     asgByStatus[word]++;
@@ -361,8 +367,9 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
     let word: StatusWord;
     let light: Light;
     if (tw) {
-      word = taskStatusWord(tw.lead.length > 0 ? tw.lead : tw.all);
-      light = tw.leadLight ?? tw.allLight;
+      // Every assignment counts (lead, co-units, counties): see rollUpTaskStatus.
+      word = rollUpTaskStatus(tw.all);
+      light = tw.allLight;
     } else {
       // A task nobody is assigned to is assessed as not started against its own deadlines.
       const as = assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, t.deadlines, today);
@@ -392,10 +399,10 @@ export function computeStats(input: StatsInput, opts: { dueSoonDays?: number } =
 
   const units: UnitStats[] = [...unitAcc.entries()]
     .map(([unitId, acc]) => ({ ...finish(acc, String(unitId), acc.name), unitId, kind: acc.kind }))
-    .sort((a, b) => b.lights.red - a.lights.red || b.lights.yellow - a.lights.yellow || zhCompare(a.label, b.label));
+    .sort((a, b) => a.unitId - b.unitId); // the plan's official order (see compareUnitOrder)
 
-  overdue.sort((a, b) => b.daysOverdue - a.daysOverdue || compareCodes(a.taskCode, b.taskCode) || zhCompare(a.unitName, b.unitName));
-  dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || compareCodes(a.taskCode, b.taskCode) || zhCompare(a.unitName, b.unitName));
+  overdue.sort((a, b) => b.daysOverdue - a.daysOverdue || compareCodes(a.taskCode, b.taskCode) || leadFirst(a, b));
+  dueSoon.sort((a, b) => a.daysLeft - b.daysLeft || compareCodes(a.taskCode, b.taskCode) || leadFirst(a, b));
 
   const pendingExtensions: ExtensionItem[] = [];
   for (const e of [...input.pendingExtensions].sort((a, b) => a.createdAt - b.createdAt)) {

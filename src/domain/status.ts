@@ -111,14 +111,53 @@ export const STATUS_WORDS = ['未开始', '进行中', '待核验', '已销号',
 export type TaskStatusWord = (typeof STATUS_WORDS)[number];
 
 /**
- * A task's status from its assignments' words, the same rule as the 台账 export: judged on the lead units
- * (牵头) when the task has any, else on all; done only when every one is done; overdue if any is.
+ * A task's status rolled up from ALL its assignments (lead unit, co-units, counties). The one rule used by 统计,
+ * 逾期, 临期, the digest, the 台账 and the cards. Precedence, first match wins:
+ *  1. no assignments                                   -> 未开始
+ *  2. every assignment 已销号                            -> 已销号
+ *  3. any assignment 逾期                               -> 逾期
+ *  4. every assignment not closed is 待核验 (>= 1 such)  -> 待核验
+ *  5. any assignment 进行中, 待核验 or 已销号 (someone has reported or finished) -> 进行中
+ *  6. otherwise (all 未开始)                             -> 未开始
  */
-export function taskStatusWord(words: string[]): TaskStatusWord {
+export function rollUpTaskStatus(words: readonly string[]): TaskStatusWord {
   if (words.length === 0) return '未开始';
-  if (words.every((w) => w === '已销号')) return '已销号';
-  if (words.includes('逾期')) return '逾期';
-  if (words.every((w) => w === '已销号' || w === '待核验')) return '待核验';
-  if (words.some((w) => w !== '未开始')) return '进行中';
+  let closed = 0;
+  let claimed = 0;
+  let started = false;
+  for (const w of words) {
+    if (w === '逾期') return '逾期';
+    if (w === '已销号') closed++;
+    else if (w === '待核验') claimed++;
+    else if (w === '进行中') started = true;
+  }
+  if (closed === words.length) return '已销号';
+  if (claimed > 0 && closed + claimed === words.length) return '待核验';
+  if (started || claimed > 0 || closed > 0) return '进行中';
   return '未开始';
+}
+
+/** The same rule under its older name (kept for callers outside the domain). */
+export const taskStatusWord = rollUpTaskStatus;
+
+/** The worst light of a task's assignments (red > yellow > green): the task's light. */
+export function rollUpLight(lights: readonly Light[]): Light {
+  if (lights.includes('red')) return 'red';
+  if (lights.includes('yellow')) return 'yellow';
+  return 'green';
+}
+
+/** Lead unit (牵头) first, then co-units, each group in the plan's unit order (unit id = order of the plan data). */
+export function compareLeadFirst(a: { role: string; unitId: number }, b: { role: string; unitId: number }): number {
+  const ra = a.role === 'lead' ? 0 : 1;
+  const rb = b.role === 'lead' ? 0 : 1;
+  return ra - rb || a.unitId - b.unitId;
+}
+
+/**
+ * Units in the plan's official order: the order in which they appear in the plan data (the loader gives units ids
+ * in that order, e.g. 安定区、通渭县、陇西县、渭源县、临洮县、漳县、岷县), never by pinyin.
+ */
+export function compareUnitOrder(a: { unitId: number }, b: { unitId: number }): number {
+  return a.unitId - b.unitId;
 }

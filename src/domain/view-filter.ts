@@ -56,7 +56,7 @@ export function resolveUnit(raw: string, units: FilterUnit[]): { unit: FilterUni
   const scored = units
     .map((u) => ({ name: u.name, d: Math.min(...[u.name, ...u.aliases].map((n) => editDistance(q, norm(n)))) }))
     .filter((s) => s.d <= Math.max(1, Math.floor([...q].length / 2)))
-    .sort((a, b) => a.d - b.d || a.name.localeCompare(b.name, 'zh'));
+    .sort((a, b) => a.d - b.d); // stable: ties keep the plan's unit order, never pinyin
   // Only the closest spellings: 市水利局 suggests 市水务局, not every four-character bureau.
   const best = scored[0]?.d;
   return { suggestions: scored.filter((s) => s.d === best).slice(0, 3).map((s) => s.name), ambiguous: false };

@@ -159,7 +159,9 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
       .where(
         and(
           inArray(progressReports.assignmentId, part),
-          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId})`,
+          // The unit's latest real progress (see UNIT_NOTE_KINDS): 无变化 never hides it, 退回's reason is the office's.
+          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId}
+            and p2.kind in ('progress', 'done_claim', 'note'))`,
         ),
       );
     for (const l of latest) latestByAssignment.set(l.assignmentId, l);
@@ -176,7 +178,8 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
     const as = byTask.get(t.code) ?? [];
     const lead = as.filter((a) => a.role === 'lead');
     const basis = lead.length ? lead : as;
-    const words = basis.map((a) => assessAssignment(a, t.deadlines.map((d) => ({ ...d, dueDate: d.dueDate ?? null })), today).statusWord);
+    // The status is rolled up from every assignment (src/domain/status.ts rollUpTaskStatus), like 统计 and the digest.
+    const words = as.map((a) => assessAssignment(a, t.deadlines.map((d) => ({ ...d, dueDate: d.dueDate ?? null })), today).statusWord);
     const percent = basis.length ? Math.round(basis.reduce((s, a) => s + (a.state === 'closed' ? 100 : a.percent), 0) / basis.length) : 0;
     let latest: { unit: string; note: string | null; percent: number | null; createdAt: number } | undefined;
     for (const a of as) {

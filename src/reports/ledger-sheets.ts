@@ -31,7 +31,7 @@ function groupCells(g: GroupStats): Array<string | number> {
 }
 
 function byName(list: UnitStats[]): UnitStats[] {
-  return [...list].sort((a, b) => a.label.localeCompare(b.label, 'zh'));
+  return [...list].sort((a, b) => a.unitId - b.unitId); // the plan's official unit order, never pinyin
 }
 
 /** One row per unit with assignments, plus a 合计 row equal to the plan's overall numbers. */

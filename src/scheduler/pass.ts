@@ -1,7 +1,7 @@
 // One scheduler pass: read the plan's state in bulk, plan what is due at instant `at`, claim each step in
 // reminder_log and queue its messages in the outbox. Safe to repeat and to run twice at once.
 import { createHash } from 'node:crypto';
-import { and, between, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, between, eq, gt, inArray, isNotNull, like, lt, lte, sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
@@ -9,14 +9,17 @@ import { insertRowsQueries, maxBoundParams, rawRowsQuery, rawRunQuery, readRows,
 import { outboxInsertMany } from '../db/outbox-store.js';
 import { getPolicy } from '../db/policy-store.js';
 import {
-  chats, people, reminderLog, roles, schedulerSlices, units,
+  assignments, chats, people, plans, reminderLog, roles, schedulerSlices, tasks, units,
 } from '../db/schema.js';
+import { backfillPlanLive, planLiveMap } from '../db/plan-live-store.js';
+import { loadCalendarOverrides } from '../db/calendar-store.js';
 import { PROGRESS_REQUEST_MAX_ITEMS } from '../cards/reminder-card.js';
 import { storedCard } from '../cards/stored-card.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
   checkGate, ladderReached, periodKey, planReminders, type Contact, type EscalationAction, type NoContactAction, type PlanAssignment,
-  type PlannedAction, type ReminderAction, type SentStep, type SkipReason,
+  type LiveBacklogAction, type PendingClaim, type PlannedAction, type PlanWaitingAction, type RecheckClaimAction, type ReminderAction,
+  type SentStep, type SkipReason,
 } from '../domain/reminder-plan.js';
 import { currentDue, type DeadlineLike } from '../domain/status.js';
 import type { OutboundMessage } from '../domain/types.js';
@@ -91,25 +94,41 @@ interface OfficeTarget {
 
 export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise<PassResult> {
   const { db } = deps;
+  // The office's holiday entries decide working days here too (installed for every runtime).
+  await loadCalendarOverrides(db);
   const gate = checkGate(at, { start: deps.config.WORK_DAY_START, end: deps.config.WORK_DAY_END });
   if (gate === 'not_workday' || gate === 'outside_hours') {
     return { at, date: shanghaiDate(at), skippedReason: gate, queued: [], outboxIds: [], planned: 0, suppressed: 0, warnings: [] };
   }
   const recovered = await recoverDeadSlices(deps);
-  const { plan, policyInvalid } = await planPass(deps, at);
+  const { plan, policyInvalid, globalSteps } = await planPass(deps, at);
   const result: PassResult = {
     at, date: plan.date, skippedReason: plan.skippedReason, queued: [], outboxIds: [], planned: plan.actions.length, suppressed: 0,
     warnings: [],
   };
   if (recovered) result.warnings.push(`上一次巡检在排队途中中断，其中 ${recovered} 项已认领但未排队的提醒步骤已撤回，本次重新安排`);
   if (policyInvalid) result.warnings.push(`已保存的提醒策略无效（${policyInvalid}），本次按默认策略执行`);
-  if (plan.actions.length === 0) return result;
+  for (const w of plan.actions) {
+    if (w.kind === 'plan_waiting')
+      result.warnings.push(
+        `计划尚未上线（${w.liveFrom ? `定于 ${w.liveFrom} 上线` : '办公室尚未确定上线日期'}）：${w.waiting} 项责任分工的提醒在等待，` +
+          `其中 ${w.overdue} 项已逾期。确认后运行 npx duban plan live <日期> 或在飞书发送「上线 <日期>」`,
+      );
+  }
+  if (plan.actions.length === 0) {
+    // Nothing planned: only a marker left after yesterday's summary can call for one (see queueNoContactSummary).
+    if (!plan.skippedReason && globalSteps.some((g) => g.stepKey.startsWith('no_contact_pending:')))
+      await queueNoContactSummary(deps, at, plan.date, globalSteps, result, await loadOfficeTargets(deps));
+    return result;
+  }
 
   // Per-assignment steps are committed in slices (bounded memory and batch size on a province-scale catch-up);
   // office notices that group many steps are committed last, in one message per pass.
   const office = await loadOfficeTargets(deps);
   const unitGroups = await loadUnitGroups(deps);
-  const forOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'calendar_flag';
+  const forOffice = (a: PlannedAction) =>
+    a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'calendar_flag' || a.kind === 'plan_waiting' ||
+    a.kind === 'live_backlog' || a.kind === 'recheck_claim';
   let actions = plan.actions;
   if (office.length === 0 && actions.some(forOffice)) {
     // Nobody to tell: leave these steps open so they go out once an office chat or member exists.
@@ -122,7 +141,8 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
     deps.logger?.warn('scheduler: no office recipient; office notices held back', { held });
   }
   const isPeriodic = (a: PlannedAction) => a.kind === 'reminder' && a.step === 'periodic';
-  const isOffice = (a: PlannedAction) => a.kind === 'no_contact' || a.kind === 'escalate_office';
+  const isOffice = (a: PlannedAction) =>
+    a.kind === 'no_contact' || a.kind === 'escalate_office' || a.kind === 'live_backlog' || a.kind === 'recheck_claim';
   const single = actions.filter((a) => !isPeriodic(a) && !isOffice(a));
   for (let i = 0; i < single.length; i += SLICE) {
     await commitSteps(deps, at, single.slice(i, i + SLICE), result, async (mine) => buildSingle(deps, at, plan.date, mine, office, result, unitGroups));
@@ -133,6 +153,7 @@ export async function runSchedulerPass(deps: SchedulerDeps, at: number): Promise
   }
   const officeActions = actions.filter(isOffice);
   if (officeActions.length) await commitSteps(deps, at, officeActions, result, async (mine) => buildGrouped(mine, office, at));
+  if (office.length) await queueNoContactSummary(deps, at, plan.date, globalSteps, result, office);
   deps.logger?.info('scheduler pass', {
     date: plan.date, steps: result.queued.length, messages: result.outboxIds.length, suppressed: result.suppressed,
   });
@@ -177,7 +198,7 @@ async function recoverDeadSlices(deps: SchedulerDeps): Promise<number> {
 /** The plan of a pass; the input it was made from (every open assignment's sent steps, …) is garbage once it returns. */
 async function planPass(deps: SchedulerDeps, at: number) {
   const input = await loadPlanInput(deps, at);
-  return { plan: planReminders(input), policyInvalid: input.policyInvalid };
+  return { plan: planReminders(input), policyInvalid: input.policyInvalid, globalSteps: input.sentSteps.get(0) ?? [] };
 }
 
 /**
@@ -337,10 +358,28 @@ async function buildSingle(
         break;
       case 'calendar_flag': {
         const text =
-          `【节假日数据缺失】机器人没有 ${a.year} 年的法定节假日和调休数据，无法判断哪天是工作日。` +
-          `在补齐之前，${a.year} 年的提醒不会按猜测的日子发出。` +
-          '请运维人员升级 chinese-days（npm install chinese-days@latest）并重新部署。';
-        const keys = officeMessages(messages, office, `notice:calendar:${a.year}`, text, 'notice', null);
+          (a.ahead
+            ? `【节假日数据待补】${a.year} 年即将到来，机器人还没有 ${a.year} 年的法定节假日和调休安排。` +
+              `不补齐的话，${a.year} 年起的提醒将停发（不按猜测的日子发出）。`
+            : `【节假日数据缺失】机器人没有 ${a.year} 年的法定节假日和调休数据，无法判断哪天是工作日。` +
+              `在补齐之前，${a.year} 年的提醒不会按猜测的日子发出。`) +
+          `国务院办公厅发布通知后，请办公室发送「节假日 ${a.year} <粘贴通知全文>」录入（或运行 ` +
+          `npx duban calendar set ${a.year} --file 通知.txt），录入后发送「节假日 ${a.year}」核对；也可升级 chinese-days 后重新部署。`;
+        const keys = officeMessages(messages, office, `notice:${a.ahead ? `calendar_ahead:${a.stepKey.split(':')[2]}` : 'calendar'}:${a.year}`, text, 'notice', null);
+        items.push({ item: summary(a, officeLabel(office)), keys });
+        break;
+      }
+      case 'plan_waiting': {
+        const [p] = await deps.db.select({ code: plans.code, title: plans.title }).from(plans).where(eq(plans.id, a.planId));
+        const name = p ? `《${p.title}》（编号 ${p.code}）` : '计划';
+        const text =
+          `【计划未上线】${name}${a.liveFrom ? `定于 ${formatDateZh(a.liveFrom)} 上线` : '尚未上线'}，` +
+          `${a.waiting} 项责任分工的提醒在等待，暂不向各单位发送，其中 ${a.overdue} 项已逾期。\n` +
+          (a.liveFrom
+            ? '到上线日起按提醒规则发送；上线日已逾期的事项将汇总成一条发给办公室，不逐条发给单位。'
+            : `确认任务分工和联络员无误后，请办公室发送「上线 <日期>」（例如「上线 ${date}」），或运行 ` +
+              `npx duban plan live <日期>${p ? ` --plan ${p.code}` : ''}。上线日已逾期的事项将汇总成一条发给办公室，不逐条发给单位。`);
+        const keys = officeMessages(messages, office, `notice:golive:${a.planId}:${date}`, text, 'notice', null);
         items.push({ item: summary(a, officeLabel(office)), keys });
         break;
       }
@@ -446,38 +485,147 @@ async function buildGrouped(mine: PlannedAction[], office: OfficeTarget[], at: n
       toOffice,
       (e) =>
         `• ${e.assignment.taskCode} ${e.assignment.taskTitle}（${e.assignment.unitName}）：截止${formatDateZh(e.dueDate)}，` +
-        `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%`,
-      (n) => `……另有 ${n} 项，见领导周报或 \`npx duban export\``,
+        `已逾期 ${-e.daysLeft} 天，进度 ${e.assignment.percent}%${e.neverReminded ? '，未绑定联络员' : ''}`,
+      (n) => `……另有 ${n} 项，发送「逾期」查看全部`,
     );
-    const text = `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
+    const text = escalationText(toOffice, lines);
     const keys = officeMessages(messages, office, `escalation:office:${groupHash(toOffice)}`, text, 'escalation', toOffice);
     for (const e of toOffice) items.push({ item: summary(e, officeLabel(office)), keys });
   }
-  if (noContact.length) {
-    const byUnit = new Map<string, NoContactAction[]>();
-    for (const n of noContact) {
-      const list = byUnit.get(n.assignment.unitName) ?? [];
-      list.push(n);
-      byUnit.set(n.assignment.unitName, list);
-    }
+  const backlog = mine.filter((a): a is LiveBacklogAction => a.kind === 'live_backlog');
+  if (backlog.length) {
+    const byUnit = groupByUnit(backlog);
     const lines = capLines(
-      [...byUnit],
-      ([unit, list]) => {
+      byUnit,
+      (list) => {
         const codes = list
           .slice(0, MAX_CODES_PER_UNIT)
-          .map((n) => `${n.assignment.taskCode}${n.dueDate ? `（截止${formatDateZh(n.dueDate)}）` : ''}`);
+          .map((n) => `${n.assignment.taskCode}（截止${formatDateZh(n.dueDate)}，逾期 ${-n.daysLeft} 天）`);
         const rest = list.length > MAX_CODES_PER_UNIT ? ` 等 ${list.length} 项` : '';
-        return `• ${unit}：${codes.join('、')}${rest}`;
+        return `• ${list[0]!.assignment.unitName}：${codes.join('、')}${rest}`;
       },
-      (n) => `……另有 ${n} 个单位`,
+      (n) => `……另有 ${n} 个单位，发送「逾期」查看全部`,
     );
     const text =
-      `【无法送达】以下单位尚未绑定联络员，本次提醒无法发出：\n${lines.join('\n')}\n` +
-      '请联络员私聊机器人发送“绑定 单位名称”并由办公室批准；绑定后下一轮会补发提醒。';
-    const keys = officeMessages(messages, office, `notice:no_contact:${groupHash(noContact)}`, text, 'notice', noContact);
-    for (const n of noContact) items.push({ item: summary(n, officeLabel(office)), keys });
+      `【上线时已逾期】计划自 ${formatDateZh(backlog[0]!.liveFrom)} 上线，以下 ${backlog.length} 项在上线日已逾期。` +
+      `为免一次性向各单位发出大量逾期提醒，这些事项只汇总告知办公室，请逐项处理（催办、批准延期或销号）；` +
+      `此后按逾期提醒规则继续提醒：\n${lines.join('\n')}\n发送「逾期」查看全部逾期事项。`;
+    const keys = officeMessages(messages, office, `notice:live_backlog:${groupHash(backlog)}`, text, 'notice', backlog);
+    for (const n of backlog) items.push({ item: summary(n, officeLabel(office)), keys });
   }
+  const rechecks = mine.filter((a): a is RecheckClaimAction => a.kind === 'recheck_claim');
+  if (rechecks.length) {
+    const lines = capLines(
+      rechecks,
+      (r) =>
+        `• ${r.assignment.taskCode} ${r.assignment.taskTitle}（${r.assignment.unitName}）：` +
+        `${formatDateZh(shanghaiDate(r.claimedAt), Number(shanghaiDate(at).slice(0, 4)))}申报完成，已等待 ${r.waitedWorkdays} 个工作日`,
+      (n) => `……另有 ${n} 项，发送「待办」查看全部`,
+    );
+    const text =
+      `【待核验】以下完成申报已等待办公室核验多日，请核验：\n${lines.join('\n')}\n` +
+      '核验通过发送「销号 <编号> <单位>」，需要整改发送「退回 <编号> <单位> <原因>」；发送「待办」查看全部。';
+    const keys = officeMessages(messages, office, `notice:recheck:${groupHash(rechecks)}`, text, 'notice', rechecks);
+    for (const r of rechecks) items.push({ item: summary(r, officeLabel(office)), keys });
+  }
+  // 【无法送达】: the steps are claimed here without a message; queueNoContactSummary sends one summary a day.
+  for (const n of noContact) items.push({ item: summary(n, '（每日汇总告知办公室）'), keys: [] });
   return { messages, items };
+}
+
+/** The office's escalation text: units never reached (no contact bound) are said so, not "经多次提醒". */
+function escalationText(list: EscalationAction[], lines: string[]): string {
+  const never = list.filter((e) => e.neverReminded);
+  if (never.length === 0) return `【逾期升级】以下任务已逾期，经多次提醒仍未完成，请督办办公室跟进：\n${lines.join('\n')}`;
+  if (never.length === list.length)
+    return `【逾期升级】以下任务已逾期，责任单位未绑定联络员，从未收到提醒，请督办办公室跟进并督促绑定联络员：\n${lines.join('\n')}`;
+  return `【逾期升级】以下任务已逾期，请督办办公室跟进（标「未绑定联络员」的单位从未收到提醒，其余经多次提醒仍未完成）：\n${lines.join('\n')}`;
+}
+
+function groupByUnit<T extends { assignment: PlanAssignment }>(list: T[]): T[][] {
+  const byUnit = new Map<number, T[]>();
+  for (const n of list) {
+    const l = byUnit.get(n.assignment.unitId);
+    if (l) l.push(n);
+    else byUnit.set(n.assignment.unitId, [n]);
+  }
+  // The plan's unit order.
+  return [...byUnit.entries()].sort((x, y) => x[0] - y[0]).map(([, l]) => l);
+}
+
+/**
+ * 【无法送达】 once a day: the steps that could not reach a unit (no contact bound) since the last summary, in one
+ * message to the office, instead of one message per reminder step.
+ */
+async function queueNoContactSummary(
+  deps: SchedulerDeps,
+  at: number,
+  date: string,
+  globalSteps: SentStep[],
+  result: PassResult,
+  office: OfficeTarget[],
+): Promise<void> {
+  if (office.length === 0) return;
+  const key = `no_contact_summary:${date}`;
+  let since = -1;
+  let sentToday = false;
+  for (const g of globalSteps) {
+    if (g.stepKey === key) sentToday = true;
+    if (g.stepKey.startsWith('no_contact_summary:') && g.plannedAt > since) since = g.plannedAt;
+  }
+  // Read reminder_log only when something new can be there: steps claimed by this pass, or a marker left by a pass
+  // that claimed some after the day's summary had gone out.
+  const claimedNow = result.queued.some((q) => q.kind === 'no_contact' && q.outboxIds.length === 0);
+  const pending = globalSteps.some((g) => g.stepKey.startsWith('no_contact_pending:') && g.plannedAt > since);
+  if (!claimedNow && !pending) return;
+  if (sentToday) {
+    if (claimedNow && !globalSteps.some((g) => g.stepKey === `no_contact_pending:${date}`)) {
+      const marker: PlannedAction = { kind: 'no_contact_summary', assignmentId: 0, stepKey: `no_contact_pending:${date}`, date };
+      await commitSteps(deps, at, [marker], result, async () => ({ messages: [], items: [] }));
+    }
+    return;
+  }
+  const { db } = deps;
+  const rows = await db
+    .select({ assignmentId: reminderLog.assignmentId, dueDate: reminderLog.dueDate, code: tasks.code, unitId: units.id, unit: units.name })
+    .from(reminderLog)
+    .innerJoin(assignments, eq(assignments.id, reminderLog.assignmentId))
+    .innerJoin(tasks, eq(tasks.id, assignments.taskId))
+    .innerJoin(units, eq(units.id, assignments.unitId))
+    .where(
+      and(
+        like(reminderLog.stepKey, 'no_contact:%'),
+        gt(reminderLog.plannedAt, since),
+        lte(reminderLog.plannedAt, at),
+        inArray(assignments.state, ['not_started', 'in_progress']),
+      ),
+    );
+  if (rows.length === 0) return;
+  const byUnit = new Map<number, { unit: string; items: Map<number, string> }>();
+  for (const r of rows) {
+    let u = byUnit.get(r.unitId);
+    if (!u) byUnit.set(r.unitId, (u = { unit: r.unit, items: new Map() }));
+    u.items.set(r.assignmentId, `${r.code}${r.dueDate ? `（截止${formatDateZh(r.dueDate)}）` : ''}`);
+  }
+  const groups = [...byUnit.entries()].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
+  const lines = capLines(
+    groups,
+    (g) => {
+      const codes = [...g.items.values()];
+      const rest = codes.length > MAX_CODES_PER_UNIT ? ` 等 ${codes.length} 项` : '';
+      return `• ${g.unit}：${codes.slice(0, MAX_CODES_PER_UNIT).join('、')}${rest}`;
+    },
+    (n) => `……另有 ${n} 个单位，发送「待办」或运行 npx duban people list 查看`,
+  );
+  const text =
+    `【无法送达】今日汇总：以下单位尚未绑定联络员，提醒无法发出：\n${lines.join('\n')}\n` +
+    '请联络员私聊机器人发送“绑定 单位名称”并由办公室批准；绑定后下一轮会补发提醒。';
+  const action: PlannedAction = { kind: 'no_contact_summary', assignmentId: 0, stepKey: key, date };
+  await commitSteps(deps, at, [action], result, async () => {
+    const messages: OutboundMessage[] = [];
+    const keys = officeMessages(messages, office, `notice:no_contact:${date}`, text, 'notice', null);
+    return { messages, items: [{ item: summary(action, officeLabel(office)), keys }] };
+  });
 }
 
 type LoadedInput = Parameters<typeof planReminders>[0] & { policyInvalid?: string };
@@ -493,7 +641,7 @@ const OPEN_SQL = `('not_started', 'in_progress')`;
 export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<LoadedInput> {
   const { db } = deps;
   const today = shanghaiDate(at);
-  const [{ policy, invalid }, [asgRows, taskRows, dlRows], unitRows, contactRows] = await Promise.all([
+  const [{ policy, invalid }, [asgRows, taskRows, dlRows], unitRows, contactRows, liveFrom] = await Promise.all([
     getPolicy(db),
     readRows(db, [
       {
@@ -504,7 +652,7 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
         chunkBits: 13,
       },
       // Titles are free text: 512 rows a chunk leaves ~4 KB per row under D1's 2 MB per value.
-      { columns: 'id, code, title', table: 'tasks', where: `state = 'active'`, chunkBits: 9 },
+      { columns: 'id, code, title, plan_id', table: 'tasks', where: `state = 'active'`, chunkBits: 9 },
       { columns: 'task_id, kind, due_date, recurrence, label', table: 'deadlines', chunkBits: 9 },
     ]) as Promise<[Iterable<AsgRow>, Iterable<TaskRow>, Iterable<DeadlineRow>]>,
     db.select({ id: units.id, name: units.name }).from(units),
@@ -513,7 +661,9 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
       .from(roles)
       .innerJoin(people, eq(people.id, roles.personId))
       .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
+    planLiveMap(db),
   ]);
+  if ([...liveFrom.values()].some((v) => v === null)) await backfillPlanLive(db, liveFrom, at);
   const byTask = new Map<number, DeadlineLike[]>();
   for (const [taskId, kind, dueDate, recurrence, label] of dlRows) {
     let list = byTask.get(taskId);
@@ -521,8 +671,8 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     list.push({ kind, dueDate, recurrence, label });
   }
   const unitName = new Map(unitRows.map((u) => [u.id, u.name]));
-  const taskById = new Map<number, { code: string; title: string }>();
-  for (const [id, code, title] of taskRows) taskById.set(id, { code, title });
+  const taskById = new Map<number, { code: string; title: string; planId: number }>();
+  for (const [id, code, title, planId] of taskRows) taskById.set(id, { code, title, planId });
   const none: DeadlineLike[] = [];
   // The due dates the planner can reach today: the current deadline of each task, or an assignment's extension.
   const dueDates = new Set<string>();
@@ -543,7 +693,7 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
       id, taskId, taskCode: task.code, taskTitle: task.title, unitId, unitName: name,
       // One shared string per state rather than one per row.
       state: state === 'in_progress' ? 'in_progress' : 'not_started',
-      percent, extendedTo, lastReportAt, deadlines: dl,
+      percent, extendedTo, lastReportAt, deadlines: dl, planId: task.planId,
     });
   }
   const periodKeys: string[] = [];
@@ -574,6 +724,45 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     if (s) s.push(step);
     else sentSteps.set(assignmentId, [step]);
   }
+  // Completion claims awaiting the office, and the re-check steps already planned for them.
+  const claims: PendingClaim[] = [];
+  if (policy.recheckClaimAfterWorkdays > 0) {
+    const claimRows = await db
+      .select({
+        id: assignments.id, taskId: assignments.taskId, unitId: assignments.unitId, percent: assignments.percent,
+        claimedAt: assignments.claimedAt, lastReportAt: assignments.lastReportAt,
+      })
+      .from(assignments)
+      .where(and(eq(assignments.state, 'claimed'), isNotNull(assignments.claimedAt)));
+    for (const c of claimRows) {
+      const task = taskById.get(c.taskId);
+      const name = unitName.get(c.unitId);
+      if (!task || name === undefined) continue;
+      claims.push({
+        claimedAt: c.claimedAt!,
+        assignment: {
+          id: c.id, taskId: c.taskId, taskCode: task.code, taskTitle: task.title, unitId: c.unitId, unitName: name,
+          state: 'claimed', percent: c.percent, extendedTo: null, lastReportAt: c.lastReportAt, deadlines: none, planId: task.planId,
+        },
+      });
+    }
+    if (claims.length) {
+      const [recheckRows] = (await readRows(db, [
+        {
+          columns: 'assignment_id, step_key, planned_at, due_date, escalation_level',
+          table: 'reminder_log',
+          where: `step_key like 'recheck:%' and exists (select 1 from assignments a where a.id = assignment_id and a.state = 'claimed')`,
+          chunkBits: 13,
+        },
+      ])) as [Iterable<LogRow>];
+      for (const [assignmentId, stepKey, plannedAt, dueDate, escalationLevel] of recheckRows) {
+        const step: SentStep = { stepKey, plannedAt, dueDate, escalationLevel };
+        const s = sentSteps.get(assignmentId);
+        if (s) s.push(step);
+        else sentSteps.set(assignmentId, [step]);
+      }
+    }
+  }
   const contactsByUnit = new Map<number, Contact[]>();
   for (const c of contactRows) {
     let s = contactsByUnit.get(c.unitId);
@@ -589,11 +778,13 @@ export async function loadPlanInput(deps: SchedulerDeps, at: number): Promise<Lo
     sentSteps,
     contactsByUnit,
     digest: !!deps.buildDigest,
+    liveFrom,
+    claims,
   };
 }
 
 type AsgRow = [number, number, number, string, number, string | null, number | null];
-type TaskRow = [number, string, string];
+type TaskRow = [number, string, string, number];
 type DeadlineRow = [number, string, string | null, string | null, string];
 type LogRow = [number, string, number, string | null, number];
 
@@ -730,6 +921,14 @@ export function describeStep(a: PlannedAction): string {
       return `缺少 ${a.year} 年节假日数据，已告知办公室`;
     case 'digest':
       return `${a.weekKey} 周报`;
+    case 'plan_waiting':
+      return `计划未上线：${a.waiting} 项提醒在等待（其中 ${a.overdue} 项已逾期），已告知办公室`;
+    case 'live_backlog':
+      return `上线日已逾期：汇总告知办公室，不发给单位`;
+    case 'recheck_claim':
+      return `完成申报已等待核验 ${a.waitedWorkdays} 个工作日，再次提请办公室核验`;
+    case 'no_contact_summary':
+      return '【无法送达】每日汇总，已告知办公室';
   }
 }
 

@@ -24,14 +24,33 @@ describe('digest card over the seeded plan', () => {
   });
   afterAll(() => database.close());
 
+  it('sums targets without data up in one line, and every cut list names the command that shows it all', () => {
+    const noData = Array.from({ length: 20 }, (_, i) => ({
+      code: `T-${i}`, indicator: `指标${i}`, comparator: '<=', value: 1, unit: null, year: 2025, latest: null, status: 'no_data' as const,
+    }));
+    const many = {
+      ...stats,
+      targets: [...stats.targets, ...noData],
+      overdue: Array.from({ length: 40 }, (_, i) => ({ ...stats.overdue[0]!, taskCode: `9.9.${i}`, assignmentId: 1000 + i })),
+    };
+    const text = markdown(renderDigestCard(many, null));
+    const targetLines = text.split('\n').filter((l) => l.includes('暂无数据'));
+    expect(targetLines).toHaveLength(1);
+    expect(targetLines[0]).toMatch(/^⚪ 暂无数据 21 项尚未上报：.+ 等，发送「指标」查看全部$/);
+    expect(text).toContain('✅ 达标｜2025年');
+    expect(text).toMatch(/…另有 \d+ 项，发送「逾期」查看全部/);
+    // The header names the week reported on: the full week before 2022-06-27.
+    expect((renderDigestCard(many, null).header as { title: { content: string } }).title.content).toBe('督办周报｜2022年6月20日—6月26日');
+  });
+
   it('is a JSON 2.0 card with the header, the numbers and both charts', () => {
     const card = renderDigestCard(stats, null);
     expect(card.schema).toBe('2.0');
     const header = card.header as { title: { content: string }; template: string };
-    expect(header.title.content).toBe('督办周报｜6月27日—7月3日');
+    expect(header.title.content).toBe('督办周报｜2022年6月20日—6月26日');
     expect(header.template).toBe('orange');
     const text = markdown(card);
-    expect(text).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2');
+    expect(text).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2');
     expect(text).toContain('责任分工 17 项');
     expect(text).toContain('完成率 **17.6%**，含待核验 29.4%');
     expect(text).toContain('已销号的责任分工 ÷ 全部责任分工');
@@ -78,7 +97,7 @@ describe('digest card over the seeded plan', () => {
 
   it('renders to readable text for the CLI', () => {
     const text = renderDigestText(renderDigestCard(stats, null));
-    expect(text).toContain('督办周报｜6月27日—7月3日');
+    expect(text).toContain('督办周报｜2022年6月20日—6月26日');
     expect(text).toContain('【各篇章完成率（%）】');
     expect(text).toContain('蓝天：已销号 14.3 · 待核验 0');
     expect(text).not.toContain('**');

@@ -6,6 +6,8 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runChat } from '../../src/cli/chat.js';
 import { runPeople } from '../../src/cli/people.js';
+import { tickCommand } from '../../src/cli/tick.js';
+import { setPlanLive } from '../../src/db/plan-live-store.js';
 import type { CliContext } from '../../src/cli/types.js';
 import { parseConfig } from '../../src/config.js';
 import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
@@ -79,6 +81,33 @@ describe('duban chat', () => {
     await runChat(['--as', 'ou_env'], ctx, lines(':reminders', '回复 已完成排查，形成整治方案'));
     expect(out.join('\n')).toContain('【提醒】4.1.1 还剩14天');
     expect(out.join('\n')).toContain('进展说明');
+  });
+
+  it('shows reminders `tick` already delivered, and a reply to one reports on its assignment', async () => {
+    const { ctx, out, fx } = await setup();
+    await setPlanLive(database.db, { code: 'dx2022' }, '2022-06-01', { now: 0, actor: 'cli', channel: 'cli' });
+    const tickOut: string[] = [];
+    expect(await tickCommand.run(['--at', '2022-06-16T09:30:00+08:00'], { ...ctx, out: (l) => tickOut.push(l) })).toBe(0);
+    const delivered = (await database.db.select().from(outbox)).filter((r) => r.receiveId === 'ou_env' && r.purpose === 'reminder');
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered.every((r) => r.status === 'sent' && r.messageId)).toBe(true);
+    // The newest reminder is the monthly progress request (4.2.1, 5.1.1); `>` replies to it.
+    await runChat(['--as', 'ou_env'], ctx, lines(':reminders', '> 5.1.1 30% 已巡查两次'));
+    const text = out.join('\n');
+    expect(text).toContain('【督办提醒：距截止还有 10 个工作日】');
+    expect(text).toContain('4.1.1 开展工业炉窑排查');
+    expect(text).toContain('【进度报送：2022年6月】');
+    const rep = await database.db.select().from(progressReports);
+    expect(rep.map((r) => [r.kind, r.percent, r.channel, r.note])).toEqual([['progress', 30, 'reply', '30% 已巡查两次']]);
+    // Shown again later, a delivered reminder keeps its message id, so replies still tie to it.
+    const ids = (await database.db.select().from(outbox)).filter((r) => r.receiveId === 'ou_env').map((r) => r.messageId);
+    expect(ids).toEqual(delivered.map((r) => r.messageId).concat(ids.slice(delivered.length)));
+  });
+
+  it('says when the plan is not live yet', async () => {
+    const { ctx, out } = await setup();
+    await runChat(['--as', 'ou_office'], ctx, lines());
+    expect(out.join('\n')).toContain('计划尚未上线');
   });
 
   it('loads the bundled plan into an empty database so a newcomer can try it at once', async () => {

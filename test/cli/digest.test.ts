@@ -35,8 +35,8 @@ describe('npx duban digest', () => {
   it('--dry-run prints the digest as text and stores nothing', async () => {
     const r = await run('--at', '2022-06-27T09:00:00+08:00', '--dry-run');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('督办周报｜6月27日—7月3日');
-    expect(r.out).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2');
+    expect(r.out).toContain('督办周报｜2022年6月20日—6月26日');
+    expect(r.out).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2');
     expect(r.out).toContain('【各篇章完成率（%）】');
     expect(r.out).toContain('试运行：未保存、未发送');
     expect(count('digests')).toBe(0);

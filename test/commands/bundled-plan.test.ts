@@ -6,7 +6,8 @@ import { createInboundHandlers } from '../../src/commands/handlers.js';
 import { assignments, outbox, progressReports, units } from '../../src/db/schema.js';
 import type { InboundHandlers, IncomingMessage } from '../../src/domain/types.js';
 import { shanghaiInstant } from '../../src/domain/dates.js';
-import { ensureBundledPlan } from '../../src/plans/bundled.js';
+import { bundledPlan, ensureBundledPlan } from '../../src/plans/bundled.js';
+import { setPlanLive } from '../../src/db/plan-live-store.js';
 import { runSchedulerPass } from '../../src/scheduler/pass.js';
 import { message } from '../helpers/command-fixture.js';
 import { createTestDeps, type TestDeps } from '../helpers/deps.js';
@@ -18,6 +19,8 @@ let envUnit: number;
 beforeEach(async () => {
   deps = createTestDeps({ OFFICE_OPEN_IDS: 'ou_office' }, shanghaiInstant('2022-06-20', '09:30'));
   expect(await ensureBundledPlan(deps.db, deps.clock())).toBe(true);
+  // The 2022 plan as rehearsed: live from 2022-06-01.
+  await setPlanLive(deps.db, bundledPlan(), '2022-06-01', { now: deps.clock(), actor: 'cli', channel: 'cli' });
   envUnit = (await deps.db.select().from(units).where(eq(units.name, '市生态环境局')))[0]!.id;
   const pid = await upsertPerson(deps.db, { openId: 'ou_env', name: '张环' }, deps.clock());
   await grantRole(deps.db, pid, 'contact', envUnit, { at: deps.clock(), actor: 'cli', personId: null, channel: 'cli' });

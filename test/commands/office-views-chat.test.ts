@@ -33,7 +33,7 @@ async function say(openId: string, text: string) {
 
 describe('office views in chat', () => {
   it('统计 / 逾期 / 临期 answer the office and leaders', async () => {
-    expect(await say('ou_office', '统计')).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2');
+    expect(await say('ou_office', '统计')).toContain('任务 10 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2');
     expect(await say('ou_leader', '逾期 碧水')).toContain('1. 市水务局｜5.1.1');
     expect(await say('ou_office', '/overdue')).toMatch(/^逾期 2 项/);
     expect((await say('ou_leader', '临期 5')).split('\n')[0]).toBe('今后 5 天内到期 3 项（截至 2022年6月27日）');
@@ -41,7 +41,7 @@ describe('office views in chat', () => {
   it('周报 answers with the card; a contact is refused it but sees their own overdue', async () => {
     const card = await say('ou_leader', '周报');
     expect(card.startsWith('[interactive]')).toBe(true);
-    expect(JSON.parse(card.slice('[interactive]'.length)).header.title.content).toBe('督办周报｜6月27日—7月3日');
+    expect(JSON.parse(card.slice('[interactive]'.length)).header.title.content).toBe('督办周报｜2022年6月20日—6月26日');
     expect(await say('ou_water', '周报')).toContain('仅限办公室或领导使用');
     expect(await say('ou_water', '逾期')).toMatch(/^逾期 1 项（截至 2022年6月27日｜本单位）/);
   });

@@ -84,10 +84,10 @@ describe('统计 agrees with the digest', () => {
     const t = await textOf('统计');
     const d = await buildDigest(deps.db, NOW);
     const s = d.stats;
-    expect(t).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2`);
+    expect(t).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2`);
     expect(t).toContain(`完成率 ${s.completion.closedRate}%，含待核验 ${s.completion.doneRate}%`);
     const card = JSON.stringify(d.card);
-    expect(card).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 0 · 已销号 1 · 逾期 2`);
+    expect(card).toContain(`任务 ${s.tasks.total} 项：未开始 5 · 进行中 2 · 待核验 1 · 已销号 0 · 逾期 2`);
     expect(card).toContain(`完成率 **${s.completion.closedRate}%**`);
     expect(t).toContain('• 碧水：分工 3，已销号 1（33.3%），待核验 0，逾期 1｜🔴1 🟡0 🟢2');
   });
@@ -97,7 +97,7 @@ describe('统计 agrees with the digest', () => {
     expect(c).toContain('• 安定区：分工 3，已销号 2（66.7%）');
     expect(c).toContain('责任分工 9 项');
     const u = await textOf('stats 单位');
-    expect(u).toContain('分单位（红灯多的在前）：');
+    expect(u).toContain('分单位（按方案所列顺序）：');
     expect(u.split('\n').filter((l) => l.startsWith('• '))).toHaveLength(7);
     expect(await textOf('统计 发改委')).toContain('责任分工 1 项：未开始 0 · 进行中 0 · 待核验 0 · 已销号 1 · 逾期 0');
     expect(await textOf('统计 4')).toContain('｜第4章 蓝天）');

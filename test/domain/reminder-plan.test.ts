@@ -38,10 +38,12 @@ describe('the reminder ladder of a due date', () => {
     expect(overdue.latest).toMatchObject({ key: 'after:1:2022-06-30', level: 1 });
     expect(overdue.overdueWorkdays).toBe(3);
   });
-  it('reminds a deadline that falls on a weekend on the last working day before it', () => {
-    // 2022-07-31 is a Sunday: before:1 and the due-day reminder both fall on Friday the 29th; one goes out.
-    const info = describeDue('2022-07-31', '2022-07-29', DEFAULT_POLICY);
-    expect(info.latest).toMatchObject({ key: 'due:2022-07-31', date: '2022-07-29' });
+  it('reminds a deadline that falls on a weekend on the last working day before it, counting to that day', () => {
+    // 2022-07-31 is a Sunday: due on Friday the 29th, so before:1 is Thursday the 28th (no step is lost).
+    expect(describeDue('2022-07-31', '2022-07-29', DEFAULT_POLICY).latest).toMatchObject({ key: 'due:2022-07-31', date: '2022-07-29' });
+    expect(describeDue('2022-07-31', '2022-07-28', DEFAULT_POLICY)).toMatchObject({
+      latest: { key: 'before:1:2022-07-31', date: '2022-07-28' }, workdaysLeft: 1,
+    });
   });
   it('counts working days across the National Day holiday', () => {
     // 2022-10-14: 10 working days back crosses 10-01..07 and counts the make-up weekend 10-08/09.
@@ -66,8 +68,15 @@ describe('planReminders', () => {
     const sent: SentStep[] = [{ stepKey: 'before:10:2022-06-30', plannedAt: at('2022-06-16'), dueDate: '2022-06-30', escalationLevel: 0 }];
     const i = (lastReportAt: number) =>
       input({ now: at('2022-06-27'), sentSteps: new Map([[1, sent]]), assignments: [asg(1, { lastReportAt })] });
-    expect(keys(i(at('2022-06-20')))).toEqual(['suppressed:before:3:2022-06-30']);
+    // before:3 is one of the last warnings: a report never silences it.
+    expect(keys(i(at('2022-06-20')))).toEqual(['reminder:before:3:2022-06-30']);
     expect(keys(i(at('2022-06-15')))).toEqual(['reminder:before:3:2022-06-30']);
+    // A routine step (before:5 here) is answered by a report since the last reminder.
+    const routine = { ...DEFAULT_POLICY, beforeWorkdays: [10, 5, 3, 1] };
+    const r = (lastReportAt: number) =>
+      input({ now: at('2022-06-23'), policy: routine, sentSteps: new Map([[1, sent]]), assignments: [asg(1, { lastReportAt })] });
+    expect(keys(r(at('2022-06-20')))).toEqual(['suppressed:before:5:2022-06-30']);
+    expect(keys(r(at('2022-06-15')))).toEqual(['reminder:before:5:2022-06-30']);
     // First step of a ladder: only a report on the step's own day (before the pass) answers it.
     expect(keys(input({ assignments: [asg(1, { lastReportAt: at('2022-06-16', '08:00') })] }))).toEqual(['suppressed:before:10:2022-06-30']);
     expect(keys(input({ assignments: [asg(1, { lastReportAt: at('2022-06-10') })] }))).toEqual(['reminder:before:10:2022-06-30']);
@@ -129,6 +138,8 @@ describe('reminder policy', () => {
     expect(DEFAULT_POLICY).toEqual({
       beforeWorkdays: [10, 3, 1], onDueDay: true, afterEveryWorkdays: 3,
       escalateToOfficeAfter: 2, escalateToLeadersAfter: 4, periodicEvery: 'monthly',
+      afterThinning: [{ fromWorkdays: 15, everyWorkdays: 5 }, { fromWorkdays: 60, everyWorkdays: 20 }],
+      finalWarningsWithinWorkdays: 3, recheckClaimAfterWorkdays: 5,
     });
     expect(reminderPolicySchema.safeParse({ beforeWorkdays: [0] }).success).toBe(false);
     expect(reminderPolicySchema.safeParse({ daily: true }).success).toBe(false);

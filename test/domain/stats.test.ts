@@ -54,8 +54,9 @@ describe('computeStats over the seeded plan', () => {
     expect(s.assignments.byStatus).toEqual({ 未开始: 8, 进行中: 2, 待核验: 2, 已销号: 3, 逾期: 2 });
     expect(s.lights).toEqual({ red: 2, yellow: 5, green: 10 });
     expect(s.completion).toEqual({ total: 17, closed: 3, done: 5, closedRate: 17.6, doneRate: 29.4 });
-    // Tasks are judged on their lead units (as the 台账 is): 3.1.1's lead closed it; 5.1.1 and 8.1.1 are overdue.
-    expect(s.tasks.byStatus).toEqual({ 未开始: 5, 进行中: 2, 待核验: 0, 已销号: 1, 逾期: 2 });
+    // Tasks are rolled up from every assignment: 3.1.1's lead closed it but its co-unit's claim awaits the office's
+    // check, so it is 待核验, not 已销号; 5.1.1 and 8.1.1 are overdue.
+    expect(s.tasks.byStatus).toEqual({ 未开始: 5, 进行中: 2, 待核验: 1, 已销号: 0, 逾期: 2 });
     expect(s.overdue[0]).toMatchObject({ taskCode: '5.1.1', unitName: '市水务局', daysOverdue: 27, escalationLevel: 2, escalationStep: '已报办公室' });
     expect(s.overdue.find((o) => o.taskCode === '8.1.1')).toMatchObject({ unitName: '市生态环境局', daysOverdue: 7, escalationStep: '未提醒' });
     expect(s.dueSoon.map((d) => `${d.taskCode}/${d.unitName}/${d.daysLeft}`)).toEqual([
@@ -74,7 +75,8 @@ describe('computeStats over the seeded plan', () => {
     const blue = s.chapters.find((c) => c.label === '蓝天')!;
     expect(blue).toMatchObject({ number: 4, tasks: 3, assignments: 7 });
     expect(blue.completion.closed).toBe(1);
-    expect(s.counties.map((c) => c.label).sort()).toEqual(['安定区', '通渭县', '陇西县'].sort());
+    // In the plan's official order, never by pinyin.
+    expect(s.counties.map((c) => c.label)).toEqual(['安定区', '通渭县', '陇西县']);
     const anding = s.units.find((u) => u.label === '安定区')!;
     expect(anding.byStatus['已销号']).toBe(2);
   });

@@ -38,7 +38,7 @@ describe('weekly digest to Feishu', () => {
       expect(new TextEncoder().encode(m.content).length).toBeLessThan(CARD_MAX_BYTES);
       const card = JSON.parse(m.content);
       expect(card.schema).toBe('2.0');
-      expect(card.header.title.content).toBe('督办周报｜6月27日—7月3日');
+      expect(card.header.title.content).toBe('督办周报｜2022年6月20日—6月26日');
       for (const spec of chartSpecs(card)) expect(validateVChartSpec(spec).ok).toBe(true);
     }
   });

@@ -38,7 +38,7 @@ describe('scheduler pass with the digest hook', () => {
     await runSchedulerPass(deps, shanghaiInstant('2022-10-09', '10:00'));
     expect(digestRows()).toHaveLength(2);
     const card = JSON.parse(digestRows()[0]!.content);
-    expect(card.header.title.content).toBe('督办周报｜10月3日—10月9日');
+    expect(card.header.title.content).toBe('督办周报｜2022年9月26日—10月2日');
     for (const spec of chartSpecs(card)) expect(validateVChartSpec(spec).ok).toBe(true);
     // The next week's digest compares against this stored one.
     await runSchedulerPass(deps, shanghaiInstant('2022-10-10', '09:30'));

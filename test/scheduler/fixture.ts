@@ -3,6 +3,7 @@
 import { and, eq } from 'drizzle-orm';
 import { bundledPlan } from '../../src/plans/bundled.js';
 import { applyPlan } from '../../src/plans/load.js';
+import { setPlanLive } from '../../src/db/plan-live-store.js';
 import type { Db } from '../../src/db/client.js';
 import { assignments, chats, people, roles, tasks, units } from '../../src/db/schema.js';
 
@@ -10,9 +11,15 @@ export const COUNTIES = ['安定区', '通渭县', '陇西县', '渭源县', '�
 /** Task 4.1.6 of the bundled plan: due 2022-06-30, assigned to two departments and the seven counties. */
 export const SURVEY_TITLE = '完成县级城市建成区黑臭水体排查';
 
-/** Load the bundled Dingxi 2022 plan (196 tasks, 39 units) through the real loader. */
-export async function seedPlan(db: Db): Promise<void> {
-  await applyPlan(db, bundledPlan(), { now: 0, actor: 'system', channel: 'system' });
+/** The day the 2022 plan rehearsed in tests and the sandbox goes live (`plan live 2022-06-01`). */
+export const LIVE_FROM = '2022-06-01';
+
+/** Load the bundled Dingxi 2022 plan (196 tasks, 39 units) through the real loader, live from LIVE_FROM unless told. */
+export async function seedPlan(db: Db, opts: { liveFrom?: string | null } = {}): Promise<void> {
+  const plan = bundledPlan();
+  await applyPlan(db, plan, { now: 0, actor: 'system', channel: 'system' });
+  const liveFrom = opts.liveFrom === undefined ? LIVE_FROM : opts.liveFrom;
+  if (liveFrom) await setPlanLive(db, plan, liveFrom, { now: 0, actor: 'system', channel: 'system' });
 }
 
 /** Bind one contact per county (open id ou_<county index>), optionally leaving some out. */

@@ -226,17 +226,26 @@ describe('scheduler pass against the plan', () => {
     expect(mine.map((q) => q.stepKey)).toEqual(['before:10:2022-07-29']);
   });
 
-  it('a report after a reminder suppresses the repeat; the following step reminds again', async () => {
+  it('a report skips the next routine reminder only: the 3-, 1-day and due-day warnings reach every unit not done', async () => {
     await bindContacts(db);
     const weiyuan = await surveyAssignment(db, '渭源县');
     await runSchedulerPass(deps, at('2022-06-16'));
+    // Reported weeks before the last warnings.
     await db.update(assignments).set({ percent: 40, state: 'in_progress', lastReportAt: at('2022-06-17', '10:00') }).where(eq(assignments.id, weiyuan));
-    const step3 = await runSchedulerPass(deps, at('2022-06-27'));
-    expect(step3.suppressed).toBe(1);
-    expect(step3.queued.filter((q) => q.assignmentId === weiyuan)).toHaveLength(0);
-    expect(step3.queued.filter((q) => q.kind === 'reminder' && q.task?.includes(SURVEY_TITLE))).toHaveLength(6);
-    const step1 = await runSchedulerPass(deps, at('2022-06-29'));
-    expect(step1.queued.filter((q) => q.assignmentId === weiyuan).map((q) => q.stepKey)).toEqual(['before:1:2022-06-30']);
+    for (const [d, key] of [['2022-06-27', 'before:3:2022-06-30'], ['2022-06-29', 'before:1:2022-06-30'], ['2022-06-30', 'due:2022-06-30']]) {
+      const res = await runSchedulerPass(deps, at(d!));
+      expect(res.suppressed).toBe(0);
+      expect(res.queued.filter((q) => q.assignmentId === weiyuan).map((q) => q.stepKey)).toEqual([key]);
+      expect(surveyReminderItems(res)).toHaveLength(7);
+    }
+    // Overdue reminders are routine: a report after after:1 skips after:2, and after:3 reminds again.
+    await runSchedulerPass(deps, at('2022-07-05'));
+    await db.update(assignments).set({ percent: 60, lastReportAt: at('2022-07-06', '10:00') }).where(eq(assignments.id, weiyuan));
+    const after2 = await runSchedulerPass(deps, at('2022-07-08'));
+    expect(after2.suppressed).toBe(1);
+    expect(after2.queued.filter((q) => q.assignmentId === weiyuan && q.kind === 'reminder')).toHaveLength(0);
+    const after3 = await runSchedulerPass(deps, at('2022-07-13'));
+    expect(after3.queued.filter((q) => q.assignmentId === weiyuan && q.kind === 'reminder').map((q) => q.stepKey)).toEqual(['after:3:2022-06-30']);
   });
 
   it('moves the escalation ladder one step per interval: red card, office, leaders', async () => {
@@ -321,7 +330,8 @@ describe('scheduler pass against the plan', () => {
     await registerOfficeChat(db);
     await db.update(deadlines).set({ dueDate: '2027-01-15' }).where(eq(deadlines.kind, 'month_end'));
     const res = await runSchedulerPass(deps, at('2026-12-28'));
-    expect(res.queued.filter((q) => q.kind === 'calendar_flag').map((q) => q.stepKey)).toEqual(['calendar:2027']);
+    // The deadline's own flag, and the warning ahead of the year's end (from 1 November) that 2027 is not covered.
+    expect(res.queued.filter((q) => q.kind === 'calendar_flag').map((q) => q.stepKey).sort()).toEqual(['calendar:2027', 'calendar_ahead:2027:2026-W53']);
     expect(survey(res)).toHaveLength(0);
   });
 

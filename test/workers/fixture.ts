@@ -4,7 +4,7 @@ import { env } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
 import type { Db } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
-import { assignments, deadlines, people, plans, roles, tasks, units } from '../../src/db/schema.js';
+import { assignments, deadlines, people, plans, roles, settings, tasks, units } from '../../src/db/schema.js';
 import worker from '../../src/worker.js';
 import { buildLarkRequest } from '../helpers/lark-events.js';
 
@@ -19,10 +19,12 @@ export const AT = Date.parse('2022-06-16T09:30:00+08:00');
 let seq = 0;
 
 /** One task due 2022-06-30 for 安定区, whose contact is a fresh open_id (so each test's sends are its own). */
-export async function seedReminderCase(): Promise<{ assignmentId: number; openId: string }> {
+export async function seedReminderCase(opts: { live?: boolean } = {}): Promise<{ assignmentId: number; openId: string; planCode: string }> {
   const openId = `ou_workers_contact_${Date.now().toString(36)}_${++seq}`;
   const d = db();
   const [plan] = await d.insert(plans).values({ code: `workers-${seq}`, title: '测试方案' }).returning();
+  // The office has said the plan is live (as `plan live 2022-06-01` would), unless a test wants it waiting.
+  if (opts.live !== false) await d.insert(settings).values({ key: `plan_live:${plan!.code}`, value: { from: '2022-06-01', setAt: 0 } });
   const [unit] = await d.insert(units).values({ name: `安定区${seq}`, kind: 'county' }).returning();
   const [task] = await d
     .insert(tasks)
@@ -32,7 +34,7 @@ export async function seedReminderCase(): Promise<{ assignmentId: number; openId
   const [asg] = await d.insert(assignments).values({ taskId: task!.id, unitId: unit!.id, role: 'lead' }).returning();
   const [person] = await d.insert(people).values({ openId, name: '安定区联络员' }).returning();
   await d.insert(roles).values({ personId: person!.id, role: 'contact', unitId: unit!.id });
-  return { assignmentId: asg!.id, openId };
+  return { assignmentId: asg!.id, openId, planCode: plan!.code };
 }
 
 export async function runTrigger(cron: string, scheduledTime: number) {
@@ -48,6 +50,7 @@ export async function clearPlanTables(): Promise<void> {
     'deadlines', 'tasks', 'units', 'plans', 'leases', 'scheduler_slices',
   ];
   for (const t of tables) await env.DB.prepare(`delete from ${t}`).run();
+  await env.DB.prepare(`delete from settings where key like 'plan_live:%' or key like 'calendar:%'`).run();
 }
 
 /** A Feishu request as Feishu sends it to this worker: encrypted and signed with the test Encrypt Key. */

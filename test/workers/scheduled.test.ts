@@ -4,7 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { outbox, reminderLog, schedulerSlices } from '../../src/db/schema.js';
+import { deadlines, outbox, reminderLog, schedulerSlices, settings } from '../../src/db/schema.js';
 import { drainOutbox } from '../../src/lark/sender.js';
 import { DEAD_SLICE_MS, runSchedulerPass } from '../../src/scheduler/pass.js';
 import { createWorkerDeps } from '../../src/worker.js';
@@ -80,6 +80,29 @@ describe('scheduled() on Workers', () => {
     expect(results.reduce((n, r) => n + r.queued, 0)).toBe(1);
     expect(results.reduce((n, r) => n + r.sent, 0)).toBe(1);
     expect(await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId))).toHaveLength(1);
+    expect(await sendsTo(openId)).toHaveLength(1);
+  });
+
+  it('a plan not live yet sends nothing to units on Workers either', async () => {
+    const { assignmentId, openId } = await seed({ live: false });
+    await runTrigger(PASS_CRON, AT);
+    expect(await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId))).toHaveLength(0);
+    expect(await sendsTo(openId)).toHaveLength(0);
+  });
+
+  it('holidays the office entered in D1 make a year chinese-days does not know usable', async () => {
+    const { assignmentId, openId } = await seed();
+    await db().update(deadlines).set({ dueDate: '2027-06-30' }).where(eq(deadlines.dueDate, '2022-06-30'));
+    const at2027 = Date.parse('2027-06-16T09:30:00+08:00');
+    await runTrigger(PASS_CRON, at2027);
+    expect(await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId))).toHaveLength(0);
+    await db().insert(settings).values({
+      key: 'calendar:2027', value: { year: 2027, holidays: { '2027-06-09': '端午节' }, workdays: [] },
+    });
+    await runTrigger(PASS_CRON, at2027 + 60_000);
+    // 2027 is covered now (by the office's entry): ten working days before 06-30 is 06-16.
+    const steps = await db().select().from(reminderLog).where(eq(reminderLog.assignmentId, assignmentId));
+    expect(steps.map((s) => s.stepKey)).toEqual(['before:10:2027-06-30']);
     expect(await sendsTo(openId)).toHaveLength(1);
   });
 });
