@@ -24,6 +24,8 @@ export interface HistoryItem {
   note: string | null;
   createdAt: number;
   unitName?: string;
+  /** The reporter recalled the message that made this report: shown as 已撤回. */
+  withdrawnAt?: number | null;
 }
 
 export interface TargetItem {
@@ -104,7 +106,8 @@ export function renderTaskCard(input: TaskCardInput): Card {
               (h) =>
                 `${shanghaiDay(h.createdAt).slice(5)} ${h.unitName ?? ''} ${KIND_ZH[h.kind] ?? h.kind}` +
                 (h.percent != null ? ` ${h.percent}%` : '') +
-                (h.note ? `：${h.note.slice(0, 80)}` : ''),
+                (h.note ? `：${h.note.slice(0, 80)}` : '') +
+                (h.withdrawnAt ? '（已撤回）' : ''),
             )
             .join('\n'),
       ),

@@ -33,6 +33,7 @@ import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension } from './task-commands.js';
+import { handleLifecycle } from './lifecycle.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -264,5 +265,5 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     }
   }
 
-  return { onMessage, onCardAction };
+  return { onMessage, onCardAction, onLifecycle: (ev, eventId, now) => handleLifecycle(deps, ev, eventId, now) };
 }

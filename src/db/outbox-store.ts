@@ -22,7 +22,7 @@ export function outboxInsert(db: Db, msg: OutboundMessage, now: number) {
 
 const OUTBOX_COLUMNS = [
   'dedupeKey', 'uuid', 'op', 'receiveIdType', 'receiveId', 'targetMessageId', 'msgType', 'content', 'purpose', 'taskId',
-  'assignmentId', 'status', 'nextAttemptAt', 'createdAt',
+  'assignmentId', 'status', 'nextAttemptAt', 'createdAt', 'dueAt',
 ] as const;
 
 /**
@@ -66,6 +66,7 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
     status: 'pending',
     nextAttemptAt: msg.notBefore ?? now,
     createdAt: now,
+    dueAt: msg.notBefore ?? now,
   };
 }
 
@@ -79,7 +80,7 @@ export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
     const r = outboxRow(m, now);
     return [
       r.dedupeKey, r.uuid, r.op, r.receiveIdType, r.receiveId, r.targetMessageId, r.msgType, r.content, r.purpose, r.taskId,
-      r.assignmentId, r.nextAttemptAt,
+      r.assignmentId, r.nextAttemptAt, r.dueAt,
     ];
   });
   return insertRowsQueries(
@@ -88,7 +89,7 @@ export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
       table: 'outbox',
       columns: [
         'dedupe_key', 'uuid', 'op', 'receive_id_type', 'receive_id', 'target_message_id', 'msg_type', 'content', 'purpose',
-        'task_id', 'assignment_id', 'next_attempt_at',
+        'task_id', 'assignment_id', 'next_attempt_at', 'due_at',
       ],
       constants: { status: 'pending', created_at: now },
       tail: 'on conflict (dedupe_key) do nothing returning id, dedupe_key',

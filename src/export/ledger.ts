@@ -106,7 +106,7 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
       .where(
         and(
           inArray(progressReports.assignmentId, part),
-          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId})`,
+          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId} and p2.withdrawn_at is null)`,
         ),
       );
     for (const l of latest) latestByAssignment.set(l.assignmentId, l);

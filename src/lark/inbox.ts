@@ -10,6 +10,7 @@ import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundHandlers } from '../domain/types.js';
 import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
+import { botOpenIdFor } from './bot-identity.js';
 
 export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);
@@ -36,6 +37,11 @@ export interface RecordInbound {
 
 /** The stored payload without the verification token. */
 function storablePayload(body: Record<string, unknown>): string {
+  if ('token' in body) {
+    // A v1.0 event carries its token at the top level.
+    const { token: _t, ...rest } = body;
+    body = rest;
+  }
   const header = body.header as Record<string, unknown> | undefined;
   if (!header || typeof header !== 'object' || !('token' in header)) return JSON.stringify(body);
   const { token: _t, ...rest } = header;
@@ -238,7 +244,15 @@ async function processClaimed(
 ): Promise<void> {
   const { key } = ev;
   try {
-    const n = normalizeLarkBody(parseStored(ev.payload), { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    const body = parseStored(ev.payload);
+    // The bot's identity matters only for a message's mentions: not looked up for other events.
+    const botOpenId = body.header && (body.header as Record<string, unknown>).event_type === 'im.message.receive_v1' ? await botOpenIdFor(deps) : undefined;
+    const n = normalizeLarkBody(body, { botOpenId });
+    if (n.kind === 'lifecycle') {
+      await handlersFor(deps).onLifecycle(n.event, n.eventId, now);
+      await finish(deps.db, key, 'done', now);
+      return;
+    }
     if (n.kind !== 'message') {
       await finish(deps.db, key, 'ignored', now);
       return;

@@ -53,16 +53,25 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         deps.logger.warn(`lark: malformed event: ${n.reason}`, { path: c.req.path });
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'other': {
+        if (n.reason) deps.logger.warn(`lark: event ignored: ${n.reason}`, { eventId: n.eventId });
         await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
         return c.json({});
       }
+      // Lifecycle events (bot added/removed, recall, p2p entered) take the same durable path as messages.
+      case 'lifecycle':
       case 'message': {
         // Recorded already claimed for this process, which processes it right after the ack with no claim to take.
         // When the work queue is full, the event is recorded unclaimed instead: the pending-event sweep takes it.
         const own = deps.queueWork ? (deps.queueHasRoom?.() ?? true) : true;
         const claimUntil = own ? now + OWNED_CLAIM_MS : undefined;
         const fresh = await record(
-          { eventId: n.eventId, eventType: n.eventType, messageId: n.message.messageId, payload: v.body, ...(claimUntil ? { claimUntil } : {}) },
+          {
+            eventId: n.eventId,
+            eventType: n.eventType,
+            ...(n.kind === 'message' ? { messageId: n.message.messageId } : {}),
+            payload: v.body,
+            ...(claimUntil ? { claimUntil } : {}),
+          },
           now,
         );
         if (fresh && claimUntil) {

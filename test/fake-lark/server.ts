@@ -16,14 +16,20 @@
 //   fake.setLimits({ appPerSecond?, perReceiverPerSecond? })   defaults 50 and 5 (sliding 1 s window, fake clock)
 //   fake.setDirectory({ emails?: {email: open_id}, mobiles?: {mobile: open_id} })  for batch_get_id
 //   fake.onMessage(cb)  called after a message is created (e.g. to simulate a crash right after the API call)
+//   fake.setOutage(kind | undefined)  every message call fails with `kind` (as failNext) until cleared: an outage of
+//                       any length ('unavailable' → HTTP 503 {code:2200}; 'hang' → never answers; any FaultKind)
+//   fake.botOpenId      the bot's open_id, served by GET /open-apis/bot/v3/info (option botOpenId, default ou_fake_bot)
+//   fake.cardUpdates    every POST /open-apis/interactive/v1/card/update: { token, card, at } (a token: 2 uses)
 //   fake.close()
 // Endpoints: POST /open-apis/auth/v3/tenant_access_token/internal, POST /open-apis/im/v1/messages?receive_id_type=,
 // POST /open-apis/im/v1/messages/:id/reply, PATCH /open-apis/im/v1/messages/:id,
-// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id. Anything else: 404 {code:99991401}.
+// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id, GET /open-apis/bot/v3/info (body NOT under
+// data: {code,msg,bot:{open_id,…}}), POST /open-apis/interactive/v1/card/update {token, card}.
+// Anything else: 404 {code:99991401}.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'rate_limit' | 'receiver_limit' | 'server_error' | 'hang' | 'malformed' | number;
+export type FaultKind = 'rate_limit' | 'receiver_limit' | 'server_error' | 'unavailable' | 'hang' | 'malformed' | number;
 
 export interface RecordedRequest {
   method: string;
@@ -56,6 +62,7 @@ export interface FakeLarkOptions {
   clock?: () => number;
   limits?: { appPerSecond?: number; perReceiverPerSecond?: number };
   directory?: { emails?: Record<string, string>; mobiles?: Record<string, string> };
+  botOpenId?: string;
 }
 
 export interface FakeLark {
@@ -68,6 +75,9 @@ export interface FakeLark {
   setLimits(l: { appPerSecond?: number; perReceiverPerSecond?: number }): void;
   setDirectory(d: { emails?: Record<string, string>; mobiles?: Record<string, string> }): void;
   onMessage(cb: ((m: FakeMessage) => void) | undefined): void;
+  setOutage(kind: FaultKind | undefined): void;
+  botOpenId: string;
+  cardUpdates: Array<{ token: string; card: Record<string, unknown>; at: number }>;
   /** Message calls rejected by the rate limits so far. */
   rateLimitRejections(): number;
   close(): Promise<void>;
@@ -95,6 +105,10 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
   let rejected = 0;
   let onMessage: ((m: FakeMessage) => void) | undefined;
   const hanging = new Set<http.ServerResponse>();
+  const botOpenId = opts.botOpenId ?? 'ou_fake_bot';
+  const cardUpdates: FakeLark['cardUpdates'] = [];
+  const tokenUses = new Map<string, number>();
+  let outage: FaultKind | undefined;
 
   const underLimit = (log: number[], limit: number, t: number) => {
     while (log.length && log[0]! <= t - 1000) log.shift();
@@ -161,13 +175,49 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
 
     const isMessageApi = path.startsWith('/open-apis/im/v1/messages');
     const isContact = path === '/open-apis/contact/v3/users/batch_get_id';
-    if (!isMessageApi && !isContact) {
+    const isBotInfo = path === '/open-apis/bot/v3/info';
+    const isCardUpdate = path === '/open-apis/interactive/v1/card/update';
+    if (!isMessageApi && !isContact && !isBotInfo && !isCardUpdate) {
       send(404, { code: 99991401, msg: 'not found' });
       return;
     }
     const auth = String(headers.authorization ?? '');
     if (!auth.startsWith('Bearer ') || !tokens.has(auth.slice(7))) {
       send(400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+      return;
+    }
+
+    if (isBotInfo && method === 'GET') {
+      if (outage !== undefined) {
+        send(503, { code: 2200, msg: 'service unavailable' });
+        return;
+      }
+      send(200, {
+        code: 0,
+        msg: 'ok',
+        bot: { activate_status: 2, app_name: '督办', avatar_url: '', ip_white_list: [], open_id: botOpenId },
+      });
+      return;
+    }
+
+    if (isCardUpdate && method === 'POST') {
+      const token = typeof b.token === 'string' ? b.token : '';
+      if (!token.startsWith('c-')) {
+        send(200, { code: 300020, msg: 'invalid token' });
+        return;
+      }
+      const used = tokenUses.get(token) ?? 0;
+      if (used >= 2) {
+        send(200, { code: 300040, msg: 'token used up' });
+        return;
+      }
+      if (!b.card || typeof b.card !== 'object' || Array.isArray(b.card)) {
+        send(200, { code: 100030, msg: 'card is not JSON' });
+        return;
+      }
+      tokenUses.set(token, used + 1);
+      cardUpdates.push({ token, card: b.card as Record<string, unknown>, at: clock() });
+      send(200, { code: 0, msg: 'success' });
       return;
     }
 
@@ -186,7 +236,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       return;
     }
 
-    const fault = faults.shift();
+    const fault = outage ?? faults.shift();
     if (fault !== undefined) {
       if (fault === 'hang') {
         rec.status = -1;
@@ -209,6 +259,10 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       }
       if (fault === 'server_error') {
         send(500, { code: 1, msg: 'internal error' });
+        return;
+      }
+      if (fault === 'unavailable') {
+        send(503, { code: 2200, msg: 'service unavailable' });
         return;
       }
       send(400, { code: fault, msg: `injected error ${fault}` });
@@ -330,6 +384,11 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       onMessage = cb;
     },
     rateLimitRejections: () => rejected,
+    setOutage(kind) {
+      outage = kind;
+    },
+    botOpenId,
+    cardUpdates,
     async close() {
       for (const r of hanging) r.destroy();
       hanging.clear();

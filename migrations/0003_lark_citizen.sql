@@ -1,0 +1,3 @@
+ALTER TABLE `outbox` ADD `due_at` integer;--> statement-breakpoint
+ALTER TABLE `progress_reports` ADD `withdrawn_at` integer;--> statement-breakpoint
+CREATE INDEX `progress_source_message` ON `progress_reports` (`source_message_id`);
