@@ -8,6 +8,7 @@ import { peopleCommand } from './people.js';
 import { planCommand } from './plan.js';
 import { policyCommand } from './policy.js';
 import { tickCommand } from './tick.js';
+import { outboxCommand } from './outbox.js';
 import type { CliCommand } from './types.js';
 
 export const commands: CliCommand[] = [
@@ -20,4 +21,5 @@ export const commands: CliCommand[] = [
   peopleCommand,
   chatCommand,
   backupCommand,
+  outboxCommand,
 ];

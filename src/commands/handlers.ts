@@ -55,6 +55,16 @@ function fillRequestNo(command: string, noticeKey: string, rest: string): string
   return id ? `${id} ${rest}`.trim() : null;
 }
 
+/**
+ * Where a reply lands, for the rate limits (a reply counts against its chat; a person's direct messages count under
+ * their open_id) and for the fallback when the message replied to was recalled (230011: sent plainly instead).
+ */
+export function replyReceiver(msg: Pick<IncomingMessage, 'chatType' | 'chatId' | 'sender'>) {
+  return msg.chatType === 'p2p'
+    ? { receiveIdType: 'open_id' as const, receiveId: msg.sender.openId }
+    : { receiveIdType: 'chat_id' as const, receiveId: msg.chatId };
+}
+
 const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报送，例如“60% 已完成排查”。';
 
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
@@ -70,7 +80,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();
 
   async function reply(msg: IncomingMessage, r: CommandReply, now: number, unmatchedReason?: string, asgId?: number | null) {
-    const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null };
+    const base = { op: 'reply' as const, targetMessageId: msg.messageId, purpose: 'reply' as const, assignmentId: asgId ?? null, ...replyReceiver(msg) };
     const pending = withReplyFor.get(msg.messageId);
     // Committed once: a second reply (the error path after a failed first one) carries them only if the first failed.
     const also = pending && !pending.committed ? pending.writes : [];

@@ -4,6 +4,7 @@ import { officeViewCommands } from './office-views.js';
 import { peopleCommands } from './people-commands.js';
 import type { Actor, CommandDef, ParseResult } from './registry.js';
 import { taskCommands } from './task-commands.js';
+import { undeliveredCommand } from './undelivered.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;
@@ -21,7 +22,7 @@ const help: AnyCommand = {
 
 /** The registry: help first, then the task, office-view and people commands. */
 export function buildRegistry(): AnyCommand[] {
-  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands];
+  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, undeliveredCommand];
 }
 
 export function allNames(registry: AnyCommand[]): string[] {

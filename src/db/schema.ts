@@ -319,6 +319,8 @@ export const outbox = sqliteTable(
     index('outbox_due').on(t.status, t.nextAttemptAt),
     index('outbox_message').on(t.messageId),
     index('outbox_assignment').on(t.assignmentId),
+    // Pruning by age (pruneOutbox).
+    index('outbox_sent').on(t.status, t.sentAt),
   ],
 );
 

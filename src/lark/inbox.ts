@@ -3,7 +3,7 @@ import { and, eq, inArray, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { inboundEvents } from '../db/schema.js';
-import { outboxInsertPrepared } from '../db/outbox-store.js';
+import { outboxInsertPrepared, pruneOutbox } from '../db/outbox-store.js';
 import { boundStatement, jsonRowChunks, rawRowsQuery, runBatch } from '../db/batch.js';
 import { preparedFor } from '../db/prepared.js';
 import { createInboundHandlers } from '../commands/handlers.js';
@@ -16,7 +16,11 @@ export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字�
 const SUPPORTED_TYPES = new Set(['text', 'post']);
 const INBOUND_LEASE_MS = 60_000;
 export const MAX_INBOUND_ATTEMPTS = 8;
-/** Feishu re-sends for about 7.1 h; keep a week of memory. */
+/**
+ * How long a processed (settled) inbound row is kept for de-duplication. Feishu re-pushes an unacknowledged event
+ * after 15 s, 5 min, 1 h and 6 h (~7.1 h), and the accepted request-timestamp window must not outlast this: it must
+ * stay at least 24 h (README "Retention"). A week.
+ */
 export const INBOUND_RETENTION_MS = 7 * 24 * 3600_000;
 
 export const eventKey = (eventId: string) => `event:${eventId}`;
@@ -274,8 +278,9 @@ async function processClaimed(
             dedupeKey: `unsupported:${msg.messageId}`,
             op: 'reply',
             targetMessageId: msg.messageId,
-            receiveIdType: 'chat_id',
-            receiveId: msg.chatId,
+            ...(msg.chatType === 'p2p'
+              ? { receiveIdType: 'open_id' as const, receiveId: msg.sender.openId }
+              : { receiveIdType: 'chat_id' as const, receiveId: msg.chatId }),
             msgType: 'text',
             content: { text: UNSUPPORTED_REPLY },
             purpose: 'reply',
@@ -339,7 +344,10 @@ export async function processInboundAfterAck(deps: AppDeps, ev: OwnedInbound): P
 export async function processPendingInbound(deps: AppDeps, now: number, limit = 50, opts: { prune?: boolean } = {}): Promise<number> {
   const claimed = await claimPendingInbound(deps.db, now, limit);
   for (const row of claimed) await runClaimedInbound(deps, row, now);
-  if (opts.prune !== false) await pruneInbound(deps.db, now);
+  if (opts.prune !== false) {
+    await pruneInbound(deps.db, now);
+    await pruneOutbox(deps.db, now);
+  }
   if (claimed.length) await flushOutbox(deps, now);
   return claimed.length;
 }
@@ -385,15 +393,24 @@ export async function runClaimedInbound(deps: AppDeps, row: ClaimedInbound, now:
 /** Every status but 'pending' (a card action still 'processing' after a week is as settled as it gets). */
 const SETTLED_STATUSES = ['done', 'ignored', 'duplicate', 'failed', 'seen', 'processing'];
 
-/** Forget de-dup rows older than the retention (never a pending one). */
-export async function pruneInbound(db: Db, now: number): Promise<void> {
-  const old = db
-    .select({ key: inboundEvents.key })
-    .from(inboundEvents)
-    // Listed rather than `<> 'pending'`, so the (status, received_at) index finds them without a scan.
-    .where(and(inArray(inboundEvents.status, SETTLED_STATUSES), lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS)))
-    .limit(500);
-  await db.delete(inboundEvents).where(inArray(inboundEvents.key, old));
+/**
+ * Forget de-dup rows older than the retention (never a pending one); bounded work per call (up to 10 slices of
+ * 1,000), so a sustained 1,000 events/s is pruned as fast as it arrives by the 30 s / 1 min sweeps.
+ */
+export async function pruneInbound(db: Db, now: number): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < 10; round++) {
+    const old = db
+      .select({ key: inboundEvents.key })
+      .from(inboundEvents)
+      // Listed rather than `<> 'pending'`, so the (status, received_at) index finds them without a scan.
+      .where(and(inArray(inboundEvents.status, SETTLED_STATUSES), lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS)))
+      .limit(1000);
+    const gone = await db.delete(inboundEvents).where(inArray(inboundEvents.key, old)).returning({ key: inboundEvents.key });
+    total += gone.length;
+    if (gone.length < 1000) break;
+  }
+  return total;
 }
 
 /** Give up this process's claim on a pending event (it could not be queued here), so any sweep can take it. */

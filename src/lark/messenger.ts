@@ -16,6 +16,8 @@ export type DeliverResult =
       rateLimited?: 'app' | 'receiver';
       /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
       retryAfterMs?: number;
+      /** Feishu could not be reached or answered 5xx: the sender stops this drain (an outage, not this row). */
+      outage?: boolean;
       code: number;
       /** Chinese, for the office. */
       reason: string;
@@ -64,12 +66,12 @@ export function classifyFailure(status: number | undefined, data: unknown, heade
   if (code === 230020) {
     return { ok: false, permanent: false, rateLimited: 'receiver', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(230020).reason };
   }
+  if (status !== undefined && status >= 500) {
+    return { ok: false, permanent: false, outage: true, code: status, reason: `飞书服务暂时不可用 (HTTP ${status}${typeof body.code === 'number' ? `, ${body.code}` : ''})，稍后重试` };
+  }
   if (typeof body.code === 'number' && body.code !== 0) {
     const d = describeSendError(body.code, msg);
-    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason };
-  }
-  if (status !== undefined && status >= 500) {
-    return { ok: false, permanent: false, code: status, reason: `飞书服务暂时不可用 (HTTP ${status})，稍后重试` };
+    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason, ...(body.code === 1500 || body.code === 2200 ? { outage: true } : {}) };
   }
   if (status !== undefined && status >= 400) {
     return { ok: false, permanent: false, code: status, reason: `飞书拒绝了请求 (HTTP ${status})，稍后重试` };
@@ -237,6 +239,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
         return {
           ok: false,
           permanent: false,
+          outage: true,
           code: -1,
           reason: timeout
             ? '连接飞书超时，稍后重试'

@@ -5,14 +5,13 @@ import type { CardActionResult } from '../domain/types.js';
 import { createInboundHandlers } from '../commands/handlers.js';
 import { verifyLarkRequest } from './verify.js';
 import { normalizeLarkBody } from './normalize.js';
+import { applyLateCardResult, CARD_ANSWER_MS, LATE_TOAST } from './late-card.js';
 import {
   eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
   type OwnedInbound,
   type RecordInbound,
 } from './inbox.js';
 
-/** Card callbacks must be answered within 3 s; leave room for the network. */
-const CARD_ANSWER_MS = 2_500;
 
 function cardResponse(r: CardActionResult): Record<string, unknown> {
   return {
@@ -95,8 +94,8 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           now,
         );
         if (!fresh) return c.json({});
-        const work = createInboundHandlers(deps)
-          .onCardAction(n.action, now)
+        const work = (deps.slowCardStep ? deps.slowCardStep() : Promise.resolve())
+          .then(() => createInboundHandlers(deps).onCardAction(n.action, now))
           .then(async (r) => {
             await finishInbound(deps.db, n.eventId, 'done', deps.clock());
             return r;
@@ -108,12 +107,19 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
             return { toast: { type: 'error', content: '处理失败，请稍后重试' } } as CardActionResult;
           });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), CARD_ANSWER_MS)));
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deps.cardAnswerMs ?? CARD_ANSWER_MS)));
         const first = await Promise.race([work, late]);
         clearTimeout(timer);
+        if (first === 'late') {
+          // Answered in time; the computed card follows with the delayed-update API once this answer is out.
+          deps.defer(work.then(async (r) => {
+            await applyLateCardResult(deps, n.action, r);
+            await flushOutbox(deps);
+          }));
+          return c.json(cardResponse(LATE_TOAST));
+        }
         // Whatever the handler queued (e.g. a follow-up message) goes out after the answer.
         deps.defer(work.then(() => flushOutbox(deps)));
-        if (first === 'late') return c.json(cardResponse({ toast: { type: 'info', content: '已收到，正在处理' } }));
         return c.json(cardResponse(first));
       }
     }

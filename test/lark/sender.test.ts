@@ -4,7 +4,7 @@ import { outbox } from '../../src/db/schema.js';
 import { enqueueOutbox } from '../../src/db/outbox-store.js';
 import { createConsoleMessenger, createLarkMessenger, type Messenger } from '../../src/lark/messenger.js';
 import { createRateLimiter } from '../../src/lark/rate-limiter.js';
-import { backoffMs, drainOutbox, lookupSentMessage, MAX_SEND_ATTEMPTS } from '../../src/lark/sender.js';
+import { BACKOFF_CAP_MS, backoffMs, drainOutbox, lookupSentMessage } from '../../src/lark/sender.js';
 import type { OutboundMessage } from '../../src/domain/types.js';
 import { renderReminderCard } from '../../src/cards/reminder-card.js';
 import { storedCard } from '../../src/cards/stored-card.js';
@@ -212,27 +212,29 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
 });
 
 describe('outbox sender logic', () => {
-  it('gives up after MAX_SEND_ATTEMPTS transient failures', async () => {
+  it('never gives up on transient failures: 40 attempts over a day stay pending, then the row is sent', async () => {
     const m = createRecordingMessenger();
-    m.respond = () => ({ ok: false, permanent: false, code: 500, reason: '飞书服务暂时不可用' });
+    let down = true;
+    m.respond = (row) => (down ? { ok: false, permanent: false, code: 500, reason: '飞书服务暂时不可用' } : { ok: true, messageId: `om_${row.id}` });
     deps = createTestDeps({}, T0, m);
     await enqueueOutbox(deps.db, [toChat(1)], T0);
     let now = T0;
-    for (let i = 0; i < MAX_SEND_ATTEMPTS; i++) {
+    for (let i = 0; i < 40; i++) {
       await drainOutbox(deps, { now });
-      now += 13 * 60_000; // beyond the capped backoff with its jitter
+      now += BACKOFF_CAP_MS * 1.3; // beyond the capped backoff with its jitter
     }
-    const [row] = await rowsOf(deps);
-    expect(row).toMatchObject({ status: 'failed', attempts: MAX_SEND_ATTEMPTS });
-    expect(row!.lastError).toMatch(/重试 12 次仍失败/);
-    expect(m.delivered).toHaveLength(MAX_SEND_ATTEMPTS);
+    expect((await rowsOf(deps))[0]).toMatchObject({ status: 'pending', attempts: 40 });
+    expect(m.delivered).toHaveLength(40);
+    down = false;
+    await drainOutbox(deps, { now });
+    expect((await rowsOf(deps))[0]).toMatchObject({ status: 'sent', messageId: 'om_1' });
   });
 
-  it('backoff grows exponentially and is capped at 10 minutes', () => {
+  it('backoff grows exponentially and is capped at 15 minutes', () => {
     expect(backoffMs(1, () => 0.5)).toBe(2000);
     expect(backoffMs(4, () => 0.5)).toBe(16000);
-    expect(backoffMs(20, () => 0.5)).toBe(600_000);
-    expect(backoffMs(20, () => 1)).toBeLessThanOrEqual(750_000);
+    expect(backoffMs(20, () => 0.5)).toBe(900_000);
+    expect(backoffMs(20, () => 1)).toBeLessThanOrEqual(1_125_000);
   });
 
   it('two concurrent drains never deliver the same row', async () => {
