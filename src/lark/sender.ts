@@ -3,7 +3,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
-import { outbox } from '../db/schema.js';
+import { leases, outbox } from '../db/schema.js';
 import { preparedFor } from '../db/prepared.js';
 import type { DeliverResult, OutboxRow } from './messenger.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
@@ -126,6 +126,14 @@ async function recordOutcome(
       .where(mine);
     return 'rateLimited';
   }
+  if (res.outage) {
+    // Not this row's fault: it stays due, in its place in the queue, and goes first once Feishu answers again.
+    await db
+      .update(outbox)
+      .set({ status: 'pending', claimedUntil: null, nextAttemptAt: now, lastError: res.reason, errorCode: res.code })
+      .where(mine);
+    return 'retried';
+  }
   if (res.permanent) {
     await db
       .update(outbox)
@@ -149,6 +157,28 @@ async function recordOutcome(
 }
 
 /**
+ * The outage breaker (a row in `leases`, so every process and isolate sees it): after Feishu failed as a whole
+ * (unreachable, timeouts, 5xx) n times in a row, no drain sends before `until` = last failure + backoffMs(n)
+ * (capped at 15 minutes); then one drain probes with the oldest due row. The rows keep their order meanwhile, so
+ * after an outage of any length the backlog goes out oldest first.
+ */
+const BREAKER = 'outbox-outage';
+
+async function readBreaker(db: Db): Promise<{ failures: number; until: number } | undefined> {
+  const row = (await db.select().from(leases).where(eq(leases.name, BREAKER)))[0];
+  if (!row) return undefined;
+  return { failures: Number(/^outage:(\d+)$/.exec(row.holder)?.[1] ?? 1), until: row.until };
+}
+
+async function tripBreaker(db: Db, now: number, failures: number): Promise<void> {
+  const until = now + backoffMs(failures);
+  await db
+    .insert(leases)
+    .values({ name: BREAKER, holder: `outage:${failures}`, until })
+    .onConflictDoUpdate({ target: leases.name, set: { holder: `outage:${failures}`, until } });
+}
+
+/**
  * Deliver due outbox rows until none is due, maxMessages were handled, or maxMs passed.
  * Safe to run concurrently in several processes/isolates: a row is only ever held by one claim at a time.
  */
@@ -165,6 +195,8 @@ export async function drainOutbox(
   const started = limiter.now();
   const result: DrainResult = { sent: 0, failed: 0, retried: 0, rateLimited: 0 };
   let handled = 0;
+  let breaker = await readBreaker(deps.db);
+  if (breaker && breaker.until > dbNow()) return result;
 
   while (handled < maxMessages && limiter.now() - started < maxMs) {
     const rows = await claimOutboxRows(deps.db, dbNow(), Math.min(batchSize, maxMessages - handled), leaseMs);
@@ -205,6 +237,11 @@ export async function drainOutbox(
       const outcome = await recordOutcome(deps.db, row, res, dbNow(), limiter, deps.config?.OFFICE_OPEN_IDS ?? []);
       result[outcome] += 1;
       handled += 1;
+      if (res.ok && breaker) {
+        await deps.db.delete(leases).where(eq(leases.name, BREAKER));
+        breaker = undefined;
+        deps.logger.info('outbox: Feishu answers again; sending the backlog oldest first');
+      }
       if (res.ok && row.attempts > 1) await wakeRetries(deps.db, dbNow());
       if (!res.ok) {
         deps.logger[outcome === 'failed' ? 'warn' : 'info']('outbox: message not sent', {
@@ -215,7 +252,8 @@ export async function drainOutbox(
         });
         if (res.outage) {
           // Feishu is down or unreachable: the rest of the slice goes back untouched (no attempt counted) rather
-          // than each waiting out its own timeout; the next drain probes again with the oldest due row.
+          // than each waiting out its own timeout; after the breaker's wait a drain probes with the oldest row.
+          await tripBreaker(deps.db, dbNow(), (breaker?.failures ?? 0) + 1);
           for (const rest of rows.slice(i + 1)) await releaseRow(deps.db, rest, dbNow());
           return result;
         }
