@@ -3,7 +3,7 @@
 // API (keep in sync; others reuse it):
 //   const fake = await startFakeLark({ appId?, appSecret?, clock?, limits?, directory? });
 //   fake.url            base URL to use as LARK_BASE_URL (http://127.0.0.1:<port>)
-//   fake.requests       every request received: { method, path, query, headers, body, at, status, code }
+//   fake.requests       every request received: { method, path, query, headers, body, bytes, at, status, code }
 //   fake.messages       every message created by send/reply (uuid re-sends within 1 h add nothing):
 //                       { op, message_id, chat_id, receive_id, receive_id_type, msg_type, content, uuid,
 //                         parent_id, root_id, at }
@@ -37,6 +37,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
   body: unknown;
+  /** Size of the raw request body in bytes (what Feishu's size limits measure). */
+  bytes: number;
   at: number;
   status: number;
   code?: number;
@@ -133,6 +135,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
         query: Object.fromEntries(url.searchParams),
         headers: req.headers,
         body,
+        bytes: Buffer.concat(chunks).length,
         at: clock(),
         status: 0,
       };
