@@ -82,11 +82,12 @@ async function fallbackPeople(deps: Deps, purpose: string, unitId: number | null
 async function forgetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_removed' }>, eventId: string, now: number) {
   const db = deps.db;
   const reg = (await db.select().from(chats).where(eq(chats.chatId, ev.chatId)))[0];
-  // Messages still waiting for this chat (or failed for it) will never arrive there.
+  // Messages still waiting for this chat (or failed for it) will never arrive there. One being sent right now is
+  // left to its sender (it fails with 230002/232009 and shows under 未送达), so it can never go out twice.
   const stranded = await db
     .select()
     .from(outbox)
-    .where(and(eq(outbox.receiveIdType, 'chat_id'), eq(outbox.receiveId, ev.chatId), inArray(outbox.status, ['pending', 'sending', 'failed'])));
+    .where(and(eq(outbox.receiveIdType, 'chat_id'), eq(outbox.receiveId, ev.chatId), inArray(outbox.status, ['pending', 'failed'])));
   const why = ev.reason === 'disbanded' ? '群已解散' : '机器人已被移出群';
   const q: unknown[] = [];
   if (reg) q.push(db.delete(chats).where(eq(chats.chatId, ev.chatId)));
@@ -97,7 +98,7 @@ async function forgetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_r
       db
         .update(outbox)
         .set({ status: 'cancelled', claimedUntil: null, lastError: `${why}，已改为私信发送`, errorCode: ev.reason === 'disbanded' ? 232009 : 230002 })
-        .where(and(inArray(outbox.id, ids), ne(outbox.status, 'sent'))),
+        .where(and(inArray(outbox.id, ids), inArray(outbox.status, ['pending', 'failed']))),
     );
     // The purpose decides who reads it instead; a chat never registered (e.g. a reply in it) has nobody to fall back to.
     const to = reg ? await fallbackPeople(deps, reg.purpose, reg.unitId) : [];
