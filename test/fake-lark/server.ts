@@ -315,7 +315,8 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       : receiveIdType === 'chat_id'
         ? String(b.receive_id)
         : `oc_p2p_${String(b.receive_id)}`;
-    const rateKey = isReply ? (parent ? chatId : `reply:${parentId}`) : `${receiveIdType}:${String(b.receive_id)}`;
+    // Feishu's 5/s is per chat (a group, or a person's p2p chat with the bot): sends and replies to it count together.
+    const rateKey = isReply && !parent ? `reply:${parentId}` : `chat:${chatId}`;
     let keyLog = keyLogs.get(rateKey);
     if (!keyLog) keyLogs.set(rateKey, (keyLog = []));
     if (!underLimit(appLog, limits.appPerSecond, now)) {

@@ -138,6 +138,28 @@ describe('rate limits as Feishu states them', () => {
   });
 });
 
+describe('rate limits against the fake Feishu', () => {
+  it('sends and replies to one chat together stay under its 5/s: nothing is refused', async () => {
+    const { fake, deps } = await online();
+    await enqueueOutbox(deps.db, [{ dedupeKey: 'first', receiveIdType: 'chat_id', receiveId: 'oc_busy', msgType: 'text', content: { text: '0' }, purpose: 'notice' }], deps.clock());
+    const limiter = createRateLimiter();
+    await drainOutbox(deps, { limiter });
+    const parent = fake.messages[0]!.message_id;
+    const msgs = Array.from({ length: 8 }, (_, i) => [
+      { dedupeKey: `s${i}`, receiveIdType: 'chat_id' as const, receiveId: 'oc_busy', msgType: 'text' as const, content: { text: `s${i}` }, purpose: 'notice' as const },
+      { dedupeKey: `r${i}`, op: 'reply' as const, targetMessageId: parent, receiveIdType: 'chat_id' as const, receiveId: 'oc_busy', msgType: 'text' as const, content: { text: `r${i}` }, purpose: 'reply' as const },
+    ]).flat();
+    await enqueueOutbox(deps.db, msgs, deps.clock());
+    for (let i = 0; i < 10 && fake.messages.length < 17; i++) {
+      // The database clock moves with real time here (rows put back behind the limiter are due again later).
+      await drainOutbox(deps, { limiter, now: deps.clock() + i * 1000 });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(fake.messages).toHaveLength(17);
+    expect(fake.rateLimitRejections()).toBe(0);
+  });
+});
+
 describe('retention', () => {
   it('sent rows lose their payload after 30 days and go after 180; the reply lookup survives the first; inbound rows go after the retention', async () => {
     const { deps } = await online();
