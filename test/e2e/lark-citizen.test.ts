@@ -10,7 +10,8 @@ import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
 import { assignments, chats, inboundEvents, outbox, people, progressReports, roles, settings } from '../../src/db/schema.js';
 import { startNodeService, type NodeService } from '../../src/node.js';
 import { startFakeLark, type FakeLark, type FakeMessage } from '../fake-lark/server.js';
-import { ANDING, ENV, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
+import { ANDING, ENV, LEADER, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
+import { digestRecipients } from '../../src/reports/digest-run.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
 
 const TOKEN = 'citizen_token';
@@ -200,6 +201,22 @@ describe('lifecycle events', () => {
     const gone = await waitFor(() => textsTo(OFFICE).find((t) => t.includes('已解散')));
     expect(gone).toContain('安定区群');
     expect(await db.db.select().from(chats)).toHaveLength(0);
+  });
+
+  it('removed from the leaders chat: leaders get the digest directly, the office chat still gets it and is told', async () => {
+    await db.db.insert(chats).values([
+      { chatId: 'oc_office', purpose: 'office' },
+      { chatId: 'oc_leaders', purpose: 'leaders' },
+    ]);
+    await start();
+    await post(lifecycle('im.chat.member.bot.deleted_v1', { chat_id: 'oc_leaders', name: '领导群', operator_id: { open_id: 'ou_someone' } }));
+    const told = await waitFor(() => textsTo('oc_office').find((t) => t.includes('机器人已被移出群')));
+    expect(told).toContain('原登记为领导群');
+    const to = await digestRecipients(db.db);
+    expect(to).toEqual([
+      { receiveIdType: 'open_id', receiveId: LEADER, via: 'person:leader' },
+      { receiveIdType: 'chat_id', receiveId: 'oc_office', via: 'chat:office' },
+    ]);
   });
 
   it('a recalled progress report is withdrawn: the assignment goes back, the history shows 已撤回', async () => {
