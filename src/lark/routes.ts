@@ -12,7 +12,6 @@ import {
   type RecordInbound,
 } from './inbox.js';
 
-
 function cardResponse(r: CardActionResult): Record<string, unknown> {
   return {
     ...(r.toast ? { toast: r.toast } : {}),
