@@ -8,7 +8,7 @@ import type { Db } from '../db/client.js';
 import { auditInsert, actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import { outboxInsert, outboxUuid } from '../db/outbox-store.js';
-import { assignments, auditLog, chats, outbox, people, progressReports, roles, tasks, units } from '../db/schema.js';
+import { assignments, auditLog, chats, inboundEvents, outbox, people, progressReports, roles, tasks, units } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage } from '../domain/types.js';
 import { resolveActor } from './actor.js';
@@ -167,6 +167,14 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
     .select()
     .from(progressReports)
     .where(and(eq(progressReports.sourceMessageId, messageId), isNull(progressReports.withdrawnAt)));
+  if (reps.length === 0) {
+    // The recall can overtake the message itself (acknowledged, still waiting to be processed): try again later
+    // (the inbox retries with backoff) rather than let the report it will make stand.
+    const seen = (await db.select({ owner: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, `message:${messageId}`)))[0];
+    const owner = seen?.owner ? (await db.select({ status: inboundEvents.status }).from(inboundEvents).where(eq(inboundEvents.key, seen.owner)))[0] : undefined;
+    if (owner?.status === 'pending') throw new Error(`recalled message ${messageId} is not processed yet`);
+    return;
+  }
   for (const rep of reps) {
     const asg = (await db.select().from(assignments).where(eq(assignments.id, rep.assignmentId)))[0];
     if (!asg) continue;

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { asc, eq } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { enqueueOutbox, OUTBOX_SENT_PAYLOAD_RETENTION_MS, OUTBOX_SENT_RETENTION_MS, PRUNED_CONTENT } from '../../src/db/outbox-store.js';
-import { inboundEvents, outbox, progressReports } from '../../src/db/schema.js';
-import { INBOUND_RETENTION_MS, processPendingInbound } from '../../src/lark/inbox.js';
+import { assignments, inboundEvents, outbox, progressReports } from '../../src/db/schema.js';
+import { INBOUND_RETENTION_MS, processPendingInbound, recordInboundEvent } from '../../src/lark/inbox.js';
 import { createLarkMessenger } from '../../src/lark/messenger.js';
 import { createRateLimiter } from '../../src/lark/rate-limiter.js';
 import { drainOutbox, lookupSentMessage, rateKeyOf } from '../../src/lark/sender.js';
@@ -74,6 +74,32 @@ describe('a card callback slower than Feishu allows', () => {
     expect(body.card?.type).toBe('raw');
     await deps.settle();
     expect(fake.cardUpdates).toHaveLength(0);
+  });
+});
+
+describe('a recall that overtakes its message', () => {
+  it('waits for the message to be processed, then withdraws the report it made', async () => {
+    const { deps } = await online();
+    const fx = await seedFixture(deps.db);
+    const now = deps.clock();
+    const ev = messageEvent({ token: TOKEN, senderOpenId: ENV, messageId: 'om_overtaken', text: '进度 4.1.1 60%' });
+    const header = ev.header as { event_id: string; event_type: string };
+    // Acknowledged, not yet processed (e.g. waiting behind a full work queue).
+    expect(await recordInboundEvent(deps.db, { eventId: header.event_id, eventType: header.event_type, messageId: 'om_overtaken', payload: ev }, now)).toBe(true);
+    const recall = {
+      schema: '2.0',
+      header: { event_id: 'ev_recall_early', event_type: 'im.message.recalled_v1', create_time: String(now), token: TOKEN },
+      event: { message_id: 'om_overtaken', chat_id: 'oc_chat', recall_time: String(now), recall_type: 'message_owner' },
+    };
+    expect((await postLarkEvent(createApp(deps), '/lark/events', recall, { encryptKey: KEY })).status).toBe(200);
+    await deps.settle();
+    expect((await deps.db.select().from(inboundEvents).where(eq(inboundEvents.key, 'event:ev_recall_early')))[0]!.status).toBe('pending');
+    // The sweep processes the message first (the recall waits out its retry delay), then the recall.
+    await processPendingInbound(deps, now);
+    expect((await deps.db.select().from(assignments).where(eq(assignments.id, fx.asg.t411env)))[0]!.percent).toBe(60);
+    await processPendingInbound(deps, now + 6_000);
+    expect((await deps.db.select().from(assignments).where(eq(assignments.id, fx.asg.t411env)))[0]).toMatchObject({ percent: 0, state: 'not_started' });
+    expect((await deps.db.select().from(progressReports))[0]!.withdrawnAt).not.toBeNull();
   });
 });
 

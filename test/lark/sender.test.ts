@@ -146,6 +146,22 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
     expect(fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.status === 200)).toHaveLength(2);
   });
 
+  it('a stored reminder card sent over an hour after it was due carries the late note on top', async () => {
+    const { fake, deps } = await withFake();
+    const input = {
+      assignmentId: 9, taskCode: '4.1.1', taskTitle: '黑臭水体排查', unitName: '安定区', step: 'due' as const, urgency: 'soon' as const,
+      dueDate: '2022-06-16', daysLeft: 0, offset: 0, percent: 20, lastReportAt: null, now: T0,
+    };
+    await enqueueOutbox(deps.db, [toChat(1, 'oc_chat1', { msgType: 'interactive', content: storedCard('reminder', input), purpose: 'reminder' })], T0);
+    // Within the hour: as rendered.
+    await enqueueOutbox(deps.db, [toChat(2, 'oc_chat1', { msgType: 'interactive', content: storedCard('reminder', input), purpose: 'reminder' })], T0 + 2 * 3600_000 - 60_000);
+    expect((await drainOutbox(deps, { now: T0 + 2 * 3600_000 })).sent).toBe(2);
+    const [late, onTime] = fake.messages.map((m) => JSON.parse(m.content) as { body: { elements: Array<{ content?: string }> } });
+    expect(late!.body.elements[0]!.content).toContain('本提醒延迟送达，原定 6 月 16 日 09:00');
+    expect(late!.body.elements.slice(1)).toEqual((renderReminderCard(input) as { body: { elements: unknown[] } }).body.elements);
+    expect(onTime).toEqual(renderReminderCard(input));
+  });
+
   it('renders a card stored as its input when it sends it; one that cannot be rendered fails alone, with a reason', async () => {
     const { fake, deps } = await withFake();
     const input = {
