@@ -12,6 +12,7 @@ import { enqueueOutbox } from '../src/db/outbox-store.js';
 import type { OutboundMessage } from '../src/domain/types.js';
 import { createLarkMessenger } from '../src/lark/messenger.js';
 import { createOutboxLoop } from '../src/lark/sender.js';
+import { createRateLimiter } from '../src/lark/rate-limiter.js';
 import { createLogger } from '../src/logger.js';
 import { outbox } from '../src/db/schema.js';
 import { startFakeLark } from '../test/fake-lark/server.js';
@@ -49,7 +50,10 @@ async function main() {
     console.log(`outbound: ${fmt(MESSAGES)} reminders to ${fmt(CONTACTS)} contacts queued in ${fmt(enqueueMs)} ms; fake Feishu at ${CEILING}/s per app, 5/s per user`);
 
     const messenger = createLarkMessenger({ LARK_APP_ID: 'cli_fake_app', LARK_APP_SECRET: 'fake_secret', LARK_BASE_URL: fake.url });
-    const loop = createOutboxLoop({ db, messenger, clock: () => Date.now(), logger: createLogger('error') });
+    // Feishu's minute quota (1,000/min per app, which the sender keeps) would turn this into a 10-minute wait that
+    // measures only the quota: lifted to the fake's per-second ceiling here, to measure the per-second pacing.
+    const limiter = createRateLimiter({ appPerMinute: CEILING * 60 });
+    const loop = createOutboxLoop({ db, messenger, clock: () => Date.now(), logger: createLogger('error') }, { limiter });
     const start = performance.now();
     loop.start();
     let lastReport = start;

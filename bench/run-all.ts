@@ -25,6 +25,7 @@ const num = (out: string, re: RegExp): number | undefined => {
 
 const BENCHES: BenchSpec[] = [
   { name: 'webhook-intake', script: 'bench/webhook-intake.ts', args: [], quickArgs: ['--seconds', '3', '--rate-seconds', '5', '--rounds', '1'] },
+  { name: 'soak', script: 'bench/soak.ts', args: [], quickArgs: ['--seconds', '10'] },
   { name: 'intake-breakdown', script: 'bench/intake-breakdown.ts', args: [], quickArgs: ['--events', '500'] },
   {
     name: 'scheduler-pass',

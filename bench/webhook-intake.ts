@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { BENCH_ENCRYPT_KEY, BENCH_VERIFICATION_TOKEN, writeEventPool } from './lib/lark-wire.js';
-import { emitResult, fmt, lastJsonLine, pinned, runCommand, startServer, type ServerProcess } from './lib/proc.js';
+import { emitResult, fmt, startServer, type ServerProcess } from './lib/proc.js';
+import { pendingAndDone, runFixedRate, verifyRecorded, waitProcessed, type RateResult } from './lib/intake.js';
 import { runWrk, wrkAvailable, type WrkResult } from './lib/wrk.js';
 
 const { values: argv } = parseArgs({
@@ -31,19 +31,6 @@ const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const EVENTS_PATH = '/lark/events';
 
-interface RateResult {
-  target_rate: number;
-  sent: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  achieved_rate: number;
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  max_ms: number;
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-intake-'));
 const larkEnv = { LARK_ENCRYPT_KEY: BENCH_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: BENCH_VERIFICATION_TOKEN };
 
@@ -64,59 +51,6 @@ async function measure(label: string, server: ServerProcess, warmPool: string, m
       `   non-2xx/errors ${errs}${r.wraps ? `   (pool wrapped ${r.wraps}x)` : ''}`,
   );
   return r;
-}
-
-/** Counts of inbound events still waiting for processing and processed, read beside the running service. */
-function pendingAndDone(dbFile: string): { pending: number; done: number } {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare("select status, count(*) as n from inbound_events where key like 'event:%' group by status").all() as Array<{
-      status: string;
-      n: number;
-    }>;
-    const n = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
-    return { pending: n('pending'), done: rows.reduce((a, r) => a + r.n, 0) - n('pending') };
-  } finally {
-    db.close();
-  }
-}
-
-/** Wait until no event is pending; returns how long that took. */
-async function waitProcessed(dbFile: string, timeoutMs = 300_000): Promise<number> {
-  const t = performance.now();
-  while (pendingAndDone(dbFile).pending > 0) {
-    if (performance.now() - t > timeoutMs) throw new Error('events still pending after 5 minutes');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return performance.now() - t;
-}
-
-/** Rows in inbound_events for the acked event ids: each must be there exactly once. */
-function verifyRecorded(dbFile: string, ackedIds: string[]) {
-  const db = new Database(dbFile, { readonly: true });
-  // One 'event:<event_id>' row per event (plus a 'message:<message_id>' de-dup row pointing at it).
-  const rows = db.prepare("select key, status from inbound_events where key like 'event:%'").all() as Array<{ key: string; status: string }>;
-  db.close();
-  const perId = new Map<string, number>();
-  for (const r of rows) {
-    const id = r.key.slice('event:'.length);
-    perId.set(id, (perId.get(id) ?? 0) + 1);
-  }
-  let missing = 0;
-  let duplicated = 0;
-  for (const id of ackedIds) {
-    const n = perId.get(id) ?? 0;
-    if (n === 0) missing++;
-    else if (n > 1) duplicated++;
-  }
-  const byStatus: Record<string, number> = {};
-  const byPool: Record<string, number> = {};
-  for (const r of rows) {
-    byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-    const pool = /^event:([a-z0-9]+)-/.exec(r.key)?.[1] ?? '?';
-    byPool[pool] = (byPool[pool] ?? 0) + 1;
-  }
-  return { rows: rows.length, acked: ackedIds.length, missing, duplicated, byStatus, byPool };
 }
 
 async function main() {
@@ -176,20 +110,7 @@ async function main() {
   const dubanR = best(runs.duban);
 
   const fixedRate = async (poolFile: string, rate: number, seconds: number, ackedFile: string): Promise<RateResult> => {
-    const [cmd, args] = pinned(LOAD_CPU, process.execPath, [
-      '--import',
-      'tsx',
-      'bench/lib/rate-load.ts',
-      String(duban.port),
-      EVENTS_PATH,
-      poolFile,
-      String(rate),
-      String(seconds),
-      ackedFile,
-    ]);
-    const run = await runCommand(cmd, args);
-    const r = lastJsonLine<RateResult>(run.stdout, 'RATE_JSON');
-    if (!r) throw new Error(`rate-load failed: ${run.stderr}`);
+    const r = await runFixedRate({ port: duban.port, path: EVENTS_PATH, poolFile, rate, seconds, ackedFile, cpu: LOAD_CPU });
     console.log(
       `  duban @ ${fmt(rate)} events/s`.padEnd(27) +
         `achieved ${fmt(r.achieved_rate)} /s   p50 ${fmt(r.p50_ms, 2)} ms   p99 ${fmt(r.p99_ms, 2)} ms   max ${fmt(r.max_ms, 1)} ms   ok ${r.ok}/${r.sent}`,

@@ -25,6 +25,10 @@ CREATE INDEX `role_history_person` ON `role_history` (`person_id`);--> statement
 CREATE INDEX `role_history_unit` ON `role_history` (`unit_id`);--> statement-breakpoint
 ALTER TABLE `metric_reports` ADD `period` text;--> statement-breakpoint
 ALTER TABLE `metric_reports` ADD `value_text` text;--> statement-breakpoint
+ALTER TABLE `outbox` ADD `due_at` integer;--> statement-breakpoint
+CREATE INDEX `outbox_sent` ON `outbox` (`status`,`sent_at`);--> statement-breakpoint
+ALTER TABLE `progress_reports` ADD `withdrawn_at` integer;--> statement-breakpoint
+CREATE INDEX `progress_source_message` ON `progress_reports` (`source_message_id`);--> statement-breakpoint
 ALTER TABLE `unmatched_messages` ADD `assignment_id` integer;--> statement-breakpoint
 ALTER TABLE `unmatched_messages` ADD `resolved_by` integer;--> statement-breakpoint
 ALTER TABLE `unmatched_messages` ADD `resolved_at` integer;

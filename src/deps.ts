@@ -44,6 +44,10 @@ export interface AppDeps {
   intake?: IntakeGauge;
   /** Inbound signature and decryption (Node: node:crypto); absent: WebCrypto, which both runtimes have. */
   larkCrypto?: LarkCrypto;
+  /** How long a card callback may run before it is answered with a "处理中" toast (default 2.5 s; Feishu allows 3). */
+  cardAnswerMs?: number;
+  /** A test seam: a slow step injected before a card action's work (to drive the late-answer path). */
+  slowCardStep?: () => Promise<void>;
   /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
   buildDigest?: BuildDigest;
 }

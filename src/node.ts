@@ -15,6 +15,7 @@ import {
   claimPendingInbound, createInboundRecorder, processPendingInbound, releaseInbound, runClaimedInbound,
 } from './lark/inbox.js';
 import type { AppDeps } from './deps.js';
+import { botOpenIdFor } from './lark/bot-identity.js';
 import { createDigestHook } from './reports/digest-run.js';
 import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
 import { larkInboundStatus } from './lark/verify.js';
@@ -112,6 +113,8 @@ export async function startNodeService(
   };
   const app = createApp(deps);
 
+  // The bot's own open_id (its @mention in group messages): asked of Feishu once at start, then kept in the database.
+  if (config.larkConfigured && !config.LARK_BOT_OPEN_ID) defer(botOpenIdFor(deps));
   // Events acknowledged but not processed before a crash, and failures due for a retry.
   const runPending = () => defer(processPendingInbound(deps, clock()));
   runPending();

@@ -34,7 +34,20 @@ export function cardContentBytes(card: unknown): number {
   return new TextEncoder().encode(JSON.stringify(JSON.stringify(card))).length;
 }
 
-const fits = (card: unknown, max: number) => cardBytes(card) <= max && cardContentBytes(card) <= CARD_MAX_BYTES;
+/** Room kept under Feishu's limit for the whole request body (the limit's exact accounting is not documented). */
+export const REQUEST_MARGIN_BYTES = 2 * 1024;
+
+/**
+ * Size of the whole send request body for this card: `{receive_id, msg_type, content, uuid}` with the card as a
+ * JSON string (quotes and backslashes escaped, so it inflates), the longest receive_id and uuid the bot sends.
+ */
+export function requestBodyBytes(card: unknown): number {
+  return new TextEncoder().encode(
+    JSON.stringify({ receive_id: 'x'.repeat(64), msg_type: 'interactive', content: JSON.stringify(card), uuid: 'x'.repeat(50) }),
+  ).length;
+}
+
+const fits = (card: unknown, max: number) => cardBytes(card) <= max && requestBodyBytes(card) <= CARD_MAX_BYTES - REQUEST_MARGIN_BYTES;
 
 interface Limits {
   list: number;

@@ -25,6 +25,8 @@ export interface HistoryItem {
   note: string | null;
   createdAt: number;
   unitName?: string;
+  /** The reporter recalled the message that made this report: shown as 已撤回. */
+  withdrawnAt?: number | null;
 }
 
 export interface TargetItem {
@@ -105,7 +107,8 @@ export function renderTaskCard(input: TaskCardInput): Card {
               (h) =>
                 `${shanghaiDay(h.createdAt).slice(5)} ${mdText(h.unitName)} ${KIND_ZH[h.kind] ?? mdText(h.kind)}` +
                 (h.percent != null ? ` ${h.percent}%` : '') +
-                (h.note ? `：${mdText(h.note.slice(0, 80))}` : ''),
+                (h.note ? `：${mdText(h.note.slice(0, 80))}` : '') +
+                (h.withdrawnAt ? '（已撤回）' : ''),
             )
             .join('\n'),
       ),

@@ -9,6 +9,7 @@ import { peopleCommand } from './people.js';
 import { planCommand } from './plan.js';
 import { policyCommand } from './policy.js';
 import { tickCommand } from './tick.js';
+import { outboxCommand } from './outbox.js';
 import type { CliCommand } from './types.js';
 
 export const commands: CliCommand[] = [
@@ -22,4 +23,5 @@ export const commands: CliCommand[] = [
   chatCommand,
   backupCommand,
   calendarCommand,
+  outboxCommand,
 ];

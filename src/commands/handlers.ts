@@ -38,6 +38,7 @@ import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, findTask, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
+import { handleLifecycle } from './lifecycle.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -76,6 +77,16 @@ function cardItemsOf(sent: SentRef): Array<{ assignmentId: number; taskCode: str
   }
 }
 
+/**
+ * Where a reply lands, for the rate limits (a reply counts against its chat; a person's direct messages count under
+ * their open_id) and for the fallback when the message replied to was recalled (230011: sent plainly instead).
+ */
+export function replyReceiver(msg: Pick<IncomingMessage, 'chatType' | 'chatId' | 'sender'>) {
+  return msg.chatType === 'p2p'
+    ? { receiveIdType: 'open_id' as const, receiveId: msg.sender.openId }
+    : { receiveIdType: 'chat_id' as const, receiveId: msg.chatId };
+}
+
 const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报送，例如“60% 已完成排查”。';
 
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
@@ -98,6 +109,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       purpose: 'reply' as const,
       assignmentId: asgId ?? r.assignmentId ?? null,
       taskId: r.taskId ?? null,
+      ...replyReceiver(msg),
     };
     const pending = withReplyFor.get(msg.messageId);
     // Committed once: a second reply (the error path after a failed first one) carries them only if the first failed.
@@ -396,5 +408,5 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     }
   }
 
-  return { onMessage, onCardAction };
+  return { onMessage, onCardAction, onLifecycle: (ev, eventId, now) => handleLifecycle(deps, ev, eventId, now) };
 }

@@ -7,6 +7,7 @@ import type { Actor, CommandDef, ParseResult } from './registry.js';
 import { taskCommands } from './task-commands.js';
 import { boardCommand } from '../board/command.js';
 import { unmatchedCommands } from './unmatched-commands.js';
+import { undeliveredCommand } from './undelivered.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;
@@ -24,7 +25,10 @@ const help: AnyCommand = {
 
 /** The registry: help first, then the task, office-view and people commands. */
 export function buildRegistry(): AnyCommand[] {
-  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, ...calendarCommands, ...unmatchedCommands, boardCommand];
+  return [
+    help, ...taskCommands, ...officeViewCommands, ...peopleCommands, ...calendarCommands, ...unmatchedCommands, undeliveredCommand,
+    boardCommand,
+  ];
 }
 
 export function allNames(registry: AnyCommand[]): string[] {

@@ -1,6 +1,6 @@
 // Writing to the durable outbox. A message is a row before it is anything else; the sender delivers rows.
 import { createHash } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { boundStatement, insertRowsQueries } from './batch.js';
 import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
@@ -29,7 +29,7 @@ export function outboxInsert(db: Db, msg: OutboundMessage, now: number) {
 
 const OUTBOX_COLUMNS = [
   'dedupeKey', 'uuid', 'op', 'receiveIdType', 'receiveId', 'targetMessageId', 'msgType', 'content', 'purpose', 'taskId',
-  'assignmentId', 'status', 'nextAttemptAt', 'createdAt',
+  'assignmentId', 'status', 'nextAttemptAt', 'createdAt', 'dueAt',
 ] as const;
 
 /**
@@ -73,6 +73,7 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
     status: 'pending',
     nextAttemptAt: msg.notBefore ?? now,
     createdAt: now,
+    dueAt: msg.notBefore ?? now,
   };
 }
 
@@ -86,7 +87,7 @@ export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
     const r = outboxRow(m, now);
     return [
       r.dedupeKey, r.uuid, r.op, r.receiveIdType, r.receiveId, r.targetMessageId, r.msgType, r.content, r.purpose, r.taskId,
-      r.assignmentId, r.nextAttemptAt,
+      r.assignmentId, r.nextAttemptAt, r.dueAt,
     ];
   });
   return insertRowsQueries(
@@ -95,7 +96,7 @@ export function outboxInsertMany(db: Db, msgs: OutboundMessage[], now: number) {
       table: 'outbox',
       columns: [
         'dedupe_key', 'uuid', 'op', 'receive_id_type', 'receive_id', 'target_message_id', 'msg_type', 'content', 'purpose',
-        'task_id', 'assignment_id', 'next_attempt_at',
+        'task_id', 'assignment_id', 'next_attempt_at', 'due_at',
       ],
       constants: { status: 'pending', created_at: now },
       tail: 'on conflict (dedupe_key) do nothing returning id, dedupe_key',
@@ -125,3 +126,67 @@ export async function outboxByIds(db: Db, ids: number[]) {
   if (ids.length === 0) return [];
   return db.select().from(outbox).where(inArray(outbox.id, ids));
 }
+
+/**
+ * Retention (README "Retention"): a sent row keeps its payload for 30 days; after that only what routes a reply
+ * to it (message_id, purpose, task, assignment, dedupe key) stays, until 180 days; cancelled rows (re-addressed)
+ * go after 30 days. Failed rows (未送达) stay until the office retries them: nothing undelivered disappears.
+ */
+export const OUTBOX_SENT_PAYLOAD_RETENTION_MS = 30 * 24 * 3600_000;
+export const OUTBOX_SENT_RETENTION_MS = 180 * 24 * 3600_000;
+const PRUNE_SLICE = 1000;
+const PRUNE_ROUNDS = 10;
+
+/** Prune old outbox rows (bounded work per call: the next scheduled run continues). Returns rows touched. */
+export async function pruneOutbox(db: Db, now: number): Promise<number> {
+  let touched = 0;
+  for (let round = 0; round < PRUNE_ROUNDS; round++) {
+    const gone = await db
+      .delete(outbox)
+      .where(
+        inArray(
+          outbox.id,
+          db
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(
+              or(
+                and(eq(outbox.status, 'sent'), lt(outbox.sentAt, now - OUTBOX_SENT_RETENTION_MS)),
+                and(eq(outbox.status, 'cancelled'), lt(outbox.createdAt, now - OUTBOX_SENT_PAYLOAD_RETENTION_MS)),
+              ),
+            )
+            .limit(PRUNE_SLICE),
+        ),
+      )
+      .returning({ id: outbox.id });
+    const stripped = await db
+      .update(outbox)
+      .set({ content: PRUNED_CONTENT })
+      .where(
+        inArray(
+          outbox.id,
+          db
+            .select({ id: outbox.id })
+            .from(outbox)
+            // A week's band past the payload retention (not everything older): the (status, sent_at) index reads only
+            // rows not yet stripped, as long as the scheduled jobs ran at least once in that week.
+            .where(
+              and(
+                eq(outbox.status, 'sent'),
+                lt(outbox.sentAt, now - OUTBOX_SENT_PAYLOAD_RETENTION_MS),
+                gte(outbox.sentAt, now - OUTBOX_SENT_PAYLOAD_RETENTION_MS - 7 * 24 * 3600_000),
+                ne(outbox.content, PRUNED_CONTENT),
+              ),
+            )
+            .limit(PRUNE_SLICE),
+        ),
+      )
+      .returning({ id: outbox.id });
+    touched += gone.length + stripped.length;
+    if (gone.length < PRUNE_SLICE && stripped.length < PRUNE_SLICE) break;
+  }
+  return touched;
+}
+
+/** What a sent row's content becomes once its payload is pruned. */
+export const PRUNED_CONTENT = '{}';

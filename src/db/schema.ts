@@ -244,8 +244,10 @@ export const progressReports = sqliteTable(
     channel: text('channel').notNull(),
     sourceMessageId: text('source_message_id'),
     createdAt: integer('created_at').notNull().default(now),
+    /** Set when the reporter recalled the Feishu message that made this report (im.message.recalled_v1): 已撤回. */
+    withdrawnAt: integer('withdrawn_at'),
   },
-  (t) => [index('progress_assignment').on(t.assignmentId, t.createdAt)],
+  (t) => [index('progress_assignment').on(t.assignmentId, t.createdAt), index('progress_source_message').on(t.sourceMessageId)],
 );
 
 /** Extension requests (`延期`): pending | approved | rejected. */
@@ -308,7 +310,8 @@ export const inboundEvents = sqliteTable(
 
 /**
  * The durable outbox: every message the bot sends is a row first.
- * op: send | reply | patch. status: pending | sending | sent | failed.
+ * op: send | reply | patch. status: pending | sending | sent | failed (a permanent error: 未送达) | cancelled
+ * (re-addressed, e.g. to people by direct message after the bot left the chat).
  * dedupeKey names the logical message (e.g. 'reminder:12:before10:2022-06-30:p3'); uuid is derived from it.
  */
 export const outbox = sqliteTable(
@@ -337,11 +340,15 @@ export const outbox = sqliteTable(
     errorCode: integer('error_code'),
     createdAt: integer('created_at').notNull().default(now),
     sentAt: integer('sent_at'),
+    /** When the message was first due (nextAttemptAt at queueing): a reminder sent long after it says so. */
+    dueAt: integer('due_at'),
   },
   (t) => [
     index('outbox_due').on(t.status, t.nextAttemptAt),
     index('outbox_message').on(t.messageId),
     index('outbox_assignment').on(t.assignmentId),
+    // Pruning by age (pruneOutbox).
+    index('outbox_sent').on(t.status, t.sentAt),
   ],
 );
 

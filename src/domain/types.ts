@@ -52,6 +52,13 @@ export type CardButtonValue =
   | { a: 'progress'; asg: number };
 
 /** What a handler gets for an inbound message or card action. */
+/** Feishu lifecycle events the bot acts on (normalised at the edge). */
+export type LifecycleEvent =
+  | { type: 'bot_added'; chatId: string; chatName?: string; operatorOpenId?: string }
+  | { type: 'bot_removed'; reason: 'deleted' | 'disbanded'; chatId: string; chatName?: string; operatorOpenId?: string }
+  | { type: 'recalled'; messageId: string; chatId?: string; recallTime?: number }
+  | { type: 'p2p_entered'; chatId: string; openId: string };
+
 export interface InboundHandlers {
   /**
    * Handle a message. `withReply` are writes (drizzle queries, e.g. the inbox marking the event done) to commit in
@@ -59,6 +66,8 @@ export interface InboundHandlers {
    */
   onMessage(msg: IncomingMessage, now: number, withReply?: unknown[]): Promise<boolean>;
   onCardAction(action: CardAction, now: number): Promise<CardActionResult>;
+  /** A lifecycle event (bot added/removed, disbanded, recall, p2p chat entered); idempotent per eventId. */
+  onLifecycle(ev: LifecycleEvent, eventId: string, now: number): Promise<void>;
 }
 
 /** Something the bot wants to send; it becomes an outbox row. */

@@ -159,9 +159,10 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
       .where(
         and(
           inArray(progressReports.assignmentId, part),
-          // The unit's latest real progress (see UNIT_NOTE_KINDS): 无变化 never hides it, 退回's reason is the office's.
+          // The unit's latest real progress (see UNIT_NOTE_KINDS): 无变化 never hides it, 退回's reason is the office's,
+          // and a report withdrawn by recalling its message no longer counts.
           sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId}
-            and p2.kind in ('progress', 'done_claim', 'note'))`,
+            and p2.kind in ('progress', 'done_claim', 'note') and p2.withdrawn_at is null)`,
         ),
       );
     for (const l of latest) latestByAssignment.set(l.assignmentId, l);

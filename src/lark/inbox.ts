@@ -3,19 +3,24 @@ import { and, eq, inArray, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { inboundEvents } from '../db/schema.js';
-import { outboxInsertPrepared } from '../db/outbox-store.js';
+import { outboxInsertPrepared, pruneOutbox } from '../db/outbox-store.js';
 import { boundStatement, jsonRowChunks, rawRowsQuery, runBatch } from '../db/batch.js';
 import { preparedFor } from '../db/prepared.js';
 import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundHandlers } from '../domain/types.js';
 import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
+import { botOpenIdFor } from './bot-identity.js';
 
 export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);
 const INBOUND_LEASE_MS = 60_000;
 export const MAX_INBOUND_ATTEMPTS = 8;
-/** Feishu re-sends for about 7.1 h; keep a week of memory. */
+/**
+ * How long a processed (settled) inbound row is kept for de-duplication. Feishu re-pushes an unacknowledged event
+ * after 15 s, 5 min, 1 h and 6 h (~7.1 h), and the accepted request-timestamp window must not outlast this: it must
+ * stay at least 24 h (README "Retention"). A week.
+ */
 export const INBOUND_RETENTION_MS = 7 * 24 * 3600_000;
 
 export const eventKey = (eventId: string) => `event:${eventId}`;
@@ -36,6 +41,11 @@ export interface RecordInbound {
 
 /** The stored payload without the verification token. */
 function storablePayload(body: Record<string, unknown>): string {
+  if ('token' in body) {
+    // A v1.0 event carries its token at the top level.
+    const { token: _t, ...rest } = body;
+    body = rest;
+  }
   const header = body.header as Record<string, unknown> | undefined;
   if (!header || typeof header !== 'object' || !('token' in header)) return JSON.stringify(body);
   const { token: _t, ...rest } = header;
@@ -238,7 +248,15 @@ async function processClaimed(
 ): Promise<void> {
   const { key } = ev;
   try {
-    const n = normalizeLarkBody(parseStored(ev.payload), { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    const body = parseStored(ev.payload);
+    // The bot's identity matters only for a message's mentions: not looked up for other events.
+    const botOpenId = body.header && (body.header as Record<string, unknown>).event_type === 'im.message.receive_v1' ? await botOpenIdFor(deps) : undefined;
+    const n = normalizeLarkBody(body, { botOpenId });
+    if (n.kind === 'lifecycle') {
+      await handlersFor(deps).onLifecycle(n.event, n.eventId, now);
+      await finish(deps.db, key, 'done', now);
+      return;
+    }
     if (n.kind !== 'message') {
       await finish(deps.db, key, 'ignored', now);
       return;
@@ -260,8 +278,9 @@ async function processClaimed(
             dedupeKey: `unsupported:${msg.messageId}`,
             op: 'reply',
             targetMessageId: msg.messageId,
-            receiveIdType: 'chat_id',
-            receiveId: msg.chatId,
+            ...(msg.chatType === 'p2p'
+              ? { receiveIdType: 'open_id' as const, receiveId: msg.sender.openId }
+              : { receiveIdType: 'chat_id' as const, receiveId: msg.chatId }),
             msgType: 'text',
             content: { text: UNSUPPORTED_REPLY },
             purpose: 'reply',
@@ -325,7 +344,10 @@ export async function processInboundAfterAck(deps: AppDeps, ev: OwnedInbound): P
 export async function processPendingInbound(deps: AppDeps, now: number, limit = 50, opts: { prune?: boolean } = {}): Promise<number> {
   const claimed = await claimPendingInbound(deps.db, now, limit);
   for (const row of claimed) await runClaimedInbound(deps, row, now);
-  if (opts.prune !== false) await pruneInbound(deps.db, now);
+  if (opts.prune !== false) {
+    await pruneInbound(deps.db, now);
+    await pruneOutbox(deps.db, now);
+  }
   if (claimed.length) await flushOutbox(deps, now);
   return claimed.length;
 }
@@ -371,15 +393,24 @@ export async function runClaimedInbound(deps: AppDeps, row: ClaimedInbound, now:
 /** Every status but 'pending' (a card action still 'processing' after a week is as settled as it gets). */
 const SETTLED_STATUSES = ['done', 'ignored', 'duplicate', 'failed', 'seen', 'processing'];
 
-/** Forget de-dup rows older than the retention (never a pending one). */
-export async function pruneInbound(db: Db, now: number): Promise<void> {
-  const old = db
-    .select({ key: inboundEvents.key })
-    .from(inboundEvents)
-    // Listed rather than `<> 'pending'`, so the (status, received_at) index finds them without a scan.
-    .where(and(inArray(inboundEvents.status, SETTLED_STATUSES), lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS)))
-    .limit(500);
-  await db.delete(inboundEvents).where(inArray(inboundEvents.key, old));
+/**
+ * Forget de-dup rows older than the retention (never a pending one); bounded work per call (up to 10 slices of
+ * 1,000), so a sustained 1,000 events/s is pruned as fast as it arrives by the 30 s / 1 min sweeps.
+ */
+export async function pruneInbound(db: Db, now: number): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < 10; round++) {
+    const old = db
+      .select({ key: inboundEvents.key })
+      .from(inboundEvents)
+      // Listed rather than `<> 'pending'`, so the (status, received_at) index finds them without a scan.
+      .where(and(inArray(inboundEvents.status, SETTLED_STATUSES), lt(inboundEvents.receivedAt, now - INBOUND_RETENTION_MS)))
+      .limit(1000);
+    const gone = await db.delete(inboundEvents).where(inArray(inboundEvents.key, old)).returning({ key: inboundEvents.key });
+    total += gone.length;
+    if (gone.length < 1000) break;
+  }
+  return total;
 }
 
 /** Give up this process's claim on a pending event (it could not be queued here), so any sweep can take it. */

@@ -2,6 +2,7 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { outbox } from '../db/schema.js';
 import { renderContentText } from './card-text.js';
+import { SEND_ERRORS, TOKEN_ERRORS } from './send-errors.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
@@ -15,35 +16,34 @@ export type DeliverResult =
       rateLimited?: 'app' | 'receiver';
       /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
       retryAfterMs?: number;
+      /** Feishu could not be reached or answered 5xx: the sender stops this drain (an outage, not this row). */
+      outage?: boolean;
       code: number;
       /** Chinese, for the office. */
       reason: string;
     };
 
-export interface Messenger {
-  deliver(row: OutboxRow): Promise<DeliverResult>;
+export interface BotInfo {
+  openId: string;
+  appName?: string;
+  /** 2 = enabled (the only usable state); see LARK.md §1. */
+  activateStatus?: number;
 }
 
-/** Send-error codes with a reason a person can act on. */
-const KNOWN_CODES: Record<number, { reason: string; permanent: boolean }> = {
-  230002: { reason: '机器人不在该群，请先把机器人加入群聊', permanent: true },
-  230013: { reason: '该用户不在应用的可用范围内，请在飞书管理后台调整可用范围', permanent: true },
-  230053: { reason: '该用户已屏蔽机器人', permanent: true },
-  230099: { reason: '卡片内容无效，发送失败', permanent: true },
-  230025: { reason: '消息内容过长', permanent: true },
-  230001: { reason: '消息参数无效', permanent: true },
-  230006: { reason: '机器人能力未启用，请在开发者后台开启机器人', permanent: true },
-  230011: { reason: '被回复的消息已撤回', permanent: true },
-  99992402: { reason: '请求参数无效', permanent: true },
-  99991672: { reason: '应用缺少发送消息权限（im:message:send_as_bot），请在开发者后台开通', permanent: true },
-  230020: { reason: '对该用户或群发送过于频繁，稍后重试', permanent: false },
-  99991400: { reason: '应用发送频率超限，稍后重试', permanent: false },
-};
+export interface Messenger {
+  deliver(row: OutboxRow): Promise<DeliverResult>;
+  /** GET /open-apis/bot/v3/info (online only). Throws when Feishu cannot be reached or refuses. */
+  botInfo?(): Promise<BotInfo>;
+  /** POST /open-apis/interactive/v1/card/update with a card callback's token (online only). */
+  updateCardByToken?(token: string, card: Record<string, unknown>): Promise<DeliverResult>;
+}
 
 export function describeSendError(code: number, msg?: string): { reason: string; permanent: boolean } {
-  const known = KNOWN_CODES[code];
-  if (known) return { reason: `${known.reason} (${code})`, permanent: known.permanent };
-  return { reason: `飞书接口返回错误${msg ? '：' + msg : ''} (${code})`, permanent: false };
+  const known = SEND_ERRORS[code];
+  // 230099's msg carries the sub-code that says what is wrong with the card (200550 chart, 200621 JSON, …).
+  if (known) return { reason: `${known.reason}${code === 230099 && msg ? `：${msg.slice(0, 120)}` : ''} (${code})`, permanent: known.permanent };
+  // Outside the tables: retried (with capped backoff, never given up); 未送达 shows rows retrying for long.
+  return { reason: `飞书接口返回错误${msg ? '：' + msg.slice(0, 120) : ''} (${code})`, permanent: false };
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
@@ -66,12 +66,12 @@ export function classifyFailure(status: number | undefined, data: unknown, heade
   if (code === 230020) {
     return { ok: false, permanent: false, rateLimited: 'receiver', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(230020).reason };
   }
+  if (status !== undefined && status >= 500) {
+    return { ok: false, permanent: false, outage: true, code: status, reason: `飞书服务暂时不可用 (HTTP ${status}${typeof body.code === 'number' ? `, ${body.code}` : ''})，稍后重试` };
+  }
   if (typeof body.code === 'number' && body.code !== 0) {
     const d = describeSendError(body.code, msg);
-    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason };
-  }
-  if (status !== undefined && status >= 500) {
-    return { ok: false, permanent: false, code: status, reason: `飞书服务暂时不可用 (HTTP ${status})，稍后重试` };
+    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason, ...(body.code === 1500 || body.code === 2200 ? { outage: true } : {}) };
   }
   if (status !== undefined && status >= 400) {
     return { ok: false, permanent: false, code: status, reason: `飞书拒绝了请求 (HTTP ${status})，稍后重试` };
@@ -164,7 +164,6 @@ function createTokenCache() {
 /** The SDK logs every failed call with request details: we classify failures ourselves, so keep it quiet. */
 const quietSdkLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
-const TOKEN_INVALID = new Set([99991663, 99991661, 99991668]);
 
 export interface LarkMessengerSettings {
   LARK_APP_ID: string;
@@ -188,42 +187,51 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
       loggerLevel: lark.LoggerLevel.error,
     }));
 
-  return {
-    async deliver(row) {
-      const c = getClient();
-      try {
-        let res: { code?: number; msg?: string; data?: { message_id?: string } };
-        if (row.op === 'send') {
-          if (!row.receiveId || !row.receiveIdType) {
-            return { ok: false, permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' };
-          }
-          res = await c.im.v1.message.create({
-            params: { receive_id_type: row.receiveIdType as 'open_id' },
-            data: { receive_id: row.receiveId, msg_type: row.msgType, content: row.content, uuid: row.uuid },
-          });
-        } else if (row.op === 'reply') {
-          if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '回复消息缺少被回复的消息 ID' };
-          res = await c.im.v1.message.reply({
-            path: { message_id: row.targetMessageId },
-            data: { msg_type: row.msgType, content: row.content, uuid: row.uuid },
-          });
-        } else if (row.op === 'patch') {
-          if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '更新卡片缺少消息 ID' };
-          res = await c.im.v1.message.patch({ path: { message_id: row.targetMessageId }, data: { content: row.content } });
-          if (res?.code === 0) return { ok: true, messageId: row.targetMessageId };
-        } else {
-          return { ok: false, permanent: true, code: -2, reason: `未知的发送方式 ${row.op}` };
-        }
-        if (res?.code === 0 && res.data?.message_id) return { ok: true, messageId: res.data.message_id };
-        if (typeof res?.code === 'number' && TOKEN_INVALID.has(res.code)) tokens.clear();
-        return classifyFailure(200, res, undefined);
-      } catch (err) {
-        const e = err as HttpError & { name?: string };
-        if (e.response) {
-          const d = e.response.data as { code?: number } | undefined;
-          if (d && typeof d.code === 'number' && TOKEN_INVALID.has(d.code)) tokens.clear();
-          return classifyFailure(e.response.status, e.response.data, e.response.headers);
-        }
+  type Res = { code?: number; msg?: string; data?: { message_id?: string } };
+  const call = async (c: lark.Client, row: OutboxRow, op: string): Promise<Res | DeliverResult> => {
+    if (op === 'send') {
+      if (!row.receiveId || !row.receiveIdType) {
+        return { ok: false, permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' };
+      }
+      return c.im.v1.message.create({
+        params: { receive_id_type: row.receiveIdType as 'open_id' },
+        data: { receive_id: row.receiveId, msg_type: row.msgType, content: row.content, uuid: row.uuid },
+      });
+    }
+    if (op === 'reply') {
+      if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '回复消息缺少被回复的消息 ID' };
+      return c.im.v1.message.reply({
+        path: { message_id: row.targetMessageId },
+        data: { msg_type: row.msgType, content: row.content, uuid: row.uuid },
+      });
+    }
+    if (op === 'patch') {
+      if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '更新卡片缺少消息 ID' };
+      const res: Res = await c.im.v1.message.patch({ path: { message_id: row.targetMessageId }, data: { content: row.content } });
+      if (res?.code === 0) return { ok: true, messageId: row.targetMessageId };
+      return res;
+    }
+    return { ok: false, permanent: true, code: -2, reason: `未知的发送方式 ${op}` };
+  };
+
+  /** One API call turned into a DeliverResult; `retriedToken`: a token error was already retried. */
+  const attempt = async (row: OutboxRow, op: string, retriedToken = false): Promise<DeliverResult> => {
+    const c = getClient();
+    let failure: Extract<DeliverResult, { ok: false }>;
+    let code: number | undefined;
+    try {
+      const res = await call(c, row, op);
+      if ('ok' in res) return res;
+      if (res?.code === 0 && res.data?.message_id) return { ok: true, messageId: res.data.message_id };
+      code = typeof res?.code === 'number' ? res.code : undefined;
+      failure = classifyFailure(200, res, undefined);
+    } catch (err) {
+      const e = err as HttpError & { name?: string };
+      if (e.response) {
+        const d = e.response.data as { code?: number } | undefined;
+        code = d && typeof d.code === 'number' ? d.code : undefined;
+        failure = classifyFailure(e.response.status, e.response.data, e.response.headers);
+      } else {
         // Includes a failed token request (wrong app id/secret): retry, but say what to check.
         const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
         const msg = String(e.message ?? e).slice(0, 200);
@@ -231,6 +239,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
         return {
           ok: false,
           permanent: false,
+          outage: true,
           code: -1,
           reason: timeout
             ? '连接飞书超时，稍后重试'
@@ -238,6 +247,43 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
               ? '获取飞书访问凭证失败，请检查 LARK_APP_ID / LARK_APP_SECRET'
               : `连接飞书失败：${msg}`,
         };
+      }
+    }
+    // A stale or revoked tenant token: drop it, and retry once with a fresh one.
+    if (code !== undefined && TOKEN_ERRORS.has(code)) {
+      tokens.clear();
+      if (!retriedToken) return attempt(row, op, true);
+    }
+    // The message replied to was recalled: say it in the chat instead (receiveId names the chat or person).
+    if (op === 'reply' && code === 230011 && row.receiveId && row.receiveIdType) return attempt(row, 'send', retriedToken);
+    return failure;
+  };
+
+  return {
+    deliver: (row) => attempt(row, row.op),
+    async botInfo() {
+      const r = (await getClient().request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as {
+        code?: number;
+        msg?: string;
+        bot?: { open_id?: string; app_name?: string; activate_status?: number };
+      };
+      if (r?.code !== 0 || !r.bot?.open_id) throw new Error(`bot/v3/info: ${r?.msg ?? 'no open_id'} (${r?.code})`);
+      return { openId: r.bot.open_id, appName: r.bot.app_name, activateStatus: r.bot.activate_status };
+    },
+    async updateCardByToken(token, card) {
+      try {
+        const r = (await getClient().request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token, card } })) as {
+          code?: number;
+          msg?: string;
+        };
+        if (r?.code === 0) return { ok: true, messageId: '' };
+        // 300020/300030/300040 (token bad, expired, used up), 200000 (card recalled): nothing a retry fixes.
+        const permanent = [300020, 300030, 300040, 200000, 200310, 100030, 10002, 11311].includes(r?.code ?? -1);
+        return { ok: false, permanent, code: r?.code ?? -1, reason: `延时更新卡片失败：${r?.msg ?? ''} (${r?.code})` };
+      } catch (err) {
+        const e = err as HttpError;
+        if (e.response) return classifyFailure(e.response.status, e.response.data, e.response.headers);
+        return { ok: false, permanent: false, code: -1, reason: `连接飞书失败：${String(e.message).slice(0, 200)}` };
       }
     },
   };

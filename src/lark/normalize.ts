@@ -4,7 +4,7 @@
 // appears). Without it, in a group chat the bot is the first mention when the text starts with it (Feishu only
 // delivers group messages that @ the bot, and people write "@机器人 进度 …"); in a p2p chat nothing is removed.
 import { z } from 'zod';
-import type { CardAction, IncomingMessage } from '../domain/types.js';
+import type { CardAction, IncomingMessage, LifecycleEvent } from '../domain/types.js';
 
 const urlCheckSchema = z.object({ type: z.literal('url_verification'), challenge: z.string() });
 
@@ -64,11 +64,45 @@ const cardEventSchema = z.object({
     .nullable(),
 });
 
+// Old v1.0 events (LARK.md §2): no schema/header, top-level uuid/token/ts, `type: "event_callback"`.
+const v1EventSchema = z.object({
+  uuid: z.string().min(1),
+  type: z.literal('event_callback'),
+  event: z.object({ type: z.string().min(1) }).passthrough(),
+});
+
+const chatLifecycleSchema = z.object({
+  chat_id: z.string().min(1),
+  operator_id: userIdSchema.optional().nullable(),
+  name: z.string().optional().nullable(),
+});
+const recalledSchema = z.object({
+  message_id: z.string().min(1),
+  chat_id: z.string().optional().nullable(),
+  recall_time: z.union([z.string(), z.number()]).optional().nullable(),
+  recall_type: z.string().optional().nullable(),
+});
+const p2pEnteredSchema = z.object({
+  chat_id: z.string().min(1),
+  operator_id: userIdSchema.extend({ open_id: z.string().min(1) }),
+});
+
+/** Event types the bot acts on besides messages and card actions (README "Feishu setup" lists them). */
+export const LIFECYCLE_EVENT_TYPES = [
+  'im.chat.member.bot.added_v1',
+  'im.chat.member.bot.deleted_v1',
+  'im.chat.disbanded_v1',
+  'im.message.recalled_v1',
+  'im.chat.access_event.bot_p2p_chat_entered_v1',
+] as const;
+
 export type LarkInbound =
   | { kind: 'url_verification'; challenge: string }
   | { kind: 'message'; eventId: string; eventType: string; message: IncomingMessage }
   | { kind: 'card_action'; eventId: string; eventType: string; action: CardAction }
-  | { kind: 'other'; eventId: string; eventType: string }
+  | { kind: 'lifecycle'; eventId: string; eventType: string; event: LifecycleEvent }
+  /** A verified event the bot does not act on: answered 200 and recorded as ignored (`reason` when misshapen). */
+  | { kind: 'other'; eventId: string; eventType: string; reason?: string }
   | { kind: 'invalid'; reason: string };
 
 export interface NormalizeOptions {
@@ -177,12 +211,17 @@ export function normalizeLarkBody(body: Record<string, unknown>, opts: Normalize
   const check = urlCheckSchema.safeParse(body);
   if (check.success) return { kind: 'url_verification', challenge: check.data.challenge };
   const env = envelopeSchema.safeParse(body);
-  if (!env.success) return { kind: 'invalid', reason: 'not a schema 2.0 event envelope' };
+  if (!env.success) {
+    // A v1.0 event: acknowledged and kept as ignored (de-duplicated on its uuid), so Feishu stops re-pushing it.
+    const v1 = v1EventSchema.safeParse(body);
+    if (v1.success) return { kind: 'other', eventId: `v1:${v1.data.uuid}`, eventType: `v1:${v1.data.event.type}` };
+    return { kind: 'invalid', reason: 'not a schema 2.0 event envelope' };
+  }
   const { event_id: eventId, event_type: eventType } = env.data.header;
 
   if (eventType === 'im.message.receive_v1') {
     const ev = messageEventSchema.safeParse(env.data.event);
-    if (!ev.success) return { kind: 'invalid', reason: 'im.message.receive_v1 event has an unexpected shape' };
+    if (!ev.success) return { kind: 'other', eventId, eventType, reason: 'im.message.receive_v1 event has an unexpected shape' };
     const { sender, message: m } = ev.data;
     const chatType = m.chat_type === 'p2p' ? 'p2p' : 'group';
     const resolved = resolveMentions(rawTextOf(m.message_type, m.content), m.mentions ?? [], chatType, opts);
@@ -206,7 +245,7 @@ export function normalizeLarkBody(body: Record<string, unknown>, opts: Normalize
 
   if (eventType === 'card.action.trigger') {
     const ev = cardEventSchema.safeParse(env.data.event);
-    if (!ev.success) return { kind: 'invalid', reason: 'card.action.trigger event has an unexpected shape' };
+    if (!ev.success) return { kind: 'other', eventId, eventType, reason: 'card.action.trigger event has an unexpected shape' };
     const e = ev.data;
     const action: CardAction = {
       eventId,
@@ -222,5 +261,44 @@ export function normalizeLarkBody(body: Record<string, unknown>, opts: Normalize
     return { kind: 'card_action', eventId, eventType, action };
   }
 
+  const life = lifecycleOf(eventType, env.data.event);
+  if (life === 'misshapen') return { kind: 'other', eventId, eventType, reason: `${eventType} event has an unexpected shape` };
+  if (life) return { kind: 'lifecycle', eventId, eventType, event: life };
   return { kind: 'other', eventId, eventType };
+}
+
+function lifecycleOf(eventType: string, event: Record<string, unknown>): LifecycleEvent | 'misshapen' | null {
+  switch (eventType) {
+    case 'im.chat.member.bot.added_v1':
+    case 'im.chat.member.bot.deleted_v1':
+    case 'im.chat.disbanded_v1': {
+      const e = chatLifecycleSchema.safeParse(event);
+      if (!e.success) return 'misshapen';
+      const common = {
+        chatId: e.data.chat_id,
+        ...(opt(e.data.name) ? { chatName: e.data.name! } : {}),
+        ...(opt(e.data.operator_id?.open_id) ? { operatorOpenId: e.data.operator_id!.open_id! } : {}),
+      };
+      if (eventType === 'im.chat.member.bot.added_v1') return { type: 'bot_added', ...common };
+      return { type: 'bot_removed', reason: eventType === 'im.chat.disbanded_v1' ? 'disbanded' : 'deleted', ...common };
+    }
+    case 'im.message.recalled_v1': {
+      const e = recalledSchema.safeParse(event);
+      if (!e.success) return 'misshapen';
+      const t = Number(e.data.recall_time ?? NaN);
+      return {
+        type: 'recalled',
+        messageId: e.data.message_id,
+        ...(opt(e.data.chat_id) ? { chatId: e.data.chat_id! } : {}),
+        ...(Number.isFinite(t) ? { recallTime: t } : {}),
+      };
+    }
+    case 'im.chat.access_event.bot_p2p_chat_entered_v1': {
+      const e = p2pEnteredSchema.safeParse(event);
+      if (!e.success) return 'misshapen';
+      return { type: 'p2p_entered', chatId: e.data.chat_id, openId: e.data.operator_id.open_id };
+    }
+    default:
+      return null;
+  }
 }

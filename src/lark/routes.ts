@@ -6,14 +6,12 @@ import { createInboundHandlers } from '../commands/handlers.js';
 import { INBOUND_DISABLED_MESSAGE, verifyLarkRequest } from './verify.js';
 import { bodyCap } from './body-cap.js';
 import { normalizeLarkBody } from './normalize.js';
+import { applyLateCardResult, CARD_ANSWER_MS, LATE_TOAST } from './late-card.js';
 import {
   eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
   type OwnedInbound,
   type RecordInbound,
 } from './inbox.js';
-
-/** Card callbacks must be answered within 3 s; leave room for the network. */
-const CARD_ANSWER_MS = 2_500;
 
 function cardResponse(r: CardActionResult): Record<string, unknown> {
   return {
@@ -59,16 +57,25 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         deps.logger.warn(`lark: malformed event: ${n.reason}`, { path: c.req.path });
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'other': {
+        if (n.reason) deps.logger.warn(`lark: event ignored: ${n.reason}`, { eventId: n.eventId });
         await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
         return c.json({});
       }
+      // Lifecycle events (bot added/removed, recall, p2p entered) take the same durable path as messages.
+      case 'lifecycle':
       case 'message': {
         // Recorded already claimed for this process, which processes it right after the ack with no claim to take.
         // When the work queue is full, the event is recorded unclaimed instead: the pending-event sweep takes it.
         const own = deps.queueWork ? (deps.queueHasRoom?.() ?? true) : true;
         const claimUntil = own ? now + OWNED_CLAIM_MS : undefined;
         const fresh = await record(
-          { eventId: n.eventId, eventType: n.eventType, messageId: n.message.messageId, payload: v.body, ...(claimUntil ? { claimUntil } : {}) },
+          {
+            eventId: n.eventId,
+            eventType: n.eventType,
+            ...(n.kind === 'message' ? { messageId: n.message.messageId } : {}),
+            payload: v.body,
+            ...(claimUntil ? { claimUntil } : {}),
+          },
           now,
         );
         if (fresh && claimUntil) {
@@ -92,8 +99,8 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           now,
         );
         if (!fresh) return c.json({});
-        const work = createInboundHandlers(deps)
-          .onCardAction(n.action, now)
+        const work = (deps.slowCardStep ? deps.slowCardStep() : Promise.resolve())
+          .then(() => createInboundHandlers(deps).onCardAction(n.action, now))
           .then(async (r) => {
             await finishInbound(deps.db, n.eventId, 'done', deps.clock());
             return r;
@@ -105,12 +112,19 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
             return { toast: { type: 'error', content: '处理失败，请稍后重试' } } as CardActionResult;
           });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), CARD_ANSWER_MS)));
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deps.cardAnswerMs ?? CARD_ANSWER_MS)));
         const first = await Promise.race([work, late]);
         clearTimeout(timer);
+        if (first === 'late') {
+          // Answered in time; the computed card follows with the delayed-update API once this answer is out.
+          deps.defer(work.then(async (r) => {
+            await applyLateCardResult(deps, n.action, r);
+            await flushOutbox(deps);
+          }));
+          return c.json(cardResponse(LATE_TOAST));
+        }
         // Whatever the handler queued (e.g. a follow-up message) goes out after the answer.
         deps.defer(work.then(() => flushOutbox(deps)));
-        if (first === 'late') return c.json(cardResponse({ toast: { type: 'info', content: '已收到，正在处理' } }));
         return c.json(cardResponse(first));
       }
     }

@@ -1,13 +1,15 @@
 // The outbox sender: claims due rows with one conditional UPDATE, delivers them within Feishu's rate limits with
 // each row's deterministic uuid, and records the outcome (sent / retry with backoff / failed with a reason).
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
-import { outbox } from '../db/schema.js';
+import { leases, outbox } from '../db/schema.js';
 import { preparedFor } from '../db/prepared.js';
 import type { DeliverResult, OutboxRow } from './messenger.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { alertOfficeUndelivered } from '../db/undelivered.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
+import { LATE_NOTE_AFTER_MS, lateNoteText, withLateNote } from '../cards/late-note.js';
 
 export interface DrainOptions {
   /** DB time for claims and schedules (epoch ms); default deps.clock() at each step. */
@@ -28,9 +30,12 @@ export interface DrainResult {
   rateLimited: number;
 }
 
-export const MAX_SEND_ATTEMPTS = 12;
+// A transient failure is retried forever (an outage of any length loses nothing): the backoff grows to this cap
+// and stays there. Only a permanent error (send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
 const BACKOFF_BASE_MS = 2_000;
-const BACKOFF_CAP_MS = 10 * 60_000;
+export const BACKOFF_CAP_MS = 15 * 60_000;
+/** Messages whose late arrival is said on them (lateNoteText). */
+const LATE_NOTE_PURPOSES = new Set(['reminder', 'escalation']);
 /** A row waiting longer than this behind a rate limit goes back to the queue instead of holding the drain. */
 const MAX_INLINE_WAIT_MS = 2_000;
 
@@ -51,20 +56,34 @@ const dueCondition = (now: number) =>
     and(eq(outbox.status, 'sending'), lt(outbox.claimedUntil, now)),
   );
 
-/** Claim up to `limit` due rows (including rows whose lease expired) in one conditional UPDATE. */
+/**
+ * Claim up to `limit` due rows (including rows whose lease expired) in one conditional UPDATE, oldest first (by id,
+ * the order they were queued in): after an outage the backlog goes out in the order it was written.
+ */
 export async function claimOutboxRows(db: Db, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
   const ids = db
     .select({ id: outbox.id })
     .from(outbox)
     .where(dueCondition(now))
-    .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+    .orderBy(asc(outbox.id))
     .limit(limit);
   const rows = await db
     .update(outbox)
     .set({ status: 'sending', claimedUntil: now + leaseMs, attempts: sql`${outbox.attempts} + 1` })
     .where(and(inArray(outbox.id, ids), dueCondition(now)))
     .returning();
-  return rows.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Feishu answered again after failures: every row waiting out its backoff is due now, so the backlog goes out
+ * oldest first at the sending rate instead of each row at the end of its own (up to 15-minute) wait.
+ */
+async function wakeRetries(db: Db, now: number): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ nextAttemptAt: now })
+    .where(and(eq(outbox.status, 'pending'), gt(outbox.nextAttemptAt, now), gt(outbox.attempts, 0), isNotNull(outbox.lastError)));
 }
 
 async function releaseRow(db: Db, row: OutboxRow, at: number): Promise<void> {
@@ -74,7 +93,14 @@ async function releaseRow(db: Db, row: OutboxRow, at: number): Promise<void> {
     .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
 }
 
-async function recordOutcome(db: Db, row: OutboxRow, res: DeliverResult, now: number, limiter: RateLimiter): Promise<keyof DrainResult> {
+async function recordOutcome(
+  db: Db,
+  row: OutboxRow,
+  res: DeliverResult,
+  now: number,
+  limiter: RateLimiter,
+  officeOpenIds: string[],
+): Promise<keyof DrainResult> {
   const mine = and(eq(outbox.id, row.id), eq(outbox.status, 'sending'));
   if (res.ok) {
     await db
@@ -100,12 +126,21 @@ async function recordOutcome(db: Db, row: OutboxRow, res: DeliverResult, now: nu
       .where(mine);
     return 'rateLimited';
   }
-  if (res.permanent || row.attempts >= MAX_SEND_ATTEMPTS) {
-    const reason = res.permanent ? res.reason : `重试 ${row.attempts} 次仍失败，已放弃：${res.reason}`;
+  if (res.outage) {
+    // Not this row's fault: it stays due, in its place in the queue, and goes first once Feishu answers again.
     await db
       .update(outbox)
-      .set({ status: 'failed', claimedUntil: null, lastError: reason, errorCode: res.code })
+      .set({ status: 'pending', claimedUntil: null, nextAttemptAt: now, lastError: res.reason, errorCode: res.code })
       .where(mine);
+    return 'retried';
+  }
+  if (res.permanent) {
+    await db
+      .update(outbox)
+      .set({ status: 'failed', claimedUntil: null, lastError: res.reason, errorCode: res.code })
+      .where(mine);
+    // Put it in front of the office (once a day): 未送达 lists it with what to do.
+    await alertOfficeUndelivered(db, officeOpenIds, row, now);
     return 'failed';
   }
   await db
@@ -122,10 +157,35 @@ async function recordOutcome(db: Db, row: OutboxRow, res: DeliverResult, now: nu
 }
 
 /**
+ * The outage breaker (a row in `leases`, so every process and isolate sees it): after Feishu failed as a whole
+ * (unreachable, timeouts, 5xx) n times in a row, no drain sends before `until` = last failure + backoffMs(n)
+ * (capped at 15 minutes); then one drain probes with the oldest due row. The rows keep their order meanwhile, so
+ * after an outage of any length the backlog goes out oldest first.
+ */
+const BREAKER = 'outbox-outage';
+
+async function readBreaker(db: Db): Promise<{ failures: number; until: number } | undefined> {
+  const row = (await db.select().from(leases).where(eq(leases.name, BREAKER)))[0];
+  if (!row) return undefined;
+  return { failures: Number(/^outage:(\d+)$/.exec(row.holder)?.[1] ?? 1), until: row.until };
+}
+
+async function tripBreaker(db: Db, now: number, failures: number): Promise<void> {
+  const until = now + backoffMs(failures);
+  await db
+    .insert(leases)
+    .values({ name: BREAKER, holder: `outage:${failures}`, until })
+    .onConflictDoUpdate({ target: leases.name, set: { holder: `outage:${failures}`, until } });
+}
+
+/**
  * Deliver due outbox rows until none is due, maxMessages were handled, or maxMs passed.
  * Safe to run concurrently in several processes/isolates: a row is only ever held by one claim at a time.
  */
-export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>, opts: DrainOptions = {}): Promise<DrainResult> {
+export async function drainOutbox(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'> & Partial<Pick<AppDeps, 'config'>>,
+  opts: DrainOptions = {},
+): Promise<DrainResult> {
   const limiter = opts.limiter ?? createRateLimiter();
   const dbNow = () => opts.now ?? deps.clock();
   const maxMessages = opts.maxMessages ?? Infinity;
@@ -135,6 +195,8 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
   const started = limiter.now();
   const result: DrainResult = { sent: 0, failed: 0, retried: 0, rateLimited: 0 };
   let handled = 0;
+  let breaker = await readBreaker(deps.db);
+  if (breaker && breaker.until > dbNow()) return result;
 
   while (handled < maxMessages && limiter.now() - started < maxMs) {
     const rows = await claimOutboxRows(deps.db, dbNow(), Math.min(batchSize, maxMessages - handled), leaseMs);
@@ -158,7 +220,12 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
       }
       let res: DeliverResult;
       try {
-        res = await deps.messenger.deliver({ ...row, content: wireContent(row.content) });
+        let content = wireContent(row.content);
+        const dueAt = row.dueAt ?? row.createdAt;
+        if (LATE_NOTE_PURPOSES.has(row.purpose) && dbNow() - dueAt > LATE_NOTE_AFTER_MS) {
+          content = withLateNote(row.msgType, content, lateNoteText(dueAt, row.attempts > 1));
+        }
+        res = await deps.messenger.deliver({ ...row, content });
       } catch (err) {
         res =
           err instanceof StoredCardError
@@ -167,9 +234,15 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
       }
       // Counted when the call completes: Feishu saw it no later than that, so the window can never be undercut.
       limiter.record(key);
-      const outcome = await recordOutcome(deps.db, row, res, dbNow(), limiter);
+      const outcome = await recordOutcome(deps.db, row, res, dbNow(), limiter, deps.config?.OFFICE_OPEN_IDS ?? []);
       result[outcome] += 1;
       handled += 1;
+      if (res.ok && breaker) {
+        await deps.db.delete(leases).where(eq(leases.name, BREAKER));
+        breaker = undefined;
+        deps.logger.info('outbox: Feishu answers again; sending the backlog oldest first');
+      }
+      if (res.ok && row.attempts > 1) await wakeRetries(deps.db, dbNow());
       if (!res.ok) {
         deps.logger[outcome === 'failed' ? 'warn' : 'info']('outbox: message not sent', {
           id: row.id,
@@ -177,6 +250,13 @@ export async function drainOutbox(deps: Pick<AppDeps, 'db' | 'clock' | 'messenge
           code: res.code,
           reason: res.reason,
         });
+        if (res.outage) {
+          // Feishu is down or unreachable: the rest of the slice goes back untouched (no attempt counted) rather
+          // than each waiting out its own timeout; after the breaker's wait a drain probes with the oldest row.
+          await tripBreaker(deps.db, dbNow(), (breaker?.failures ?? 0) + 1);
+          for (const rest of rows.slice(i + 1)) await releaseRow(deps.db, rest, dbNow());
+          return result;
+        }
       }
     }
   }

@@ -75,8 +75,8 @@ export async function buildDigest(db: Db, at: number, planId?: number) {
 }
 
 /**
- * Who gets the digest: every chat registered as 'leaders' or 'office'; when none is registered, every person
- * with the leader or office role, by direct message.
+ * Who gets the digest, for leaders and for the office each: their registered chats ('leaders' / 'office'), or when
+ * that group has none (never registered, or the bot was removed from it), its people by direct message.
  */
 export async function digestRecipients(db: Db): Promise<DigestRecipient[]> {
   const chatRows = await db
@@ -84,9 +84,6 @@ export async function digestRecipients(db: Db): Promise<DigestRecipient[]> {
     .from(chats)
     .where(inArray(chats.purpose, ['leaders', 'office']))
     .orderBy(chats.purpose, chats.chatId);
-  if (chatRows.length > 0) {
-    return chatRows.map((c) => ({ receiveIdType: 'chat_id', receiveId: c.chatId, via: `chat:${c.purpose}` }));
-  }
   const personRows = await db
     .select({ openId: people.openId, role: roles.role })
     .from(roles)
@@ -95,10 +92,17 @@ export async function digestRecipients(db: Db): Promise<DigestRecipient[]> {
     .orderBy(roles.role, people.openId);
   const seen = new Set<string>();
   const out: DigestRecipient[] = [];
-  for (const p of personRows) {
-    if (!p.openId || seen.has(p.openId)) continue;
-    seen.add(p.openId);
-    out.push({ receiveIdType: 'open_id', receiveId: p.openId, via: `person:${p.role}` });
+  for (const [purpose, role] of [['leaders', 'leader'], ['office', 'office']] as const) {
+    const groups = chatRows.filter((c) => c.purpose === purpose);
+    if (groups.length) {
+      for (const c of groups) out.push({ receiveIdType: 'chat_id', receiveId: c.chatId, via: `chat:${c.purpose}` });
+      continue;
+    }
+    for (const p of personRows) {
+      if (p.role !== role || !p.openId || seen.has(p.openId)) continue;
+      seen.add(p.openId);
+      out.push({ receiveIdType: 'open_id', receiveId: p.openId, via: `person:${p.role}` });
+    }
   }
   return out;
 }

@@ -3,7 +3,11 @@ import { createTestDatabase } from '../helpers/db.js';
 import type { NodeDatabase } from '../../src/db/node.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
 import { computeStats, summarizeStats, type Stats } from '../../src/domain/stats.js';
-import { CARD_MAX_BYTES, cardBytes, cardContentBytes, chartSpecs, renderDigestCard, validateVChartSpec } from '../../src/cards/digest-card.js';
+import {
+  CARD_MAX_BYTES, cardBytes, cardContentBytes, chartSpecs, renderDigestCard, REQUEST_MARGIN_BYTES, requestBodyBytes, validateVChartSpec,
+} from '../../src/cards/digest-card.js';
+import { createLarkMessenger } from '../../src/lark/messenger.js';
+import { startFakeLark } from '../fake-lark/server.js';
 import { renderDigestText } from '../../src/cards/digest-text.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
 import { insertPlan, recordProgress, syntheticPlan } from '../helpers/plan-fixture.js';
@@ -161,6 +165,30 @@ describe('a 5,000-task plan', () => {
     const card = renderDigestCard({ ...stats, chapters, units, counties: units.filter((u) => u.kind === 'county') }, null);
     expect(cardBytes(card)).toBeLessThan(CARD_MAX_BYTES);
     expect(cardContentBytes(card)).toBeLessThan(CARD_MAX_BYTES);
+  });
+
+  it('the whole send request body keeps a margin under 30 KB, measured at the fake Feishu (escaping inflates it)', async () => {
+    // Quotes and backslashes in names double in the JSON-encoded content string.
+    const units = stats.units.map((u) => ({ ...u, label: `"${u.label}\\"`.repeat(8) }));
+    const fake = await startFakeLark();
+    try {
+      const m = createLarkMessenger({ LARK_APP_ID: 'cli_fake_app', LARK_APP_SECRET: 'fake_secret', LARK_BASE_URL: fake.url });
+      for (const st of [stats, { ...stats, units, counties: units.filter((u) => u.kind === 'county') }]) {
+        const card = renderDigestCard(st, summarizeStats(stats));
+        expect(requestBodyBytes(card)).toBeLessThanOrEqual(CARD_MAX_BYTES - REQUEST_MARGIN_BYTES);
+        const res = await m.deliver({
+          id: 1, dedupeKey: 'd', uuid: 'db-' + 'a'.repeat(40), op: 'send', receiveIdType: 'chat_id', receiveId: 'oc_' + 'x'.repeat(32),
+          targetMessageId: null, msgType: 'interactive', content: JSON.stringify(card), purpose: 'digest', taskId: null, assignmentId: null,
+          status: 'sending', attempts: 1, nextAttemptAt: 0, claimedUntil: null, messageId: null, lastError: null, errorCode: null,
+          createdAt: 0, sentAt: null, dueAt: 0,
+        });
+        expect(res.ok).toBe(true);
+        const sent = fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages').at(-1)!;
+        expect(sent.bytes).toBeLessThanOrEqual(CARD_MAX_BYTES - REQUEST_MARGIN_BYTES);
+      }
+    } finally {
+      await fake.close();
+    }
   });
 
   it('shrinks further when the budget is tighter, never exceeding it', () => {

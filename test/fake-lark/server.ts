@@ -3,7 +3,7 @@
 // API (keep in sync; others reuse it):
 //   const fake = await startFakeLark({ appId?, appSecret?, clock?, limits?, directory? });
 //   fake.url            base URL to use as LARK_BASE_URL (http://127.0.0.1:<port>)
-//   fake.requests       every request received: { method, path, query, headers, body, at, status, code }
+//   fake.requests       every request received: { method, path, query, headers, body, bytes, at, status, code }
 //   fake.messages       every message created by send/reply (uuid re-sends within 1 h add nothing):
 //                       { op, message_id, chat_id, receive_id, receive_id_type, msg_type, content, uuid,
 //                         parent_id, root_id, at }
@@ -20,10 +20,15 @@
 //                       opened (null: the user declines → redirect with ?error=access_denied)
 //   fake.issueAuthCode(user, redirectUri, { clientId?, ttlMs? })  an authorization code as the authorize page
 //                       would give it (5 min, single use), for tests that skip the redirect
+//   fake.setOutage(kind | undefined)  every message call fails with `kind` (as failNext) until cleared: an outage of
+//                       any length ('unavailable' → HTTP 503 {code:2200}; 'hang' → never answers; any FaultKind)
+//   fake.botOpenId      the bot's open_id, served by GET /open-apis/bot/v3/info (option botOpenId, default ou_fake_bot)
+//   fake.cardUpdates    every POST /open-apis/interactive/v1/card/update: { token, card, at } (a token: 2 uses)
 //   fake.close()
 // Endpoints: POST /open-apis/auth/v3/tenant_access_token/internal, POST /open-apis/im/v1/messages?receive_id_type=,
 // POST /open-apis/im/v1/messages/:id/reply, PATCH /open-apis/im/v1/messages/:id,
-// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id,
+// POST /open-apis/contact/v3/users/batch_get_id?user_id_type=open_id, GET /open-apis/bot/v3/info (body NOT under
+// data: {code,msg,bot:{open_id,…}}), POST /open-apis/interactive/v1/card/update {token, card},
 // web-app login (LARK.md §8): GET /open-apis/authen/v1/authorize?client_id&redirect_uri&state (302 back with
 // ?code&state), POST /open-apis/authen/v2/oauth/token (reply NOT under `data`; errors {code, error,
 // error_description}: 20002 bad secret, 20003 unknown code, 20065 used code, 20004 expired, 20024 another app's
@@ -32,7 +37,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'rate_limit' | 'receiver_limit' | 'server_error' | 'hang' | 'malformed' | number;
+export type FaultKind = 'rate_limit' | 'receiver_limit' | 'server_error' | 'unavailable' | 'hang' | 'malformed' | number;
 
 export interface RecordedRequest {
   method: string;
@@ -40,6 +45,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
   body: unknown;
+  /** Size of the raw request body in bytes (what Feishu's size limits measure). */
+  bytes: number;
   at: number;
   status: number;
   code?: number;
@@ -65,6 +72,7 @@ export interface FakeLarkOptions {
   clock?: () => number;
   limits?: { appPerSecond?: number; perReceiverPerSecond?: number };
   directory?: { emails?: Record<string, string>; mobiles?: Record<string, string>; names?: Record<string, string> };
+  botOpenId?: string;
 }
 
 /** A Feishu user as user_info returns them. */
@@ -92,6 +100,9 @@ export interface FakeLark {
   onMessage(cb: ((m: FakeMessage) => void) | undefined): void;
   setAuthorizeUser(user: FakeUser | null): void;
   issueAuthCode(user: FakeUser, redirectUri: string, opts?: { clientId?: string; ttlMs?: number }): string;
+  setOutage(kind: FaultKind | undefined): void;
+  botOpenId: string;
+  cardUpdates: Array<{ token: string; card: Record<string, unknown>; at: number }>;
   /** Message calls rejected by the rate limits so far. */
   rateLimitRejections(): number;
   close(): Promise<void>;
@@ -128,6 +139,10 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
     authCodes.set(code, { user, clientId: o.clientId ?? appId, redirectUri, expiresAt: clock() + (o.ttlMs ?? 5 * 60_000), used: false });
     return code;
   };
+  const botOpenId = opts.botOpenId ?? 'ou_fake_bot';
+  const cardUpdates: FakeLark['cardUpdates'] = [];
+  const tokenUses = new Map<string, number>();
+  let outage: FaultKind | undefined;
 
   const underLimit = (log: number[], limit: number, t: number) => {
     while (log.length && log[0]! <= t - 1000) log.shift();
@@ -152,6 +167,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
         query: Object.fromEntries(url.searchParams),
         headers: req.headers,
         body,
+        bytes: Buffer.concat(chunks).length,
         at: clock(),
         status: 0,
       };
@@ -257,7 +273,9 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
     const isContact = path === '/open-apis/contact/v3/users/batch_get_id';
     // GET /open-apis/contact/v3/users/:user_id?user_id_type=open_id -> data.user.name (directory.names).
     const userGet = method === 'GET' ? /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path) : null;
-    if (!isMessageApi && !isContact && !userGet) {
+    const isBotInfo = path === '/open-apis/bot/v3/info';
+    const isCardUpdate = path === '/open-apis/interactive/v1/card/update';
+    if (!isMessageApi && !isContact && !userGet && !isBotInfo && !isCardUpdate) {
       send(404, { code: 99991401, msg: 'not found' });
       return;
     }
@@ -272,6 +290,39 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       const name = directory.names[id];
       if (name) send(200, { code: 0, msg: 'success', data: { user: { open_id: id, name } } });
       else send(400, { code: 41050, msg: 'no user authority error' });
+      return;
+    }
+    if (isBotInfo && method === 'GET') {
+      if (outage !== undefined) {
+        send(503, { code: 2200, msg: 'service unavailable' });
+        return;
+      }
+      send(200, {
+        code: 0,
+        msg: 'ok',
+        bot: { activate_status: 2, app_name: '督办', avatar_url: '', ip_white_list: [], open_id: botOpenId },
+      });
+      return;
+    }
+
+    if (isCardUpdate && method === 'POST') {
+      const token = typeof b.token === 'string' ? b.token : '';
+      if (!token.startsWith('c-')) {
+        send(200, { code: 300020, msg: 'invalid token' });
+        return;
+      }
+      const used = tokenUses.get(token) ?? 0;
+      if (used >= 2) {
+        send(200, { code: 300040, msg: 'token used up' });
+        return;
+      }
+      if (!b.card || typeof b.card !== 'object' || Array.isArray(b.card)) {
+        send(200, { code: 100030, msg: 'card is not JSON' });
+        return;
+      }
+      tokenUses.set(token, used + 1);
+      cardUpdates.push({ token, card: b.card as Record<string, unknown>, at: clock() });
+      send(200, { code: 0, msg: 'success' });
       return;
     }
 
@@ -290,7 +341,7 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       return;
     }
 
-    const fault = faults.shift();
+    const fault = outage ?? faults.shift();
     if (fault !== undefined) {
       if (fault === 'hang') {
         rec.status = -1;
@@ -313,6 +364,10 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       }
       if (fault === 'server_error') {
         send(500, { code: 1, msg: 'internal error' });
+        return;
+      }
+      if (fault === 'unavailable') {
+        send(503, { code: 2200, msg: 'service unavailable' });
         return;
       }
       send(400, { code: fault, msg: `injected error ${fault}` });
@@ -362,7 +417,8 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       : receiveIdType === 'chat_id'
         ? String(b.receive_id)
         : `oc_p2p_${String(b.receive_id)}`;
-    const rateKey = isReply ? (parent ? chatId : `reply:${parentId}`) : `${receiveIdType}:${String(b.receive_id)}`;
+    // Feishu's 5/s is per chat (a group, or a person's p2p chat with the bot): sends and replies to it count together.
+    const rateKey = isReply && !parent ? `reply:${parentId}` : `chat:${chatId}`;
     let keyLog = keyLogs.get(rateKey);
     if (!keyLog) keyLogs.set(rateKey, (keyLog = []));
     if (!underLimit(appLog, limits.appPerSecond, now)) {
@@ -439,6 +495,11 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       authorizeUser = user;
     },
     issueAuthCode,
+    setOutage(kind) {
+      outage = kind;
+    },
+    botOpenId,
+    cardUpdates,
     async close() {
       for (const r of hanging) r.destroy();
       hanging.clear();

@@ -193,7 +193,7 @@ describe('de-duplication and processing', () => {
     const res = await postLarkEvent(
       app,
       '/lark/events',
-      { schema: '2.0', header: { event_id: 'ev_other', event_type: 'im.chat.member.bot.added_v1', token: TOKEN }, event: { chat_id: 'oc_x' } },
+      { schema: '2.0', header: { event_id: 'ev_other', event_type: 'im.chat.updated_v1', token: TOKEN }, event: { chat_id: 'oc_x' } },
       { encryptKey: KEY },
     );
     expect(res.status).toBe(200);

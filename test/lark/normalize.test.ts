@@ -106,11 +106,22 @@ describe('normalizeLarkBody', () => {
   it('classifies url checks, other events and garbage', () => {
     expect(normalizeLarkBody({ type: 'url_verification', challenge: 'c1', token: 't' })).toEqual({ kind: 'url_verification', challenge: 'c1' });
     expect(
+      normalizeLarkBody({ schema: '2.0', header: { event_id: 'e', event_type: 'im.chat.updated_v1' }, event: {} }),
+    ).toEqual({ kind: 'other', eventId: 'e', eventType: 'im.chat.updated_v1' });
+    // A lifecycle event the bot acts on, but misshapen: still acknowledged and kept (ignored), never 400.
+    expect(
       normalizeLarkBody({ schema: '2.0', header: { event_id: 'e', event_type: 'im.chat.member.bot.added_v1' }, event: {} }),
-    ).toEqual({ kind: 'other', eventId: 'e', eventType: 'im.chat.member.bot.added_v1' });
+    ).toMatchObject({ kind: 'other', eventId: 'e', reason: expect.stringContaining('unexpected shape') });
+    expect(
+      normalizeLarkBody({ schema: '2.0', header: { event_id: 'e2', event_type: 'im.chat.member.bot.added_v1' }, event: { chat_id: 'oc_1', name: '安定区督办群', operator_id: { open_id: 'ou_op' } } }),
+    ).toEqual({ kind: 'lifecycle', eventId: 'e2', eventType: 'im.chat.member.bot.added_v1', event: { type: 'bot_added', chatId: 'oc_1', chatName: '安定区督办群', operatorOpenId: 'ou_op' } });
+    // v1.0 events: de-duplicated on uuid, ignored.
+    expect(
+      normalizeLarkBody({ uuid: 'u-1', token: 't', ts: '1700000000.1', type: 'event_callback', event: { type: 'p2p_chat_create', app_id: 'cli_x' } }),
+    ).toEqual({ kind: 'other', eventId: 'v1:u-1', eventType: 'v1:p2p_chat_create' });
     expect(normalizeLarkBody({ hello: 1 }).kind).toBe('invalid');
     const broken = messageEvent();
     (broken.event as Record<string, unknown>).message = { message_id: 'x' };
-    expect(normalizeLarkBody(broken).kind).toBe('invalid');
+    expect(normalizeLarkBody(broken)).toMatchObject({ kind: 'other', reason: expect.stringContaining('unexpected shape') });
   });
 });

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { outbox } from '../../src/db/schema.js';
+import { leases, outbox } from '../../src/db/schema.js';
 import { enqueueOutbox } from '../../src/db/outbox-store.js';
 import { createConsoleMessenger, createLarkMessenger, type Messenger } from '../../src/lark/messenger.js';
 import { createRateLimiter } from '../../src/lark/rate-limiter.js';
-import { backoffMs, drainOutbox, lookupSentMessage, MAX_SEND_ATTEMPTS } from '../../src/lark/sender.js';
+import { BACKOFF_CAP_MS, backoffMs, drainOutbox, lookupSentMessage } from '../../src/lark/sender.js';
 import type { OutboundMessage } from '../../src/domain/types.js';
 import { renderReminderCard } from '../../src/cards/reminder-card.js';
 import { storedCard } from '../../src/cards/stored-card.js';
@@ -146,6 +146,22 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
     expect(fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.status === 200)).toHaveLength(2);
   });
 
+  it('a stored reminder card sent over an hour after it was due carries the late note on top', async () => {
+    const { fake, deps } = await withFake();
+    const input = {
+      assignmentId: 9, taskCode: '4.1.1', taskTitle: '黑臭水体排查', unitName: '安定区', step: 'due' as const, urgency: 'soon' as const,
+      dueDate: '2022-06-16', daysLeft: 0, offset: 0, percent: 20, lastReportAt: null, now: T0,
+    };
+    await enqueueOutbox(deps.db, [toChat(1, 'oc_chat1', { msgType: 'interactive', content: storedCard('reminder', input), purpose: 'reminder' })], T0);
+    // Within the hour: as rendered.
+    await enqueueOutbox(deps.db, [toChat(2, 'oc_chat1', { msgType: 'interactive', content: storedCard('reminder', input), purpose: 'reminder' })], T0 + 2 * 3600_000 - 60_000);
+    expect((await drainOutbox(deps, { now: T0 + 2 * 3600_000 })).sent).toBe(2);
+    const [late, onTime] = fake.messages.map((m) => JSON.parse(m.content) as { body: { elements: Array<{ content?: string }> } });
+    expect(late!.body.elements[0]!.content).toContain('本提醒延迟送达，原定 6 月 16 日 09:00');
+    expect(late!.body.elements.slice(1)).toEqual((renderReminderCard(input) as { body: { elements: unknown[] } }).body.elements);
+    expect(onTime).toEqual(renderReminderCard(input));
+  });
+
   it('renders a card stored as its input when it sends it; one that cannot be rendered fails alone, with a reason', async () => {
     const { fake, deps } = await withFake();
     const input = {
@@ -195,8 +211,13 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
       expect((await drainOutbox(deps, { now })).retried).toBe(1);
       const [row] = await rowsOf(deps);
       expect(row).toMatchObject({ status: 'pending', attempts: expected });
-      expect(row!.nextAttemptAt).toBeGreaterThan(now);
-      now = row!.nextAttemptAt;
+      // A whole-Feishu failure (5xx, timeout) holds every send behind the outage breaker, the row keeping its place
+      // in the queue; a failure of this row alone (a malformed answer) backs off the row.
+      const [breaker] = await deps.db.select().from(leases).where(eq(leases.name, 'outbox-outage'));
+      const next = Math.max(row!.nextAttemptAt, breaker?.until ?? 0);
+      expect(next).toBeGreaterThan(now);
+      expect(await drainOutbox(deps, { now: next - 1 })).toMatchObject({ sent: 0, retried: 0 });
+      now = next;
     }
     expect((await drainOutbox(deps, { now })).sent).toBe(1);
     expect(fake.messages).toHaveLength(1);
@@ -212,27 +233,29 @@ describe('outbox sender with the real SDK against the fake Feishu', () => {
 });
 
 describe('outbox sender logic', () => {
-  it('gives up after MAX_SEND_ATTEMPTS transient failures', async () => {
+  it('never gives up on transient failures: 40 attempts over a day stay pending, then the row is sent', async () => {
     const m = createRecordingMessenger();
-    m.respond = () => ({ ok: false, permanent: false, code: 500, reason: '飞书服务暂时不可用' });
+    let down = true;
+    m.respond = (row) => (down ? { ok: false, permanent: false, code: 500, reason: '飞书服务暂时不可用' } : { ok: true, messageId: `om_${row.id}` });
     deps = createTestDeps({}, T0, m);
     await enqueueOutbox(deps.db, [toChat(1)], T0);
     let now = T0;
-    for (let i = 0; i < MAX_SEND_ATTEMPTS; i++) {
+    for (let i = 0; i < 40; i++) {
       await drainOutbox(deps, { now });
-      now += 13 * 60_000; // beyond the capped backoff with its jitter
+      now += BACKOFF_CAP_MS * 1.3; // beyond the capped backoff with its jitter
     }
-    const [row] = await rowsOf(deps);
-    expect(row).toMatchObject({ status: 'failed', attempts: MAX_SEND_ATTEMPTS });
-    expect(row!.lastError).toMatch(/重试 12 次仍失败/);
-    expect(m.delivered).toHaveLength(MAX_SEND_ATTEMPTS);
+    expect((await rowsOf(deps))[0]).toMatchObject({ status: 'pending', attempts: 40 });
+    expect(m.delivered).toHaveLength(40);
+    down = false;
+    await drainOutbox(deps, { now });
+    expect((await rowsOf(deps))[0]).toMatchObject({ status: 'sent', messageId: 'om_1' });
   });
 
-  it('backoff grows exponentially and is capped at 10 minutes', () => {
+  it('backoff grows exponentially and is capped at 15 minutes', () => {
     expect(backoffMs(1, () => 0.5)).toBe(2000);
     expect(backoffMs(4, () => 0.5)).toBe(16000);
-    expect(backoffMs(20, () => 0.5)).toBe(600_000);
-    expect(backoffMs(20, () => 1)).toBeLessThanOrEqual(750_000);
+    expect(backoffMs(20, () => 0.5)).toBe(900_000);
+    expect(backoffMs(20, () => 1)).toBeLessThanOrEqual(1_125_000);
   });
 
   it('two concurrent drains never deliver the same row', async () => {
