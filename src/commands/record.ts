@@ -92,17 +92,16 @@ export async function officeRecipients(ctx: CommandContext): Promise<Array<Pick<
   return [...ids].map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
 
-/** A notice's recipient; `mention` is prefixed to the text (a unit group's contacts, as `<at user_id>` tags). */
-export type NoticeRecipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'> & { mention?: string };
+/** A notice's recipient; `mention`: the unit group's contacts, @mentioned before the text (see `mentionOpenIds`). */
+export type NoticeRecipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'> & { mention?: string[] };
 
 /** Where notices for a unit go: its registered group chat (mentioning its contacts), else its contacts by open_id. */
 export async function unitRecipients(db: Db, unitId: number): Promise<NoticeRecipient[]> {
   const groups = await db.select().from(chats).where(eq(chats.unitId, unitId));
   const unitGroups = groups.filter((g) => g.purpose === 'unit');
   if (unitGroups.length) {
-    const ids = (await unitContactOpenIds(db, unitId)).filter((id) => /^[\w-]{1,64}$/.test(id));
-    const mention = ids.map((id) => `<at user_id="${id}"></at>`).join(' ');
-    return unitGroups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId, ...(mention ? { mention } : {}) }));
+    const mention = await unitContactOpenIds(db, unitId);
+    return unitGroups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId, ...(mention.length ? { mention } : {}) }));
   }
   return (await unitContactOpenIds(db, unitId)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
@@ -125,7 +124,8 @@ export function noticeInserts(
         receiveIdType: r.receiveIdType,
         receiveId: r.receiveId,
         msgType: 'text',
-        content: { text: r.mention ? `${r.mention} ${text}` : text },
+        content: { text },
+        ...(r.mention ? { mentionOpenIds: r.mention } : {}),
         purpose: 'notice',
         ...extra,
       },

@@ -8,10 +8,18 @@ import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
 import { inertTextMessage } from '../cards/escape.js';
 
-/** Every text message passes here: user text inside it (names, notes, echoed commands) can never ping or style. */
-function inertText(content: OutboundMessage['content']): OutboundMessage['content'] {
+/** Open ids as Feishu issues them; anything else is never put inside a tag. */
+const OPEN_ID = /^[\w-]{1,64}$/;
+
+/**
+ * Every text message passes here: user text inside it (names, notes, echoed commands) can never ping or style. The
+ * bot's own mentions (`mentionOpenIds`) are added after, as the only live tags.
+ */
+function inertText(content: OutboundMessage['content'], mentionOpenIds: string[] = []): OutboundMessage['content'] {
   const c = content as { text?: unknown };
-  return typeof c.text === 'string' ? { ...content, text: inertTextMessage(c.text) } : content;
+  if (typeof c.text !== 'string') return content;
+  const at = mentionOpenIds.filter((id) => OPEN_ID.test(id)).map((id) => `<at user_id="${id}"></at>`).join(' ');
+  return { ...content, text: (at ? `${at} ` : '') + inertTextMessage(c.text) };
 }
 
 /** Deterministic Feishu `uuid` (<= 50 chars) for a logical message: a retried send can never post twice. */
@@ -66,7 +74,7 @@ export function outboxRow(msg: OutboundMessage, now: number): typeof outbox.$inf
     receiveId: msg.receiveId ?? null,
     targetMessageId: msg.targetMessageId ?? null,
     msgType: msg.msgType,
-    content: JSON.stringify(msg.msgType === 'text' ? inertText(msg.content) : msg.content),
+    content: JSON.stringify(msg.msgType === 'text' ? inertText(msg.content, msg.mentionOpenIds) : msg.content),
     purpose: msg.purpose,
     taskId: msg.taskId ?? null,
     assignmentId: msg.assignmentId ?? null,

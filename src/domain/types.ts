@@ -87,4 +87,9 @@ export interface OutboundMessage {
   assignmentId?: number | null;
   /** Earliest send instant (epoch ms); default now. */
   notBefore?: number;
+  /**
+   * Text messages only: people the bot itself @mentions (a unit group's contacts), put before the text as real
+   * `<at user_id>` tags after the text was made inert, so only these ping and nothing typed by a user can.
+   */
+  mentionOpenIds?: string[];
 }

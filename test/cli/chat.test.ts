@@ -98,7 +98,7 @@ describe('duban chat', () => {
     expect(text).toContain('4.1.1 开展工业炉窑排查');
     expect(text).toContain('【进度报送：2022年6月】');
     const rep = await database.db.select().from(progressReports);
-    expect(rep.map((r) => [r.kind, r.percent, r.channel, r.note])).toEqual([['progress', 30, 'reply', '30% 已巡查两次']]);
+    expect(rep.map((r) => [r.kind, r.percent, r.channel, r.note])).toEqual([['progress', 30, 'reply', '已巡查两次']]);
     // Shown again later, a delivered reminder keeps its message id, so replies still tie to it.
     const ids = (await database.db.select().from(outbox)).filter((r) => r.receiveId === 'ou_env').map((r) => r.messageId);
     expect(ids).toEqual(delivered.map((r) => r.messageId).concat(ids.slice(delivered.length)));
