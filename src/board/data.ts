@@ -16,7 +16,7 @@ import {
 import { findReportPlan, listUnits, loadStatsInput } from '../db/stats-store.js';
 import { computeDeltas, digestWeekKey, type DigestDeltas } from '../domain/digest.js';
 import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
-import { assessAssignment, type Light } from '../domain/status.js';
+import { assessAssignment, compareLeadFirst, rollUpLight, rollUpTaskStatus, type Light, type TaskStatusWord } from '../domain/status.js';
 import {
   computeStats,
   filterStatsInput,
@@ -361,6 +361,9 @@ export interface TaskView {
   realToday: string;
   task: { id: number; code: string; title: string; chapter: number; chapterTitle: string; sourceText: string; note: string | null };
   deadlines: Array<{ kind: string; dueDate: string | null; label: string; what: string | null }>;
+  /** The task's status rolled up from the assignments shown (all of them for the office and leaders), as in 统计. */
+  status: { word: TaskStatusWord; light: Light };
+  /** Lead unit first, then co-units in the plan's unit order. */
   assignments: TaskAssignmentView[];
   /** Assignments of units the viewer may not see (a contact): counted, not shown. */
   hiddenAssignments: number;
@@ -387,7 +390,9 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
       .where(eq(assignments.taskId, task.id))
       .orderBy(asc(assignments.id)),
   ]);
-  const visible = asgRows.filter((r) => scope.all || scope.unitIds.includes(r.a.unitId));
+  const visible = asgRows
+    .filter((r) => scope.all || scope.unitIds.includes(r.a.unitId))
+    .sort((x, y) => compareLeadFirst(x.a, y.a) || x.a.id - y.a.id);
   if (!scope.all && visible.length === 0) {
     throw new BoardInputError(`任务 ${code} 不是你所在单位的任务，你只能查看本单位的任务。`, 403);
   }
@@ -408,6 +413,14 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
   ]);
   const deadlineLikes = dl.map((d) => ({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label }));
   const outline = plan.outline.find((c) => c.number === task.chapter);
+  const assessed = visible.map((r) => assessAssignment(r.a, deadlineLikes, today));
+  const status = assessed.length
+    ? { word: rollUpTaskStatus(assessed.map((x) => x.statusWord)), light: rollUpLight(assessed.map((x) => x.light)) }
+    : (() => {
+        // No assignment at all: assessed as not started against its own deadlines, as 统计 does.
+        const as = assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, deadlineLikes, today);
+        return { word: as.statusWord as TaskStatusWord, light: as.light };
+      })();
   return {
     planTitle: plan.title,
     today,
@@ -422,8 +435,9 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
       note: task.note,
     },
     deadlines: dl.map((d) => ({ kind: d.kind, dueDate: d.dueDate, label: d.label, what: d.what })),
-    assignments: visible.map(({ a, unitName }) => {
-      const as = assessAssignment(a, deadlineLikes, today);
+    status,
+    assignments: visible.map(({ a, unitName }, i) => {
+      const as = assessed[i]!;
       return {
         assignmentId: a.id,
         taskCode: task.code,

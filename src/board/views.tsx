@@ -708,6 +708,12 @@ export function TaskPage(props: { view: TaskView; viewer: Actor; at?: string }) 
           <h2>
             {t.code} {t.title}
           </h2>
+          <p style="margin:0 0 8px" id="task-status">
+            任务状态 <span class={`tag ${view.status.light}`} data-k="task-status">{view.status.word}</span>{' '}
+            <span class="muted small">
+              {view.hiddenAssignments ? '（按你可查看的分工汇总）' : '（按全部责任单位汇总：任一单位逾期即为逾期，全部销号才算销号）'}
+            </span>
+          </p>
           <pre class="task-text">{t.sourceText}</pre>
           {t.note ? <p class="muted small">备注：{t.note}</p> : null}
           <h3 style="font-size:14px;margin:12px 0 4px">期限</h3>
