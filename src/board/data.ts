@@ -186,6 +186,42 @@ export function filterByStatus(input: StatsInput, status: StatusFilter): StatsIn
   };
 }
 
+/**
+ * Task-level numbers under a status filter: the tasks whose status rolled up from ALL their assignments (in the
+ * view's scope) matches, counted by computeStats over those tasks with all their assignments. So `?status=已销号`
+ * counts exactly the tasks 统计 calls 已销号, not every task with one closed assignment (a task whose lead unit
+ * closed while a co-unit is overdue is 逾期, never 已销号).
+ */
+export function tasksMatchingStatus(input: StatsInput, status: StatusFilter): Stats['tasks'] {
+  const byTask = new Map<number, { words: string[]; lights: Light[] }>();
+  const taskById = new Map(input.tasks.map((t) => [t.id, t]));
+  for (const a of input.assignments) {
+    const t = taskById.get(a.taskId);
+    if (!t) continue;
+    const as = assessAssignment(a, t.deadlines, input.today);
+    let g = byTask.get(t.id);
+    if (!g) byTask.set(t.id, (g = { words: [], lights: [] }));
+    g.words.push(as.statusWord);
+    g.lights.push(as.light);
+  }
+  const keep = new Set<number>();
+  for (const t of input.tasks) {
+    const g = byTask.get(t.id);
+    const as = g ? null : assessAssignment({ state: 'not_started', percent: 0, extendedTo: null, lastReportAt: null }, t.deadlines, input.today);
+    const word = g ? rollUpTaskStatus(g.words) : as!.statusWord;
+    const light = g ? rollUpLight(g.lights) : as!.light;
+    if (word === status || light === status) keep.add(t.id);
+  }
+  return computeStats({
+    ...input,
+    tasks: input.tasks.filter((t) => keep.has(t.id)),
+    assignments: input.assignments.filter((a) => keep.has(a.taskId)),
+    escalations: [],
+    pendingExtensions: [],
+    targets: [],
+  }).tasks;
+}
+
 /** The stats input as the viewer may see it, before the page's filters. */
 export function scopeInput(input: StatsInput, scope: BoardScope): StatsInput {
   return scope.all ? input : filterStatsInput(input, { unitIds: scope.unitIds });
@@ -213,8 +249,10 @@ export async function loadBoard(db: Db, scope: BoardScope, query: BoardQuery, no
     ...(query.chapter !== undefined ? { chapter: query.chapter } : {}),
   });
   // Filters narrow the input; computeStats does the arithmetic, exactly as for 统计.
+  const statusTasks = query.status ? tasksMatchingStatus(input, query.status) : null;
   if (query.status) input = filterByStatus(input, query.status);
   const stats = computeStats(input);
+  if (statusTasks) stats.tasks = statusTasks;
 
   const chapters = raw.chapters.filter((c) => raw.tasks.some((t) => t.chapter === c.number));
   // The matrix: one computeStats per chapter column over the same filtered input.

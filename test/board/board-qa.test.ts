@@ -78,6 +78,27 @@ describe('a task whose lead unit closed while a co-unit is overdue', () => {
     expect(section.indexOf('安定区')).toBeLessThan(section.indexOf('市水务局'));
   });
 
+  it('a status filter counts tasks by their rolled-up status, as 统计 does: 已销号 only when every unit closed', async () => {
+    await leadClosedCoOverdue();
+    const b = await signedIn(OFFICE);
+    type Data = { stats: { tasks: { total: number; byStatus: Record<string, number> } }; list: Array<{ taskCode: string; statusWord: string }> };
+    const all = (await (await b.fetch('/board/data')).json()) as Data;
+    const taskLine = (await w.say(OFFICE, '统计')).split('\n').find((l) => l.startsWith('任务 '))!;
+    for (const word of STATUS) {
+      const f = (await (await b.fetch(`/board/data?status=${encodeURIComponent(word)}`)).json()) as Data;
+      expect(f.stats.tasks.total, word).toBe(all.stats.tasks.byStatus[word]);
+      expect(f.stats.tasks.byStatus[word], word).toBe(all.stats.tasks.byStatus[word]);
+      expect(taskLine).toContain(`${word} ${f.stats.tasks.total}`);
+      // The list still holds the assignments in that state.
+      expect(f.list.every((l) => l.statusWord === word)).toBe(true);
+    }
+    const closed = (await (await b.fetch(`/board/data?status=${encodeURIComponent('已销号')}`)).json()) as Data;
+    // 安定区's closed assignment of 5.1.1 is listed, but 5.1.1 is not a closed task.
+    expect(closed.list.some((l) => l.taskCode === '5.1.1')).toBe(true);
+    const html = await (await b.fetch(`/board?status=${encodeURIComponent('已销号')}`)).text();
+    expect(html).toContain(`<b data-k="tasks">${all.stats.tasks.byStatus['已销号']}</b>`);
+  });
+
   it('as of the day before the deadline, the same task is 进行中 on the task page (?at=)', async () => {
     await leadClosedCoOverdue();
     const b = await signedIn(LEADER);
