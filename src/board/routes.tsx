@@ -227,4 +227,8 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   app.get('/board/data', (c) => boardFor(c, true));
   app.get('/board/task/:code/data', (c) => taskFor(c, true));
   app.get('/board/task/:code', (c) => taskFor(c, false));
+  // A mistyped or cut-off board address (a link copied from chat loses its end) gets a page, not the API's JSON.
+  app.get('/board/*', (c) =>
+    page(c, <MessagePage title="没有找到" message="看板上没有这个页面，链接可能不完整。请点“返回看板”，或在飞书中给机器人发送「看板」重新获取链接。" back="/board" />, 404),
+  );
 }

@@ -126,6 +126,17 @@ describe('a task whose lead unit closed while a co-unit is overdue', () => {
     expect(d.status).toBe(404);
     expect(((await d.json()) as { error: string }).error).toBe('not_found');
   });
+
+  it('a mistyped board address is a Chinese page that says what to do, not JSON', async () => {
+    for (const p of ['/board/nope', '/board/task', '/board/task/5.1.1/extra']) {
+      const r = await new Browser(w.app).fetch(p);
+      expect(r.status, p).toBe(404);
+      expect(r.headers.get('content-type'), p).toContain('text/html');
+      expect(await r.text(), p).toContain('请点“返回看板”');
+    }
+    // Outside /board the API's JSON answer is unchanged.
+    expect((await new Browser(w.app).fetch('/nope')).headers.get('content-type')).toContain('json');
+  });
 });
 
 describe('access ends with the role', () => {
