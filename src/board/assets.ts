@@ -47,6 +47,7 @@ table.matrix tr.group td{background:#eef1f5;font-weight:600;text-align:left;padd
 table.matrix td a{display:block;padding:5px 4px;color:inherit;text-decoration:none;font-weight:600;white-space:nowrap}
 td.c-red{background:var(--red);color:#fff}td.c-yellow{background:#f6c343;color:#3d2c00}td.c-green{background:#7cc68d;color:#0d3a18}
 td.c-none{background:#f2f3f5;color:#bbb}
+table.matrix .den{font-weight:normal;opacity:.85}
 td.tot{font-weight:normal;font-size:12px;color:var(--muted);padding:4px 8px!important;white-space:nowrap;background:#fafbfc}
 .legend{display:flex;gap:12px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin-bottom:6px}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:4px}
@@ -77,6 +78,8 @@ ol.history{margin:4px 0 0;padding-left:18px}ol.history li{margin:2px 0}
  table.matrix th.ch{min-width:40px;padding:3px 2px;font-size:11px}
  table.matrix td a{padding:5px 2px;font-size:12px}
  td.tot{font-size:11px;padding:3px 4px!important}
+ table.matrix .den,table.matrix td.tot,table.matrix th.tot-h,.legend .ld{display:none}
+ table.matrix th.ch{min-width:34px}
  table.list .hide-m{display:none}
  form.filters label{flex:1 1 40%}form.filters select,form.filters input{min-width:0;width:100%}
 }

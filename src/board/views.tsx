@@ -314,7 +314,7 @@ function Matrix(props: { view: BoardView }) {
           <td class={`c-${cell.light ?? 'none'}`} title={title} data-light={cell.light ?? ''}>
             <a href={boardHref({ ...view.query, unitId: r.unitId, chapter: ch.number })}>
               {text}
-              {cell.light !== 'green' ? <span style="font-weight:normal;opacity:.85">/{cell.assignments}</span> : null}
+              {cell.light !== 'green' ? <span class="den">/{cell.assignments}</span> : null}
             </a>
           </td>
         );
@@ -322,7 +322,8 @@ function Matrix(props: { view: BoardView }) {
       <td class="tot">
         {r.total ? (
           <>
-            {r.total.completion.closedRate}% · <span style="color:#d93025">红{r.total.lights.red}</span>
+            {r.total.completion.closedRate}% ·{' '}
+            {r.total.lights.red > 0 ? <span style="color:#d93025;font-weight:600">红{r.total.lights.red}</span> : <span>红0</span>}
           </>
         ) : null}
       </td>
@@ -332,10 +333,10 @@ function Matrix(props: { view: BoardView }) {
     <>
       <div class="legend">
         <span>
-          <i style="background:#d93025"></i>有逾期（红灯数/分工数）
+          <i style="background:#d93025"></i>有逾期（红灯数<span class="ld">/分工数</span>）
         </span>
         <span>
-          <i style="background:#f6c343"></i>14 天内到期（黄灯数/分工数）
+          <i style="background:#f6c343"></i>14 天内到期（黄灯数<span class="ld">/分工数</span>）
         </span>
         <span>
           <i style="background:#7cc68d"></i>正常（分工数）
@@ -358,7 +359,7 @@ function Matrix(props: { view: BoardView }) {
                   </a>
                 </th>
               ))}
-              <th class="ch">完成率 · 红灯</th>
+              <th class="ch tot-h">完成率 · 红灯</th>
             </tr>
           </thead>
           <tbody>
