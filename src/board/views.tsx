@@ -704,6 +704,11 @@ export function TaskPage(props: { view: TaskView; viewer: Actor; at?: string }) 
       <p class="small" style="margin:0 0 8px">
         <a href={at ? `/board?at=${at}` : '/board'}>← 返回看板</a> ｜ {t.chapterTitle} ｜ 截至 {formatDateZh(view.today)}
       </p>
+      {at && at !== view.realToday ? (
+        <div class="banner">
+          正在查看 {formatDateZh(at)} 的情况：期限和状态按该日期计算，进度为目前已报送的进度。<a href={`/board/task/${encodeURIComponent(t.code)}`}>回到今天</a>
+        </div>
+      ) : null}
       <div class="grid">
         <section class="card span12" id="task">
           <h2>

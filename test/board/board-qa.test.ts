@@ -104,6 +104,10 @@ describe('a task whose lead unit closed while a co-unit is overdue', () => {
     const b = await signedIn(LEADER);
     const td = (await (await b.fetch('/board/task/5.1.1/data?at=2022-05-20')).json()) as { status: { word: string } };
     expect(td.status.word).toBe('进行中');
+    // The page says it is a past date and how to get back to today.
+    const html = await (await b.fetch('/board/task/5.1.1?at=2022-05-20')).text();
+    expect(html).toContain('正在查看 2022年5月20日 的情况');
+    expect(html).toContain('href="/board/task/5.1.1"');
   });
 
   it("a contact's task page rolls up only the assignments they may see", async () => {
