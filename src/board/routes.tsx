@@ -88,6 +88,15 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
 
   const gate = (c: Context, error?: string, status: 401 | 403 = 401) => page(c, <GatePage error={error} larkLogin={larkLogin()} />, status);
 
+  /** The answer to a request without a session (401) or without a role (403), as a page or as JSON. */
+  function denied(c: Context, v: Exclude<ViewerResult, { ok: true }>, asJson: boolean) {
+    if (asJson) {
+      const message = v.status === 401 ? '请先登录：在飞书中给机器人发送「看板」。' : v.message;
+      return json(c, { error: v.status === 401 ? 'unauthorized' : 'forbidden', message }, v.status);
+    }
+    return v.status === 401 ? gate(c) : page(c, <MessagePage title="无权查看" message={v.message} viewer={v.actor} />, 403);
+  }
+
   function inputError(c: Context, err: unknown, actor: Actor | null, asJson: boolean) {
     if (!(err instanceof BoardInputError)) throw err;
     if (asJson) return json(c, { error: err.status === 403 ? 'forbidden' : err.status === 404 ? 'not_found' : 'bad_request', message: err.message }, err.status);
@@ -189,10 +198,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   // ---- pages and data ----
   async function boardFor(c: Context, asJson: boolean) {
     const v = await viewer(c);
-    if (!v.ok) {
-      if (asJson) return json(c, { error: v.status === 401 ? 'unauthorized' : 'forbidden', message: v.status === 401 ? '请先登录：在飞书中给机器人发送「看板」。' : v.message }, v.status);
-      return v.status === 401 ? gate(c) : page(c, <MessagePage title="无权查看" message={v.message} viewer={v.actor} />, 403);
-    }
+    if (!v.ok) return denied(c, v, asJson);
     try {
       const ctx = await loadFilterContext(deps.db);
       const q = parseBoardQuery(c.req.query(), ctx);
@@ -206,10 +212,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
 
   async function taskFor(c: Context, asJson: boolean) {
     const v = await viewer(c);
-    if (!v.ok) {
-      if (asJson) return json(c, { error: v.status === 401 ? 'unauthorized' : 'forbidden', message: v.status === 401 ? '请先登录：在飞书中给机器人发送「看板」。' : v.message }, v.status);
-      return v.status === 401 ? gate(c) : page(c, <MessagePage title="无权查看" message={v.message} viewer={v.actor} />, 403);
-    }
+    if (!v.ok) return denied(c, v, asJson);
     try {
       const ctx = await loadFilterContext(deps.db);
       const q = parseBoardQuery({ at: c.req.query('at') }, ctx);
