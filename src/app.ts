@@ -7,6 +7,7 @@ import { VERSION } from './version.js';
 import { registerLarkRoutes } from './lark/routes.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
 import { registerBoardRoutes } from './board/routes.js';
+import { registerEvidenceRoutes } from './evidence/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps) {
   registerLarkRoutes(app, deps);
   registerSchedulerRoutes(app, deps);
   registerBoardRoutes(app, deps);
+  registerEvidenceRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
   app.onError((err, c) => {

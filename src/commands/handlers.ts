@@ -33,6 +33,7 @@ import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension } from './task-commands.js';
+import { attachByReply } from '../evidence/intake.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -178,6 +179,11 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
+      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
+      if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
+        const attached = await attachByReply(ctx, replyTo.targetMessageId, text);
+        if (attached) return await reply(msg, { text: attached }, now);
+      }
       const m = matchCommandName(text, names);
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {

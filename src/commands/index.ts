@@ -5,6 +5,7 @@ import { peopleCommands } from './people-commands.js';
 import type { Actor, CommandDef, ParseResult } from './registry.js';
 import { taskCommands } from './task-commands.js';
 import { boardCommand } from '../board/command.js';
+import { evidenceCommands } from '../evidence/commands.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;
@@ -22,7 +23,7 @@ const help: AnyCommand = {
 
 /** The registry: help first, then the task, office-view and people commands. */
 export function buildRegistry(): AnyCommand[] {
-  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, boardCommand];
+  return [help, ...taskCommands, ...officeViewCommands, ...peopleCommands, boardCommand, ...evidenceCommands];
 }
 
 export function allNames(registry: AnyCommand[]): string[] {

@@ -10,6 +10,9 @@ import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundHandlers } from '../domain/types.js';
 import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
+import { allNames, buildRegistry } from '../commands/index.js';
+import { evidenceIntakeOf, handleEvidenceMessage } from '../evidence/intake.js';
+import { handleEvidenceRecall, RECALL_EVENT } from '../evidence/recall.js';
 
 export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);
@@ -238,7 +241,14 @@ async function processClaimed(
 ): Promise<void> {
   const { key } = ev;
   try {
-    const n = normalizeLarkBody(parseStored(ev.payload), { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    const body = parseStored(ev.payload);
+    const n = normalizeLarkBody(body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });
+    if (n.kind === 'other' && n.eventType === RECALL_EVENT) {
+      // Evidence only (issue 18); issue 14's recall handler takes this over and calls removeEvidenceForMessage.
+      await handleEvidenceRecall(deps, body, now);
+      await finish(deps.db, key, 'done', now);
+      return;
+    }
     if (n.kind !== 'message') {
       await finish(deps.db, key, 'ignored', now);
       return;
@@ -251,6 +261,18 @@ async function processClaimed(
         await finish(deps.db, key, 'duplicate', now);
         return;
       }
+    }
+    // Images, files and posts with images: evidence (src/evidence/intake.ts). A post whose text is a command runs the
+    // command first, then its files (so "进度 4.1.1 60%" + photo puts the photo on that report's assignment).
+    const files = evidenceIntakeOf(body, msg, (commandNames ??= allNames(buildRegistry())));
+    if (files && !files.textFirst) {
+      await handleEvidenceMessage(deps, msg, files, now, { replyKey: `reply:${msg.messageId}`, withReply: [finishQuery(deps.db, key, 'done', now)] });
+      return;
+    }
+    if (files?.textFirst) {
+      await handlersFor(deps).onMessage(msg, now);
+      await handleEvidenceMessage(deps, msg, files, now, { replyKey: `evidence:${msg.messageId}`, withReply: [finishQuery(deps.db, key, 'done', now)] });
+      return;
     }
     if (!SUPPORTED_TYPES.has(msg.messageType)) {
       await runBatch(deps.db, [
@@ -290,6 +312,8 @@ async function processClaimed(
     }
   }
 }
+
+let commandNames: string[] | undefined;
 
 /** A stored body; one that does not parse normalises as invalid and is marked ignored. */
 function parseStored(payload: string | null): Record<string, unknown> {

@@ -1,5 +1,6 @@
 // POST /lark/events and /lark/cards: verify, de-duplicate, acknowledge at once; messages run after the ack.
 import type { Context, Hono } from 'hono';
+import { RECALL_EVENT } from '../evidence/recall.js';
 import type { AppDeps } from '../deps.js';
 import type { CardActionResult } from '../domain/types.js';
 import { createInboundHandlers } from '../commands/handlers.js';
@@ -53,6 +54,13 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         deps.logger.warn(`lark: malformed event: ${n.reason}`, { path: c.req.path });
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'other': {
+        if (n.eventType === RECALL_EVENT) {
+          // A recall removes evidence (src/evidence/recall.ts): processed after the ack like a message.
+          const claimUntil = now + OWNED_CLAIM_MS;
+          const fresh = await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, claimUntil }, now);
+          if (fresh) deps.defer(processInboundAfterAck(deps, { key: eventKey(n.eventId), claimedUntil: claimUntil }));
+          return c.json({});
+        }
         await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
         return c.json({});
       }
