@@ -56,6 +56,8 @@ export function describeImError(code: number, msg?: string): { reason: string; p
   return { reason: `飞书接口返回错误${msg ? '：' + msg.slice(0, 80) : ''} (${code})`, permanent: false };
 }
 
+const TOKEN_INVALID = new Set([99991663, 99991661, 99991668]);
+
 function failure(status: number | undefined, data: unknown): Extract<ImResult<never>, { ok: false }> {
   const body = (data && typeof data === 'object' ? data : {}) as { code?: unknown; msg?: unknown };
   if (typeof body.code === 'number' && body.code !== 0) return { ok: false, code: body.code, ...describeImError(body.code, typeof body.msg === 'string' ? body.msg : undefined) };
@@ -130,7 +132,19 @@ const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
  */
 export function createLarkIm(config: LarkImSettings, opts: { download: 'sdk' | 'fetch'; timeoutMs?: number }): LarkIm {
   const domain = config.LARK_BASE_URL.replace(/\/+$/, '');
-  const base = { appId: config.LARK_APP_ID, appSecret: config.LARK_APP_SECRET, domain, appType: lark.AppType.SelfBuild, logger: quiet, loggerLevel: lark.LoggerLevel.error };
+  // A token cache private to these clients (the SDK's default is process-global, shared across apps and servers).
+  const store = new Map<string, { value: unknown; expiresAt: number }>();
+  const cache = {
+    async set(key: string | symbol, value: unknown, expire?: number, o?: { namespace?: string }) {
+      store.set(`${o?.namespace ?? ''}:${String(key)}`, { value, expiresAt: expire ?? Infinity });
+      return true;
+    },
+    async get(key: string | symbol, o?: { namespace?: string }) {
+      const e = store.get(`${o?.namespace ?? ''}:${String(key)}`);
+      return e && e.expiresAt > Date.now() ? e.value : undefined;
+    },
+  } as unknown as lark.Cache;
+  const base = { appId: config.LARK_APP_ID, appSecret: config.LARK_APP_SECRET, domain, appType: lark.AppType.SelfBuild, logger: quiet, loggerLevel: lark.LoggerLevel.error, cache };
   let apiClient: lark.Client | undefined;
   let streamClient: lark.Client | undefined;
   const api = () => (apiClient ??= new lark.Client({ ...base, httpInstance: createFetchHttpInstance(opts.timeoutMs ?? 10_000) }));
@@ -203,39 +217,51 @@ export function createLarkIm(config: LarkImSettings, opts: { download: 'sdk' | '
     }
   }
 
+  // A refused token is dropped, so the next call fetches a new one.
+  const forget = <T>(r: ImResult<T>): ImResult<T> => {
+    if (!r.ok && TOKEN_INVALID.has(r.code)) {
+      store.clear();
+      token = undefined;
+    }
+    return r;
+  };
   return {
-    fetchResource: opts.download === 'sdk' ? fetchWithSdk : fetchWithFetch,
-    async readUsers(messageId) {
-      const readers: string[] = [];
-      let pageToken: string | undefined;
-      try {
-        for (let page = 0; page < 20; page++) {
-          const res = await api().im.v1.message.readUsers({
-            path: { message_id: messageId },
-            params: { user_id_type: 'open_id', page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
-          });
-          if (res.code !== 0) return failure(200, res);
-          for (const it of res.data?.items ?? []) if (it.user_id) readers.push(it.user_id);
-          if (!res.data?.has_more || !res.data.page_token) break;
-          pageToken = res.data.page_token;
-        }
-        return { ok: true, value: readers };
-      } catch (err) {
-        return thrown(err);
-      }
-    },
-    async urgentApp(messageId, openIds) {
-      try {
-        const res = await api().im.v1.message.urgentApp({
+    fetchResource: async (...a) => forget(await (opts.download === 'sdk' ? fetchWithSdk : fetchWithFetch)(...a)),
+    readUsers: async (messageId) => forget(await readUsers(messageId)),
+    urgentApp: async (messageId, openIds) => forget(await urgentApp(messageId, openIds)),
+  };
+
+  async function readUsers(messageId: string): Promise<ImResult<string[]>> {
+    const readers: string[] = [];
+    let pageToken: string | undefined;
+    try {
+      for (let page = 0; page < 20; page++) {
+        const res = await api().im.v1.message.readUsers({
           path: { message_id: messageId },
-          params: { user_id_type: 'open_id' },
-          data: { user_id_list: openIds },
+          params: { user_id_type: 'open_id', page_size: 100, ...(pageToken ? { page_token: pageToken } : {}) },
         });
         if (res.code !== 0) return failure(200, res);
-        return { ok: true, value: { invalid: res.data?.invalid_user_id_list ?? [] } };
-      } catch (err) {
-        return thrown(err);
+        for (const it of res.data?.items ?? []) if (it.user_id) readers.push(it.user_id);
+        if (!res.data?.has_more || !res.data.page_token) break;
+        pageToken = res.data.page_token;
       }
-    },
-  };
+      return { ok: true, value: readers };
+    } catch (err) {
+      return thrown(err);
+    }
+  }
+
+  async function urgentApp(messageId: string, openIds: string[]): Promise<ImResult<{ invalid: string[] }>> {
+    try {
+      const res = await api().im.v1.message.urgentApp({
+        path: { message_id: messageId },
+        params: { user_id_type: 'open_id' },
+        data: { user_id_list: openIds },
+      });
+      if (res.code !== 0) return failure(200, res);
+      return { ok: true, value: { invalid: res.data?.invalid_user_id_list ?? [] } };
+    } catch (err) {
+      return thrown(err);
+    }
+  }
 }
