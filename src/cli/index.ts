@@ -2,6 +2,7 @@
 import { backupCommand } from './backup.js';
 import { chatCommand } from './chat.js';
 import { digestCommand } from './digest.js';
+import { evidenceCommand } from './evidence.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { peopleCommand } from './people.js';
@@ -20,4 +21,5 @@ export const commands: CliCommand[] = [
   peopleCommand,
   chatCommand,
   backupCommand,
+  evidenceCommand,
 ];

@@ -221,7 +221,7 @@ const ON = /^(开|开启|打开|是|on|yes|true|要求)$/i;
 const OFF = /^(关|关闭|否|off|no|false|不要求)$/i;
 
 const evidencePolicyCmd: CommandDef<{ on: boolean | null }> = {
-  names: ['佐证要求', 'evidence-policy'],
+  names: ['佐证要求', 'proof'],
   usage: '佐证要求 [开|关]',
   summary: '销号前是否要求责任单位已提交佐证材料（不带参数：查看当前设置）',
   example: '佐证要求 开',
@@ -239,7 +239,7 @@ const evidencePolicyCmd: CommandDef<{ on: boolean | null }> = {
 };
 
 const urgentPolicyCmd: CommandDef<{ days: number | null | 'show' }> = {
-  names: ['加急', 'urgent-policy'],
+  names: ['加急', 'buzz'],
   usage: '加急 [逾期天数|关]',
   summary: '逾期达到天数后，提醒和催办发出时同时加急（飞书应用内加急）；不带参数：查看当前设置',
   example: '加急 3',
