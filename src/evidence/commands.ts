@@ -168,8 +168,8 @@ export async function readStatus(ctx: CommandContext, v: AssignmentView): Promis
 }
 
 const readCmd: CommandDef<{ code: string | null; unit: string | null }> = {
-  names: ['已读', 'read'],
-  usage: '已读 [编号] [单位]',
+  names: ['已读情况', 'read'],
+  usage: '已读情况 [编号] [单位]',
   summary: '逾期任务的最近一次提醒是否已读：区分“未读”和“已读未报”',
   example: '已读 4.1.1',
   roles: ['office'],
@@ -212,7 +212,7 @@ const readCmd: CommandDef<{ code: string | null; unit: string | null }> = {
     if (groups.get('unread')?.length) out.push('未读：联络员可能没看到，可「催办 <编号> <单位>」再提醒或电话联系。');
     if (groups.get('read_no_report')?.length) out.push('已读未报：已看到但没报送，建议「催办」或直接联系单位负责人。');
     if (groups.get('no_scope')?.length) out.push('请在飞书开发者后台为应用开通 im:message:readonly（获取消息已读信息）权限并发布新版本。');
-    if (views.length > shown.length) out.push(`……还有 ${views.length - shown.length} 项未查询，可加编号逐项查看：已读 <编号>。`);
+    if (views.length > shown.length) out.push(`……还有 ${views.length - shown.length} 项未查询，可加编号逐项查看：已读情况 <编号>。`);
     return { text: out.join('\n') };
   },
 };

@@ -60,7 +60,8 @@ export function registerEvidenceRoutes(app: Hono, deps: AppDeps) {
     const e = found.e;
     const office = !!actor && (actor.roles.includes('office') || actor.roles.includes('leader'));
     const ownUnit = !!actor && found.unitId != null && actor.unitIds.includes(found.unitId);
-    const sender = !!actor && e.personId === actor.personId;
+    // The sender alone may open a file still pending (not yet placed on any unit's assignment).
+    const sender = !!actor && e.assignmentId == null && e.personId === actor.personId;
     if (!actor || !(office || ownUnit || sender)) {
       deps.logger.warn('evidence: refused', { evidenceId: id, personId });
       return refusal(c, 403, '无权查看', '佐证材料只对办公室、领导和责任单位本身开放。你当前的角色或单位无权查看这个文件。');

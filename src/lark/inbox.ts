@@ -14,7 +14,7 @@ import { allNames, buildRegistry } from '../commands/index.js';
 import { evidenceIntakeOf, handleEvidenceMessage } from '../evidence/intake.js';
 import { handleEvidenceRecall, RECALL_EVENT } from '../evidence/recall.js';
 
-export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字回复，例如：进度 4.1.2 60%';
+export const UNSUPPORTED_REPLY = '暂时只能处理文字、图片和文件（佐证材料），请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);
 const INBOUND_LEASE_MS = 60_000;
 export const MAX_INBOUND_ATTEMPTS = 8;

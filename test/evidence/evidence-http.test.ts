@@ -8,7 +8,8 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
-import { assignments, evidence, outbox, people } from '../../src/db/schema.js';
+import { assignments, evidence, outbox, people, roles } from '../../src/db/schema.js';
+import { SESSION_COOKIE, startSession } from '../../src/board/session.js';
 import { evidenceLink } from '../../src/evidence/links.js';
 import { runUrgentStep } from '../../src/evidence/urgent.js';
 import { createLarkIm } from '../../src/lark/im-extras.js';
@@ -164,6 +165,17 @@ describe('evidence over the HTTP stack', () => {
     expect(await expired.text()).toContain('链接已过期');
     // No token, no session.
     expect((await fetch(`${base}/evidence/${rows[0]!.id}`)).status).toBe(401);
+    // Without a token, the board session decides (the board's task page and the 台账 link /evidence/<id>).
+    const cookie = async (openId: string) => `${SESSION_COOKIE}=${(await startSession({ db: db.db, config }, await personId(openId), 'link', Date.now())).cookie}`;
+    const viaBoard = await fetch(`${base}/evidence/${rows[0]!.id}`, { headers: { cookie: await cookie(OFFICE) } });
+    expect(viaBoard.status).toBe(200);
+    expect((await fetch(`${base}/evidence/${rows[0]!.id}`, { headers: { cookie: await cookie(ENV) } })).status).toBe(200);
+    expect((await fetch(`${base}/evidence/${rows[0]!.id}`, { headers: { cookie: await cookie(ANDING) } })).status).toBe(403);
+    // A contact who loses the unit loses the file, even with a link signed while they had it.
+    const envLink = (await evidenceLink({ db: db.db, config }, rows[0]!.id, await personId(ENV), Date.now()))!;
+    expect((await fetch(local(envLink))).status).toBe(200);
+    await db.db.delete(roles).where(eq(roles.personId, await personId(ENV)));
+    expect((await fetch(local(envLink))).status).toBe(403);
   });
 
   it('oversized and executable files are refused with a reason; a download error is explained', async () => {
@@ -257,16 +269,16 @@ describe('催办 and read receipts over the HTTP stack', () => {
     await waitFor(async () => ((await db.db.select().from(outbox)).filter((o) => o.dedupeKey.startsWith('urge:') && o.messageId).length === 2 ? true : undefined));
 
     fake.setReadUsers(urge.message_id, [ANDING]);
-    const read = await say(OFFICE, '已读 4.1.1');
+    const read = await say(OFFICE, '已读情况 4.1.1');
     expect(read).toContain('未读 1 项');
     expect(read).toMatch(/未读 1 项：\n {2}• 4\.1\.1（市生态环境局）/);
     expect(read).toMatch(/已读未报 1 项：\n {2}• 4\.1\.1（安定区）/);
     expect(fake.requests.some((q) => q.path.endsWith('/read_users') && q.query.user_id_type === 'open_id')).toBe(true);
     // The overdue list without a code covers every overdue assignment.
-    expect(await say(OFFICE, '已读')).toContain('逾期任务最近一次提醒的阅读情况');
+    expect(await say(OFFICE, '已读情况')).toContain('逾期任务最近一次提醒的阅读情况');
 
     fake.failIm('read_users', 99991672);
-    expect(await say(OFFICE, '已读 4.1.1 安定区')).toContain('im:message:readonly');
+    expect(await say(OFFICE, 'read 4.1.1 安定区')).toContain('im:message:readonly');
     // Only the office.
     expect(await say(ENV, '催办 4.1.1')).toContain('办公室');
   });
