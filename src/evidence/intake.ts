@@ -29,7 +29,7 @@ import type { CommandContext } from '../commands/registry.js';
 import { assignmentView, findTask, type AssignmentView } from '../commands/store.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { sha256Hex } from './blob-store.js';
-import { attachPending, countAttached, pendingOf, recentReportAssignment } from './store.js';
+import { attachPending, countAttached, pendingOf, recentReportAssignment, reportOfMessage } from './store.js';
 
 export interface EvidenceIntake {
   files: Attachment[];
@@ -75,7 +75,7 @@ async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, f
       return { view: null, why: p.error };
     }
   }
-  const recent = await recentReportAssignment(db, ctx.actor.personId, ctx.now);
+  const recent = (await reportOfMessage(db, msg.messageId)) ?? (await recentReportAssignment(db, ctx.actor.personId, ctx.now));
   if (recent) {
     const v = await assignmentView(db, recent, ctx.today);
     if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'window' };

@@ -83,6 +83,12 @@ export async function recentReportAssignment(db: Db, personId: number | null, no
   return rows.length === 1 ? rows[0]!.a : null;
 }
 
+/** The assignment a report made by this very message is on (a post "进度 4.1.1 60%" with photos). */
+export async function reportOfMessage(db: Db, messageId: string): Promise<number | null> {
+  const rows = await db.selectDistinct({ a: progressReports.assignmentId }).from(progressReports).where(eq(progressReports.sourceMessageId, messageId)).limit(2);
+  return rows.length === 1 ? rows[0]!.a : null;
+}
+
 /** Pending (unplaced) files of a sender, newest first (the last 7 days). */
 export async function pendingOf(db: Db, openId: string, now: number, messageId?: string) {
   return db

@@ -237,6 +237,16 @@ describe('evidence over the HTTP stack', () => {
     fake.addResource('om_after', 'img_w', { bytes: PNG, contentType: 'image/png', type: 'image' });
     const w = await post(ENV, { messageId: 'om_after', messageType: 'image', content: { image_key: 'img_w' } });
     expect(w.text).toContain('已收到 4.2.1（市生态环境局） 的佐证材料 1 个（按你刚才的报送归入）');
+
+    // A post whose text is a command: the report first, then its photo on that report's assignment (two answers).
+    fake.addResource('om_cmdpost', 'img_c', { bytes: PNG, contentType: 'image/png', type: 'image' });
+    await post(ENV, { messageId: 'om_cmdpost', messageType: 'post', content: { title: '', content: [[{ tag: 'text', text: '进度 4.1.1 70% 已完成排查' }], [{ tag: 'img', image_key: 'img_c' }]] } });
+    const answers = await waitFor(() => {
+      const r = fake.messages.filter((m) => m.parent_id === 'om_cmdpost');
+      return r.length === 2 ? r.map((m) => (JSON.parse(m.content) as { text: string }).text) : undefined;
+    });
+    expect(answers[0]).toContain('已记录 4.1.1（市生态环境局）进度 70%');
+    expect(answers[1]).toContain('已收到 4.1.1（市生态环境局） 的佐证材料 1 个（按你刚才的报送归入），该项共 2 个');
   });
 
   it('销号 can require evidence; 退回 asking for it tells the unit how to send it', async () => {
