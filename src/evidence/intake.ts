@@ -10,10 +10,10 @@
 // Each file is downloaded (deps.larkIm), checked (size and type, src/domain/evidence.ts) and stored by sha256
 // (deps.evidenceStore) before its row is written; the reply (one per message: task, unit, count, refusals) is
 // committed in the same batch as the rows and the inbox's "event done".
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, gte, like, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
-import { outboxInsert } from '../db/outbox-store.js';
+import { outboxInsert, outboxRow } from '../db/outbox-store.js';
 import { auditInsert, actorOf } from '../db/audit.js';
 import { evidence, outbox, tasks } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
@@ -102,12 +102,17 @@ export async function handleEvidenceMessage(
   }
   const actor = await resolveActor(deps, msg.sender, now);
   const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat' };
+  // Node only (its sender polls every second; Workers drain at once): hold confirmations a few seconds to merge them.
+  const batching = !!deps.kickOutbox && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
   const answer = async (text: string, extra: unknown[] = [], asgId: number | null = null): Promise<void> => {
     await runBatch(db, [
       ...extra,
       outboxInsert(
         db,
-        { dedupeKey: opts.replyKey, op: 'reply', targetMessageId: msg.messageId, msgType: 'text', content: { text }, purpose: 'reply', assignmentId: asgId },
+        {
+          dedupeKey: opts.replyKey, op: 'reply', targetMessageId: msg.messageId, msgType: 'text', content: { text }, purpose: 'reply', assignmentId: asgId,
+          ...(batching && asgId ? { notBefore: now + deps.config.EVIDENCE_BATCH_SECONDS * 1000 } : {}),
+        },
         now,
       ),
       ...(opts.withReply ?? []),
@@ -178,6 +183,13 @@ export async function handleEvidenceMessage(
   if (placed.view) {
     const total = (await countAttached(db, placed.view.asg.id)) + kept.length;
     const how = placed.via === 'window' ? '（按你刚才的报送归入）' : '';
+    if (batching && !refused.length && !over) {
+      const merged = await mergeIntoPending(deps, msg, actor.openId, placed.view, kept.length, total, how, now);
+      if (merged) {
+        await runBatch(db, [...writes, merged.marker, ...(opts.withReply ?? [])]);
+        return;
+      }
+    }
     return answer(
       `已收到 ${label(placed.view)} 的佐证材料 ${kept.length} 个${how}，该项共 ${total} 个。发送「任务 ${placed.view.task.code}」可查看。${refusedText}${over}`,
       writes,
@@ -229,4 +241,50 @@ export async function attachByReply(ctx: CommandContext, repliedMessageId: strin
   if (pending.length === 0) return null;
   const unit = code.rest ? code.rest.split(/\s+/)[0]! : null;
   return attachPendingTo(ctx, code.code, unit, repliedMessageId);
+}
+
+/**
+ * Several files to one assignment in quick succession: rewrite the confirmation still waiting to be sent (same
+ * sender, same assignment, under a minute old) with the new count, and mark this message answered by a row that is
+ * never sent (status 'merged'). Returns that marker's insert, or null when there is nothing to merge into.
+ */
+async function mergeIntoPending(
+  deps: AppDeps,
+  msg: IncomingMessage,
+  openId: string,
+  view: AssignmentView,
+  added: number,
+  total: number,
+  how: string,
+  now: number,
+) {
+  const { db } = deps;
+  const [prev] = await db
+    .select({ id: outbox.id, target: outbox.targetMessageId, createdAt: outbox.createdAt, content: outbox.content })
+    .from(outbox)
+    .where(and(eq(outbox.purpose, 'reply'), eq(outbox.assignmentId, view.asg.id), eq(outbox.status, 'pending'), gte(outbox.createdAt, now - 60_000), like(outbox.dedupeKey, 'reply:%')))
+    .orderBy(desc(outbox.id))
+    .limit(1);
+  if (!prev?.target || !prev.content.includes('的佐证材料') || prev.content.includes('未保存')) return null;
+  const earlier = await db
+    .select({ n: sql<number>`count(*)`, m: sql<number>`count(distinct ${evidence.messageId})` })
+    .from(evidence)
+    .where(and(eq(evidence.assignmentId, view.asg.id), eq(evidence.senderOpenId, openId), gte(evidence.createdAt, prev.createdAt), eq(evidence.status, 'attached')));
+  const [own] = await db.select({ id: evidence.id }).from(evidence).where(and(eq(evidence.messageId, prev.target), eq(evidence.senderOpenId, openId))).limit(1);
+  if (!own) return null;
+  const n = Number(earlier[0]?.n ?? 0) + added;
+  const m = Number(earlier[0]?.m ?? 0) + 1;
+  const text = `已收到 ${label(view)} 的佐证材料 ${n} 个（${m} 条消息）${how}，该项共 ${total} 个。发送「任务 ${view.task.code}」可查看。`;
+  const updated = await db
+    .update(outbox)
+    .set({ content: JSON.stringify({ text }), nextAttemptAt: now + deps.config.EVIDENCE_BATCH_SECONDS * 1000 })
+    .where(and(eq(outbox.id, prev.id), eq(outbox.status, 'pending')))
+    .returning({ id: outbox.id });
+  if (updated.length === 0) return null;
+  // Wrapped: a query builder is a thenable, and an async function would run it instead of returning it.
+  const marker = db
+    .insert(outbox)
+    .values({ ...outboxRow({ dedupeKey: `reply:${msg.messageId}`, op: 'reply', targetMessageId: msg.messageId, msgType: 'text', content: { text: `（已合并到对 ${prev.target} 的确认）` }, purpose: 'reply', assignmentId: view.asg.id }, now), status: 'merged' })
+    .onConflictDoNothing({ target: outbox.dedupeKey });
+  return { marker };
 }

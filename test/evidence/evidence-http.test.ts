@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { openNodeDatabase, type NodeDatabase } from '../../src/db/node.js';
-import { assignments, evidence, outbox, people, roles } from '../../src/db/schema.js';
+import { assignments, evidence, inboundEvents, outbox, people, roles } from '../../src/db/schema.js';
 import { SESSION_COOKIE, startSession } from '../../src/board/session.js';
 import { evidenceLink } from '../../src/evidence/links.js';
 import { runUrgentStep } from '../../src/evidence/urgent.js';
@@ -55,6 +55,8 @@ async function start(extra: Record<string, string> = {}) {
     LARK_ENCRYPT_KEY: KEY,
     OFFICE_OPEN_IDS: OFFICE,
     PUBLIC_BASE_URL: PUBLIC,
+    // Each message answered at once; the batching test sets it.
+    EVIDENCE_BATCH_SECONDS: '0',
     ...extra,
   };
   svc = await startNodeService(env);
@@ -176,6 +178,28 @@ describe('evidence over the HTTP stack', () => {
     expect((await fetch(local(envLink))).status).toBe(200);
     await db.db.delete(roles).where(eq(roles.personId, await personId(ENV)));
     expect((await fetch(local(envLink))).status).toBe(403);
+  });
+
+  it('photos sent one by one get one confirmation with the count (Node batching)', async () => {
+    await svc.close();
+    db.close();
+    await fake.close();
+    await start({ EVIDENCE_BATCH_SECONDS: '2' });
+    const reminderId = await deliveredReminder(fx.asg.t411env, ENV);
+    const ids = ['om_b1', 'om_b2', 'om_b3'];
+    for (const [i, id] of ids.entries()) fake.addResource(id, `img_b${i}`, { bytes: PNG.map((b, j) => (j === 20 ? i : b)), contentType: 'image/png', type: 'image' });
+    for (const [i, id] of ids.entries()) {
+      const ev = messageEvent({ token: TOKEN, senderOpenId: ENV, messageId: id, messageType: 'image', content: { image_key: `img_b${i}` }, parentId: reminderId, rootId: reminderId });
+      expect((await postLarkEvent(base, '/lark/events', ev, { encryptKey: KEY })).status).toBe(200);
+    }
+    await waitFor(async () => ((await db.db.select().from(evidence)).length === 3 ? true : undefined)).catch(async (e) => {
+      console.log(JSON.stringify((await db.db.select().from(inboundEvents)).map((r) => [r.key, r.status, r.error])));
+      throw e;
+    });
+    const first = await waitFor(() => fake.messages.find((m) => m.parent_id === 'om_b1'));
+    expect((JSON.parse(first.content) as { text: string }).text).toContain('已收到 4.1.1（市生态环境局） 的佐证材料 3 个（3 条消息），该项共 3 个');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(fake.messages.filter((m) => ids.includes(m.parent_id ?? ''))).toHaveLength(1);
   });
 
   it('oversized and executable files are refused with a reason; a download error is explained', async () => {
