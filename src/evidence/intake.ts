@@ -187,6 +187,7 @@ export async function handleEvidenceMessage(
       const merged = await mergeIntoPending(deps, msg, actor.openId, placed.view, kept.length, total, how, now);
       if (merged) {
         await runBatch(db, [...writes, merged.marker, ...(opts.withReply ?? [])]);
+        await merged.recount();
         return;
       }
     }
@@ -281,10 +282,26 @@ async function mergeIntoPending(
     .where(and(eq(outbox.id, prev.id), eq(outbox.status, 'pending')))
     .returning({ id: outbox.id });
   if (updated.length === 0) return null;
+  // The count again, in SQL, after this message's rows are committed: SQLite runs writes one at a time, so the last
+  // message of a burst always leaves the confirmation with every file counted, whatever order they were processed in.
+  // The burst: this sender's files on this assignment from the minute before the confirmation (messages are processed
+  // concurrently, so an earlier one may merge into a later one's row), less those another answer already confirmed.
+  const since = prev.createdAt - 60_000;
+  const where = sql`assignment_id = ${view.asg.id} and sender_open_id = ${openId} and created_at >= ${since} and status = 'attached'
+    and message_id not in (select o.target_message_id from outbox o where o.purpose = 'reply' and o.status <> 'merged' and o.id <> ${prev.id}
+      and o.created_at >= ${since} and o.target_message_id is not null)`;
+  const recount = async () => {
+    await db
+      .update(outbox)
+      .set({
+        content: sql`json_object('text', ${`已收到 ${label(view)} 的佐证材料 `} || (select count(*) from evidence where ${where}) || ${' 个（'} || (select count(distinct message_id) from evidence where ${where}) || ${` 条消息）${how}，该项共 `} || (select count(*) from evidence where assignment_id = ${view.asg.id} and status = 'attached') || ${` 个。发送「任务 ${view.task.code}」可查看。`})`,
+      })
+      .where(and(eq(outbox.id, prev.id), eq(outbox.status, 'pending')));
+  };
   // Wrapped: a query builder is a thenable, and an async function would run it instead of returning it.
   const marker = db
     .insert(outbox)
     .values({ ...outboxRow({ dedupeKey: `reply:${msg.messageId}`, op: 'reply', targetMessageId: msg.messageId, msgType: 'text', content: { text: `（已合并到对 ${prev.target} 的确认）` }, purpose: 'reply', assignmentId: view.asg.id }, now), status: 'merged' })
     .onConflictDoNothing({ target: outbox.dedupeKey });
-  return { marker };
+  return { marker, recount };
 }
