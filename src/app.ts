@@ -9,6 +9,7 @@ import { larkInboundStatus } from './lark/verify.js';
 import { ADMIN_BODY_LIMIT_BYTES, bodyCap } from './lark/body-cap.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
 import { registerBoardRoutes } from './board/routes.js';
+import { registerEvidenceRoutes } from './evidence/routes.js';
 
 /** /healthz: whether /lark/* accepts events, how they are verified, or why they are refused. */
 function larkInboundJson(config: AppDeps['config']) {
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', bodyCap(ADMIN_BODY_LIMIT_BYTES));
   registerSchedulerRoutes(app, deps);
   registerBoardRoutes(app, deps);
+  registerEvidenceRoutes(app, deps);
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
   app.onError((err, c) => {

@@ -63,6 +63,17 @@ const schema = z.object({
   BOARD_LINK_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
   /** Hours a board session (cookie) lasts. */
   BOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
+  /** Evidence files on Node (content-addressed), beside the database by default; Workers use the R2 binding EVIDENCE. */
+  EVIDENCE_DIR: z.string().min(1).default('./data/evidence'),
+  /** Largest evidence file kept, in MB. */
+  EVIDENCE_MAX_MB: z.coerce.number().min(1).max(100).default(20),
+  /**
+   * Node: an evidence confirmation waits this many seconds, so files sent one by one (Feishu sends each photo of a
+   * multi-select as its own message) get one answer with the count. 0: answer each message at once.
+   */
+  EVIDENCE_BATCH_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /** Hours an evidence link (in 任务 cards and replies) stays valid. */
+  EVIDENCE_LINK_HOURS: z.coerce.number().int().min(1).max(720).default(72),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -7,6 +7,8 @@ import type { InboundRecorder } from './lark/inbox.js';
 import type { IntakeGauge } from './lark/work-queue.js';
 import type { Messenger } from './lark/messenger.js';
 import type { BuildDigest } from './scheduler/pass.js';
+import type { BlobStore } from './evidence/blob-store.js';
+import type { LarkIm } from './lark/im-extras.js';
 
 export interface AppDeps {
   db: Db;
@@ -50,4 +52,8 @@ export interface AppDeps {
   slowCardStep?: () => Promise<void>;
   /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
   buildDigest?: BuildDigest;
+  /** Where evidence files are kept (Node: EVIDENCE_DIR; Workers: the R2 binding EVIDENCE). Absent: files are refused. */
+  evidenceStore?: BlobStore;
+  /** Feishu calls for files, read receipts and buzz (absent offline). */
+  larkIm?: LarkIm;
 }

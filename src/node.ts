@@ -19,6 +19,9 @@ import { botOpenIdFor } from './lark/bot-identity.js';
 import { createDigestHook } from './reports/digest-run.js';
 import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
 import { larkInboundStatus } from './lark/verify.js';
+import { createFsBlobStore } from './evidence/blob-fs.js';
+import { createLarkIm } from './lark/im-extras.js';
+import { runUrgentStep } from './evidence/urgent.js';
 
 export interface NodeService {
   port: number;
@@ -55,7 +58,12 @@ export async function startNodeService(
 
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   // The weekly digest: the scheduler's pass decides when it is due; the hook builds, stores and addresses it.
-  const base = { db, config, logger, clock, defer, messenger, larkCrypto: nodeLarkCrypto, buildDigest: createDigestHook({ db, logger }) };
+  const base = {
+    db, config, logger, clock, defer, messenger, larkCrypto: nodeLarkCrypto, buildDigest: createDigestHook({ db, logger }),
+    // Evidence files beside the database (EVIDENCE_DIR); downloads through the SDK (src/lark/im-extras.ts).
+    evidenceStore: createFsBlobStore(config.EVIDENCE_DIR),
+    ...(config.larkConfigured ? { larkIm: createLarkIm(config, { download: 'sdk' }) } : {}),
+  };
   // SCHEDULER_ENABLED=false: this process only queues; another process sends.
   const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
   // Processing after the ack runs in slices between accepts; a full queue drops the task, and the pending-inbound
@@ -121,6 +129,11 @@ export async function startNodeService(
   const pendingTimer = setInterval(runPending, 30_000);
   pendingTimer.unref();
   loop?.start();
+  // Buzz (加急) sent reminders of long-overdue assignments when the office's policy says so (src/evidence/urgent.ts).
+  const urgentTimer = config.SCHEDULER_ENABLED
+    ? setInterval(() => defer(runUrgentStep(deps, clock()).then((r) => (r.buzzed || r.fallback) && deps.kickOutbox?.())), 60_000)
+    : null;
+  urgentTimer?.unref();
 
   // The reminder scheduler: a pass every 15 minutes; what it queues is delivered by the outbox loop.
   const scheduler = config.SCHEDULER_ENABLED
@@ -148,6 +161,7 @@ export async function startNodeService(
     async close() {
       await scheduler?.stop();
       clearInterval(pendingTimer);
+      if (urgentTimer) clearInterval(urgentTimer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await work.idle();
       await Promise.allSettled([...pending]);

@@ -17,6 +17,9 @@ import { createDigestHook } from './reports/digest-run.js';
 import { withSchedulerLease } from './scheduler/lease.js';
 import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
 import { jobsForCron } from './worker-schedule.js';
+import { createR2BlobStore, type BlobStore, type R2Like } from './evidence/blob-store.js';
+import { createLarkIm, type LarkIm } from './lark/im-extras.js';
+import { runUrgentStep } from './evidence/urgent.js';
 
 export interface WorkerEnv {
   DB: D1Database;
@@ -31,6 +34,9 @@ interface IsolateDeps {
   /** Holds the SDK client and its token cache: one tenant token per isolate, not one per request. */
   messenger: Messenger;
   buildDigest: AppDeps['buildDigest'];
+  /** The R2 bucket bound as EVIDENCE (absent: evidence files are refused with a message). */
+  evidenceStore?: BlobStore;
+  larkIm?: LarkIm;
 }
 
 /** Workers Logs rank console.error lines as errors: only warnings and errors go there. */
@@ -53,7 +59,12 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.
-  const built = { db, config, logger, messenger, buildDigest: createDigestHook({ db, logger }) };
+  const built: IsolateDeps = {
+    db, config, logger, messenger, buildDigest: createDigestHook({ db, logger }),
+    ...(env.EVIDENCE ? { evidenceStore: createR2BlobStore(env.EVIDENCE as R2Like) } : {}),
+    // The SDK's messageResource.get needs Node streams: downloads use fetch with the tenant token here (LARK.md §3).
+    ...(config.larkConfigured ? { larkIm: createLarkIm(config, { download: 'fetch' }) } : {}),
+  };
   isolateCache.set(env, built);
   return built;
 }
@@ -99,6 +110,8 @@ export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: n
     // sweeps these on a timer; here the every-minute trigger does.
     await processPendingInbound(deps, deps.clock());
     out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS, maxMessages: SEND_MAX_MESSAGES })).sent;
+    // Buzz what was just sent, where the office's policy says so; a fallback message goes out with the next drain.
+    await runUrgentStep(deps, deps.clock());
   }
   deps.logger.info('scheduled run', {
     cron,

@@ -20,9 +20,10 @@ describe('schema and migrations', () => {
       .sort();
     expect(names).toEqual(
       [
-        'assignments', 'audit_log', 'bind_requests', 'board_links', 'chats', 'deadlines', 'digests', 'extension_requests',
+        'assignments', 'audit_log', 'bind_requests', 'board_links', 'chats', 'deadlines', 'digests', 'evidence', 'extension_requests',
         'inbound_events', 'leases', 'metric_reports', 'outbox', 'people', 'plans', 'progress_reports',
         'reminder_log', 'role_history', 'roles', 'scheduler_slices', 'settings', 'targets', 'tasks', 'units', 'unmatched_messages',
+        'urgent_log',
       ].sort(),
     );
     close();

@@ -1,6 +1,7 @@
 // What the board shows, read and computed with the same functions as `统计` and the weekly digest
 // (loadStatsInput → filterStatsInput → computeStats), so a number on the board is the number in chat.
 // Scope first (a contact's own units), then the page's filters; every data route goes through here.
+import { evidenceOfAssignments } from '../evidence/store.js';
 import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
@@ -373,6 +374,13 @@ export async function evidenceForAssignments(db: Db, assignmentIds: number[]): P
     list.push({ url: r.url, name: r.url ?? '', at: r.at, by: r.by });
     out.set(r.assignmentId, list);
   }
+  // Stored files (issue 18): GET /evidence/:id opens them with the board session, re-checking the viewer's units.
+  for (const e of await evidenceOfAssignments(db, assignmentIds)) {
+    const list = out.get(e.assignmentId!) ?? [];
+    list.push({ url: `/evidence/${e.id}`, name: e.name, at: e.createdAt, by: e.by });
+    out.set(e.assignmentId!, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.at - b.at);
   return out;
 }
 

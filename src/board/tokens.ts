@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { settings } from '../db/schema.js';
 
-export type TokenKind = 'link' | 'session' | 'state';
+export type TokenKind = 'link' | 'session' | 'state' | 'evidence';
 
 export interface LinkPayload {
   k: 'link';
@@ -34,7 +34,15 @@ export interface StatePayload {
   n: string;
 }
 
-export type TokenPayload = LinkPayload | SessionPayload | StatePayload;
+/** A personal link to one evidence file (src/evidence/links.ts): person, expiry, evidence id. */
+export interface EvidencePayload {
+  k: 'evidence';
+  p: number;
+  e: number;
+  i: number;
+}
+
+export type TokenPayload = LinkPayload | SessionPayload | StatePayload | EvidencePayload;
 
 export const SECRET_SETTING = 'board.secret';
 const encoder = new TextEncoder();

@@ -780,7 +780,7 @@ export function TaskPage(props: { view: TaskView; viewer: Actor; at?: string }) 
                   <ul style="margin:2px 0;padding-left:18px">
                     {a.evidence.map((e) => (
                       <li class="small">
-                        {e.url && /^https?:\/\//i.test(e.url) ? (
+                        {e.url && (/^https?:\/\//i.test(e.url) || /^\/evidence\/\d+$/.test(e.url)) ? (
                           <a href={e.url} rel="noopener noreferrer" target="_blank">
                             {e.name}
                           </a>

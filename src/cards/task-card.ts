@@ -79,6 +79,30 @@ export interface TaskCardInput {
   focusAsgId?: number;
   /** A line shown on top, e.g. what was just recorded. */
   banner?: string;
+  /** 佐证材料 per unit (issue 18): files with a personal link when the reader may open them, else only a count. */
+  evidence?: EvidenceGroup[];
+}
+
+export interface EvidenceGroup {
+  unitName: string;
+  items: Array<{ name: string; url: string | null; by: string | null; at: number }>;
+  /** Files the reader may not open (another unit's): counted only. */
+  hidden?: number;
+}
+
+function evidenceBlock(groups: EvidenceGroup[]): string | null {
+  const lines: string[] = [];
+  for (const g of groups) {
+    if (g.items.length === 0 && !g.hidden) continue;
+    const shown = g.items.slice(0, 10).map((e) => {
+      const what = e.url ? `[${mdText(e.name)}](${e.url})` : mdText(e.name);
+      return `  · ${what}（${mdText(e.by ?? '联络员')} ${shanghaiDay(e.at).slice(5)}）`;
+    });
+    const more = g.items.length > 10 ? [`  · ……另 ${g.items.length - 10} 个，可在看板查看`] : [];
+    const hidden = g.hidden ? `（${g.hidden} 个，仅该单位和办公室可查看）` : '';
+    lines.push(`${mdText(g.unitName)}：${g.items.length ? `${g.items.length} 个` : ''}${hidden}`, ...shown, ...more);
+  }
+  return lines.length ? `**佐证材料**\n${lines.join('\n')}` : null;
 }
 
 export function renderTaskCard(input: TaskCardInput): Card {
@@ -113,6 +137,8 @@ export function renderTaskCard(input: TaskCardInput): Card {
             .join('\n'),
       ),
     );
+  const ev = input.evidence ? evidenceBlock(input.evidence) : null;
+  if (ev) elements.push(md(ev));
   if (focus && focus.asg.state !== 'closed' && focus.asg.state !== 'claimed') elements.push(assignmentButtons(focus.asg.id));
   return {
     schema: '2.0',

@@ -1,4 +1,5 @@
 // `npx duban backup <file>`: a consistent online copy of the SQLite database, safe while the service writes.
+import { backupEvidenceDir } from '../evidence/backup.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -148,6 +149,9 @@ export const backupCommand: CliCommand = {
       const total = res.tables.reduce((s, t) => s + t.rows, 0);
       ctx.out(`已备份到 ${res.file}（${formatBytes(res.bytes)}，${res.tables.length} 张表，共 ${total} 行）`);
       for (const t of res.tables) ctx.out(`  ${t.name.padEnd(20)} ${t.rows}`);
+      // The evidence files (EVIDENCE_DIR) go beside the copy: <文件>.evidence/
+      const ev = await backupEvidenceDir(ctx.config.EVIDENCE_DIR, res.file);
+      if (ev) ctx.out(`佐证材料：${ev.files} 个文件（${formatBytes(ev.bytes)}）已备份到 ${ev.dir}（本次新复制 ${ev.copied} 个）`);
       return 0;
     } catch (err) {
       if (err instanceof BackupError || err instanceof DatabaseOpenError) {

@@ -9,6 +9,8 @@ import { plans } from '../db/schema.js';
 import { computeStats } from '../domain/stats.js';
 import { ledgerExtraSheets, ledgerReportSheets, type LedgerReport } from '../reports/ledger-sheets.js';
 import { eq } from 'drizzle-orm';
+import { evidenceForExport } from '../evidence/store.js';
+import { evidenceSheet } from '../reports/evidence-sheet.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 const FORMATS: ExportFormat[] = ['xlsx', 'csv', 'json'];
@@ -50,7 +52,9 @@ export const exportCommand: CliCommand = {
     // The summaries and the overdue list come from the same numbers as 统计 and the weekly digest.
     const [planRow] = await db.select({ id: plans.id }).from(plans).where(eq(plans.code, ledger.plan.code));
     const stats = computeStats(await loadStatsInput(db, planRow?.id, shanghaiDate(now)));
-    const sheets = report ? ledgerReportSheets(stats, report) : ledgerExtraSheets(stats);
+    const sheets = report
+      ? ledgerReportSheets(stats, report)
+      : [...ledgerExtraSheets(stats), evidenceSheet(await evidenceForExport(db), ctx.config.PUBLIC_BASE_URL)];
     const text = () =>
       report
         ? format === 'csv'

@@ -3,6 +3,7 @@ import { backupCommand } from './backup.js';
 import { calendarCommand } from './calendar.js';
 import { chatCommand } from './chat.js';
 import { digestCommand } from './digest.js';
+import { evidenceCommand } from './evidence.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { peopleCommand } from './people.js';
@@ -24,4 +25,5 @@ export const commands: CliCommand[] = [
   backupCommand,
   calendarCommand,
   outboxCommand,
+  evidenceCommand,
 ];

@@ -39,6 +39,7 @@ import { assignmentView, findTask, type AssignmentView } from './store.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
+import { attachByReply } from '../evidence/intake.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -306,6 +307,11 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
+      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
+      if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
+        const attached = await attachByReply(ctx, replyTo.targetMessageId, text);
+        if (attached) return await reply(msg, { text: attached }, now);
+      }
       if (replyTo && isAllSame(msg.text) && (await handleAllSame({ ...ctx, channel: 'reply' }, replyTo))) return;
       if (!replyTo && isAllSame(msg.text))
         return await reply(

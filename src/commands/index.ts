@@ -8,6 +8,7 @@ import { taskCommands } from './task-commands.js';
 import { boardCommand } from '../board/command.js';
 import { unmatchedCommands } from './unmatched-commands.js';
 import { undeliveredCommand } from './undelivered.js';
+import { evidenceCommands } from '../evidence/commands.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;
@@ -27,7 +28,7 @@ const help: AnyCommand = {
 export function buildRegistry(): AnyCommand[] {
   return [
     help, ...taskCommands, ...officeViewCommands, ...peopleCommands, ...calendarCommands, ...unmatchedCommands, undeliveredCommand,
-    boardCommand,
+    boardCommand, ...evidenceCommands,
   ];
 }
 

@@ -13,8 +13,9 @@ import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage } from '../domain/types.js';
 import { resolveActor } from './actor.js';
 import { officeOpenIds, unitContactOpenIds } from './store.js';
+import { removeEvidenceForMessage } from '../evidence/store.js';
 
-type Deps = Pick<AppDeps, 'db' | 'config' | 'logger'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'evidenceStore'>;
 type Recipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>;
 
 const PURPOSE_ZH: Record<string, string> = { office: '办公室群', leaders: '领导群', unit: '单位群' };
@@ -25,8 +26,13 @@ export async function handleLifecycle(deps: Deps, ev: LifecycleEvent, eventId: s
       return greetChat(deps, ev, eventId, now);
     case 'bot_removed':
       return forgetChat(deps, ev, eventId, now);
-    case 'recalled':
-      return withdrawReports(deps, ev.messageId, eventId, now);
+    case 'recalled': {
+      await withdrawReports(deps, ev.messageId, eventId, now);
+      // Files the message brought (photos, scans) go with it: the rows, and each stored file no other message uses.
+      const removed = await removeEvidenceForMessage(deps.db, deps.evidenceStore, ev.messageId, now);
+      if (removed.length) deps.logger.info('evidence removed: message recalled', { messageId: ev.messageId, files: removed.length });
+      return;
+    }
     case 'p2p_entered':
       return welcome(deps, ev.openId, now);
   }

@@ -44,6 +44,9 @@ import {
   type AssignmentView,
   type TaskRow,
 } from './store.js';
+import { asksForEvidence } from '../domain/evidence.js';
+import { evidenceGroupsFor } from '../evidence/card.js';
+import { countAttached, getEvidencePolicy } from '../evidence/store.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
@@ -77,6 +80,7 @@ async function taskCardFor(ctx: CommandContext, views: AssignmentView[], focusAs
     today: ctx.today,
     focusAsgId,
     banner,
+    evidence: await evidenceGroupsFor(ctx, views),
   });
 }
 
@@ -576,16 +580,21 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
   if (kind === 'return' && from !== 'claimed')
     return { text: `${label(view)} 当前状态是「${view.assessment.statusWord}」，没有待核验的完成申报，无需退回。` };
   if (kind === 'close' && from === 'closed') return { text: `${label(view)} 已经销号。` };
-  const note = clipNote(reason).note;
+  const note = clipNote(reason.replace(/\s*--要佐证\s*/g, ' ').trim() || '请补充佐证材料').note;
   // 退回 goes back to the percent the unit had reported before its completion claim (the claim set 100%).
   const restored = kind === 'return' ? await percentBeforeClaim(db, view.asg.id) : view.asg.percent;
   const patch =
     kind === 'return'
       ? { state: 'in_progress', claimedAt: null, percent: restored, updatedAt: ctx.now }
       : { state: 'closed', closedAt: ctx.now, percent: 100, updatedAt: ctx.now };
+  // 退回 can ask for evidence (`--要佐证`, or words such as 请附/佐证/照片): the notice then says how to send it, and a
+  // reply to the notice with photos or files attaches them to this assignment (src/evidence/intake.ts).
+  const wantsEvidence = kind === 'return' && asksForEvidence(reason);
   const tell =
     kind === 'return'
-      ? `【退回】${label(view)} ${view.task.title} 的完成申报被办公室退回，原因：${note}\n请整改后再发送「完成 ${view.task.code}」。`
+      ? `【退回】${label(view)} ${view.task.title} 的完成申报被办公室退回，原因：${note}\n` +
+        (wantsEvidence ? `请补充佐证材料：直接回复本消息发送照片或文件（可多张），或在图片说明开头写「${view.task.code}」。\n` : '') +
+        `请整改后再发送「完成 ${view.task.code}」。`
       : `【销号】${label(view)} ${view.task.title} 已由办公室核验销号。`;
   await runBatch(db, [
     db.update(assignments).set(patch).where(eq(assignments.id, view.asg.id)),
@@ -618,8 +627,8 @@ async function percentBeforeClaim(db: CommandContext['deps']['db'], assignmentId
 
 const returnCmd: CommandDef<{ code: string; rest: string }> = {
   names: ['退回', 'return'],
-  usage: '退回 <编号> [单位] <原因>',
-  summary: '退回完成申报，要求整改',
+  usage: '退回 <编号> [单位] <原因> [--要佐证]',
+  summary: '退回完成申报，要求整改；原因含“请附/佐证/照片”或加 --要佐证 时，通知单位回复照片或文件作为佐证',
   example: '退回 4.1.1 市生态环境局 缺少整治方案文件',
   roles: ['office'],
   parse(arg) {
@@ -649,6 +658,13 @@ const closeCmd: CommandDef<{ code: string; rest: string }> = {
   async run(ctx, a) {
     const r = await resolveOfficeTarget(ctx, a.code, a.rest, 'claimed');
     if (!r.ok) return { text: r.error };
+    // Office policy (`佐证要求 开`): no 销号 without evidence from the unit.
+    if (r.view.asg.state !== 'closed' && (await getEvidencePolicy(ctx.deps.db)).requireForClose && (await countAttached(ctx.deps.db, r.view.asg.id)) === 0)
+      return {
+        text:
+          `不能销号：办公室要求销号前须有佐证材料，${label(r.view)} 尚未提交任何佐证。\n` +
+          `可发送「退回 ${r.view.task.code} ${r.view.unit.name} 请附佐证材料」让该单位回复照片或文件；或发送「佐证要求 关」取消这一要求。`,
+      };
     return officeTransition(ctx, r.view, 'close', r.rest);
   },
 };

@@ -441,3 +441,51 @@ export const boardLinks = sqliteTable(
   },
   (t) => [index('board_links_expires').on(t.expiresAt)],
 );
+
+/**
+ * 佐证材料 (issue 18): one row per file a person sent (an image, a file, an image inside a post), stored
+ * content-addressed by sha256 (Node: EVIDENCE_DIR, Workers: the R2 bucket EVIDENCE). assignmentId is null while
+ * the file is pending (the bot could not tell which task it belongs to and asked). status: attached | pending.
+ * via: reply (a reply to the bot's card) | code (the caption starts with a task code) | window (shortly after a
+ * report) | follow_up (`佐证 <编号>` or a reply to the bot's question).
+ */
+export const evidence = sqliteTable(
+  'evidence',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    assignmentId: integer('assignment_id'),
+    personId: integer('person_id'),
+    senderOpenId: text('sender_open_id').notNull(),
+    chatId: text('chat_id'),
+    messageId: text('message_id').notNull(),
+    fileKey: text('file_key').notNull(),
+    /** image | file | media */
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256').notNull(),
+    status: text('status').notNull().default('attached'),
+    via: text('via'),
+    createdAt: integer('created_at').notNull(),
+    attachedAt: integer('attached_at'),
+  },
+  (t) => [
+    uniqueIndex('evidence_message_file').on(t.messageId, t.fileKey),
+    index('evidence_assignment').on(t.assignmentId),
+    index('evidence_sender_status').on(t.senderOpenId, t.status),
+    index('evidence_sha').on(t.sha256),
+  ],
+);
+
+/**
+ * Buzzes (加急, urgent_app) made for a sent reminder, one per outbox row: the insert claims the row, so the urgent
+ * step buzzes each message at most once. result: buzzed | fallback | failed.
+ */
+export const urgentLog = sqliteTable('urgent_log', {
+  outboxId: integer('outbox_id').primaryKey(),
+  messageId: text('message_id').notNull(),
+  result: text('result').notNull().default('pending'),
+  detail: text('detail'),
+  createdAt: integer('created_at').notNull(),
+});

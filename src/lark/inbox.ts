@@ -11,8 +11,10 @@ import type { InboundHandlers } from '../domain/types.js';
 import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
 import { botOpenIdFor } from './bot-identity.js';
+import { allNames, buildRegistry } from '../commands/index.js';
+import { evidenceIntakeOf, handleEvidenceMessage } from '../evidence/intake.js';
 
-export const UNSUPPORTED_REPLY = '暂时只能处理文字消息，请用文字回复，例如：进度 4.1.2 60%';
+export const UNSUPPORTED_REPLY = '暂时只能处理文字、图片和文件（佐证材料），请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);
 const INBOUND_LEASE_MS = 60_000;
 export const MAX_INBOUND_ATTEMPTS = 8;
@@ -270,6 +272,18 @@ async function processClaimed(
         return;
       }
     }
+    // Images, files and posts with images: evidence (src/evidence/intake.ts). A post whose text is a command runs the
+    // command first, then its files (so "进度 4.1.1 60%" + photo puts the photo on that report's assignment).
+    const files = evidenceIntakeOf(body, msg, (commandNames ??= allNames(buildRegistry())));
+    if (files && !files.textFirst) {
+      await handleEvidenceMessage(deps, msg, files, now, { replyKey: `reply:${msg.messageId}`, withReply: [finishQuery(deps.db, key, 'done', now)] });
+      return;
+    }
+    if (files?.textFirst) {
+      await handlersFor(deps).onMessage(msg, now);
+      await handleEvidenceMessage(deps, msg, files, now, { replyKey: `evidence:${msg.messageId}`, withReply: [finishQuery(deps.db, key, 'done', now)] });
+      return;
+    }
     if (!SUPPORTED_TYPES.has(msg.messageType)) {
       await runBatch(deps.db, [
         outboxInsertPrepared(
@@ -309,6 +323,8 @@ async function processClaimed(
     }
   }
 }
+
+let commandNames: string[] | undefined;
 
 /** A stored body; one that does not parse normalises as invalid and is marked ignored. */
 function parseStored(payload: string | null): Record<string, unknown> {

@@ -37,7 +37,7 @@ describe('npx duban export reports', () => {
     expect(out.join('\n')).toContain('另含 分篇章汇总、分单位汇总、分县区汇总、逾期清单');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['任务台账', '分工明细', '指标', '分篇章汇总', '分单位汇总', '分县区汇总', '逾期清单']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['任务台账', '分工明细', '指标', '分篇章汇总', '分单位汇总', '分县区汇总', '逾期清单', '佐证材料']);
     const units = wb.getWorksheet('分单位汇总')!;
     expect(units.getRow(1).values).toContain('红灯');
     const last = units.getRow(units.rowCount).values as unknown[];

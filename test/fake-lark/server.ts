@@ -24,6 +24,15 @@
 //                       any length ('unavailable' → HTTP 503 {code:2200}; 'hang' → never answers; any FaultKind)
 //   fake.botOpenId      the bot's open_id, served by GET /open-apis/bot/v3/info (option botOpenId, default ou_fake_bot)
 //   fake.cardUpdates    every POST /open-apis/interactive/v1/card/update: { token, card, at } (a token: 2 uses)
+//   fake.addResource(messageId, fileKey, { bytes, contentType?, type? })  a file in a user's message, served by
+//                       GET /open-apis/im/v1/messages/:id/resources/:key?type=image|file (raw bytes + Content-Type;
+//                       unknown key → HTTP 400 {code:234003}; wrong/missing type → 234001)
+//   fake.setReadUsers(messageId, openIds)   who read a message the bot sent (GET …/read_users, paged by page_size)
+//   fake.setChatMembers(chatId, openIds)    members of a group chat (urgent_app: others are invalid_user_id_list);
+//                       a p2p send's chat holds its receiver only; other group chats accept any ou_ id
+//   fake.failIm('resource' | 'read_users' | 'urgent', code | null)  every such call fails with HTTP 400 {code}
+//                       (e.g. 99991672 missing scope, 230027 no buzz permission, 234019) until set to null
+//   fake.urgents        every accepted buzz: { message_id, user_id_list, invalid_user_id_list, at }
 //   fake.close()
 // Endpoints: POST /open-apis/auth/v3/tenant_access_token/internal, POST /open-apis/im/v1/messages?receive_id_type=,
 // POST /open-apis/im/v1/messages/:id/reply, PATCH /open-apis/im/v1/messages/:id,
@@ -105,6 +114,11 @@ export interface FakeLark {
   cardUpdates: Array<{ token: string; card: Record<string, unknown>; at: number }>;
   /** Message calls rejected by the rate limits so far. */
   rateLimitRejections(): number;
+  addResource(messageId: string, fileKey: string, r: { bytes: Uint8Array; contentType?: string; type?: 'image' | 'file' }): void;
+  setReadUsers(messageId: string, openIds: string[]): void;
+  setChatMembers(chatId: string, openIds: string[]): void;
+  failIm(api: 'resource' | 'read_users' | 'urgent', code: number | null): void;
+  urgents: Array<{ message_id: string; user_id_list: string[]; invalid_user_id_list: string[]; at: number }>;
   close(): Promise<void>;
 }
 
@@ -134,6 +148,12 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
   const authCodes = new Map<string, { user: FakeUser; clientId: string; redirectUri: string; expiresAt: number; used: boolean }>();
   const userTokens = new Map<string, { user: FakeUser; expiresAt: number }>();
   let authorizeUser: FakeUser | null = null;
+  // Message resources, read receipts and buzz (LARK.md §3–§5).
+  const resources = new Map<string, { bytes: Uint8Array; contentType: string; type: 'image' | 'file' }>();
+  const readUsers = new Map<string, string[]>();
+  const chatMembers = new Map<string, string[]>();
+  const imFaults: Record<'resource' | 'read_users' | 'urgent', number | null> = { resource: null, read_users: null, urgent: null };
+  const urgents: FakeLark['urgents'] = [];
   const issueAuthCode = (user: FakeUser, redirectUri: string, o: { clientId?: string; ttlMs?: number } = {}) => {
     const code = `code-fake-${++seq}-${Math.random().toString(36).slice(2, 10)}`;
     authCodes.set(code, { user, clientId: o.clientId ?? appId, redirectUri, expiresAt: clock() + (o.ttlMs ?? 5 * 60_000), used: false });
@@ -341,6 +361,50 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       return;
     }
 
+    const resourceMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
+    if (method === 'GET' && resourceMatch) {
+      if (imFaults.resource !== null) return send(400, { code: imFaults.resource, msg: `injected error ${imFaults.resource}` });
+      const type = url.searchParams.get('type');
+      if (type !== 'image' && type !== 'file') return send(400, { code: 234001, msg: 'Invalid request param: type' });
+      const r = resources.get(`${decodeURIComponent(resourceMatch[1]!)}\u0000${decodeURIComponent(resourceMatch[2]!)}`);
+      if (!r) return send(400, { code: 234003, msg: 'File not in msg.' });
+      if (r.type !== type) return send(400, { code: 234001, msg: 'Invalid request param: type mismatch' });
+      rec.status = 200;
+      res.writeHead(200, { 'content-type': r.contentType, 'content-length': String(r.bytes.length) });
+      res.end(Buffer.from(r.bytes));
+      return;
+    }
+    const readMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/read_users$/.exec(path);
+    if (method === 'GET' && readMatch) {
+      if (imFaults.read_users !== null) return send(400, { code: imFaults.read_users, msg: `injected error ${imFaults.read_users}` });
+      const id = decodeURIComponent(readMatch[1]!);
+      const m = byId.get(id);
+      if (url.searchParams.get('user_id_type') !== 'open_id') return send(400, { code: 230001, msg: 'invalid parameter: user_id_type' });
+      if (!m) return send(400, { code: 230012, msg: 'Bot is not the sender of the message.' });
+      if (clock() - m.at > 7 * 86_400_000) return send(400, { code: 230033, msg: 'The message is older than 7 days.' });
+      const size = Number(url.searchParams.get('page_size') ?? 20);
+      if (!Number.isInteger(size) || size < 1 || size > 100) return send(400, { code: 230001, msg: 'invalid parameter: page_size' });
+      const start = Number(url.searchParams.get('page_token') ?? 0) || 0;
+      const all = readUsers.get(id) ?? [];
+      const items = all.slice(start, start + size).map((u, i) => ({ user_id_type: 'open_id', user_id: u, timestamp: String(m.at + 1000 * (i + 1)), tenant_key: 'fake_tenant' }));
+      const more = start + size < all.length;
+      return send(200, { code: 0, msg: 'success', data: { items, has_more: more, ...(more ? { page_token: String(start + size) } : {}) } });
+    }
+    const urgentMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/urgent_app$/.exec(path);
+    if (method === 'PATCH' && urgentMatch) {
+      if (imFaults.urgent !== null) return send(400, { code: imFaults.urgent, msg: `injected error ${imFaults.urgent}` });
+      const id = decodeURIComponent(urgentMatch[1]!);
+      const m = byId.get(id);
+      const list = Array.isArray(b.user_id_list) ? (b.user_id_list as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+      if (url.searchParams.get('user_id_type') !== 'open_id' || list.length === 0) return send(400, { code: 230001, msg: 'invalid parameter: user_id_list' });
+      if (!m) return send(400, { code: 230012, msg: 'Bot is not the sender of the message.' });
+      const members = m.receive_id_type === 'open_id' ? [m.receive_id!] : chatMembers.get(m.chat_id);
+      const invalid = list.filter((u) => (members ? !members.includes(u) : !u.startsWith('ou_')));
+      if (invalid.length === list.length) return send(400, { code: 230001, msg: 'invalid parameter: no valid user in user_id_list' });
+      urgents.push({ message_id: id, user_id_list: list, invalid_user_id_list: invalid, at: clock() });
+      return send(200, { code: 0, msg: 'success', data: { invalid_user_id_list: invalid } });
+    }
+
     const fault = outage ?? faults.shift();
     if (fault !== undefined) {
       if (fault === 'hang') {
@@ -491,6 +555,19 @@ export async function startFakeLark(opts: FakeLarkOptions = {}): Promise<FakeLar
       onMessage = cb;
     },
     rateLimitRejections: () => rejected,
+    addResource(messageId, fileKey, r) {
+      resources.set(`${messageId}\u0000${fileKey}`, { bytes: r.bytes, contentType: r.contentType ?? 'application/octet-stream', type: r.type ?? 'file' });
+    },
+    setReadUsers(messageId, openIds) {
+      readUsers.set(messageId, [...openIds]);
+    },
+    setChatMembers(chatId, openIds) {
+      chatMembers.set(chatId, [...openIds]);
+    },
+    failIm(api, code) {
+      imFaults[api] = code;
+    },
+    urgents,
     setAuthorizeUser(user) {
       authorizeUser = user;
     },

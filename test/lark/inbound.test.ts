@@ -179,7 +179,8 @@ describe('de-duplication and processing', () => {
 
   it('answers unsupported message types politely, once', async () => {
     const { app, deps, messenger } = setup();
-    const ev = messageEvent({ token: TOKEN, messageType: 'image', content: { image_key: 'img_1' }, messageId: 'om_img' });
+    // Audio (images and files are evidence: test/evidence/).
+    const ev = messageEvent({ token: TOKEN, messageType: 'audio', content: { file_key: 'file_a', duration: 2000 }, messageId: 'om_img' });
     await postLarkEvent(app, '/lark/events', ev, { encryptKey: KEY });
     await postLarkEvent(app, '/lark/events', ev, { encryptKey: KEY });
     await deps.settle();

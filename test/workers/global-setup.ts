@@ -13,6 +13,18 @@ export default async function setup(project: TestProject) {
   const fake = await startFakeLark({ appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET });
   const control = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // POST /resources {messageId, fileKey, base64, contentType, type}: a file in a user's message (evidence tests).
+    if (req.method === 'POST' && url.pathname === '/resources') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const b = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messageId: string; fileKey: string; base64: string; contentType: string; type: 'image' | 'file' };
+        fake.addResource(b.messageId, b.fileKey, { bytes: new Uint8Array(Buffer.from(b.base64, 'base64')), contentType: b.contentType, type: b.type });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+      return;
+    }
     const body =
       url.pathname === '/requests'
         ? fake.requests.map(({ method, path, query, body, status, code }) => ({ method, path, query, body, status, code }))
