@@ -265,6 +265,10 @@ describe('with LARK_ENCRYPT_KEY: signature first, timestamp required and unambig
     expect(MIN_INBOUND_RETENTION_MS).toBeGreaterThan(2 * MAX_TIMESTAMP_TOLERANCE_SECONDS * 1000);
     expect(INBOUND_RETENTION_MS).toBeGreaterThanOrEqual(MIN_INBOUND_RETENTION_MS);
     expect(() => parseConfig({ LARK_TIMESTAMP_TOLERANCE_SECONDS: String(MAX_TIMESTAMP_TOLERANCE_SECONDS + 1) })).toThrow(/LARK_TIMESTAMP_TOLERANCE_SECONDS/);
+    // Not a number: said in Chinese with the value given, not only zod's "expected number, received NaN".
+    expect(() => parseConfig({ LARK_TIMESTAMP_TOLERANCE_SECONDS: '12h' })).toThrow(/LARK_TIMESTAMP_TOLERANCE_SECONDS: 应为整数（当前值“12h”）/);
+    expect(() => parseConfig({ PORT: 'abc' })).toThrow(/PORT: 应为整数（当前值“abc”）/);
+    expect(() => parseConfig({ PORT: '70000' })).toThrow(/PORT: 不能大于 65535/);
   });
 });
 
