@@ -90,6 +90,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** zod's own messages are English ("Invalid input: expected number, received NaN"): say it in Chinese first. */
+function zhIssue(i: z.core.$ZodIssue, given: unknown): string {
+  if (/[\u4e00-\u9fff]/.test(i.message)) return i.message;
+  const was = given === undefined ? '' : `（当前值“${String(given).slice(0, 40)}”）`;
+  const issue = i as { code: string; expected?: string; minimum?: unknown; maximum?: unknown; format?: string };
+  if (issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int'))
+    return `应为整数${was} / ${i.message}`;
+  if (issue.code === 'too_small') return `不能小于 ${String(issue.minimum)}${was} / ${i.message}`;
+  if (issue.code === 'too_big') return `不能大于 ${String(issue.maximum)}${was} / ${i.message}`;
+  return `取值无效${was} / ${i.message}`;
+}
+
 /** Parse configuration from an environment-like record (process.env, Workers env). Empty strings mean unset. */
 export function parseConfig(source: Record<string, unknown>): Config {
   const cleaned: Record<string, unknown> = {};
@@ -101,7 +113,7 @@ export function parseConfig(source: Record<string, unknown>): Config {
   const res = schema.safeParse(cleaned);
   if (!res.success) {
     throw new ConfigError(
-      res.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: i.message })),
+      res.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: zhIssue(i, cleaned[String(i.path[0])]) })),
     );
   }
   const c = res.data;

@@ -45,9 +45,9 @@ function rssMb(pid: number): number {
 }
 
 /** POST a stream with node:http (chunked, or with a declared Content-Length); resolves with the status, 0 on reset. */
-function postRaw(port: number, body: ReadableStream<Uint8Array>, contentLength?: number): Promise<number> {
+function postRaw(port: number, body: ReadableStream<Uint8Array>, contentLength?: number, urlPath = '/lark/events', headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/lark/events', method: 'POST', headers: contentLength ? { 'content-length': String(contentLength) } : {} });
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { ...headers, ...(contentLength ? { 'content-length': String(contentLength) } : {}) } });
     let done = false;
     const finish = (s: number) => {
       if (done) return;
@@ -265,6 +265,10 @@ describe('with LARK_ENCRYPT_KEY: signature first, timestamp required and unambig
     expect(MIN_INBOUND_RETENTION_MS).toBeGreaterThan(2 * MAX_TIMESTAMP_TOLERANCE_SECONDS * 1000);
     expect(INBOUND_RETENTION_MS).toBeGreaterThanOrEqual(MIN_INBOUND_RETENTION_MS);
     expect(() => parseConfig({ LARK_TIMESTAMP_TOLERANCE_SECONDS: String(MAX_TIMESTAMP_TOLERANCE_SECONDS + 1) })).toThrow(/LARK_TIMESTAMP_TOLERANCE_SECONDS/);
+    // Not a number: said in Chinese with the value given, not only zod's "expected number, received NaN".
+    expect(() => parseConfig({ LARK_TIMESTAMP_TOLERANCE_SECONDS: '12h' })).toThrow(/LARK_TIMESTAMP_TOLERANCE_SECONDS: 应为整数（当前值“12h”）/);
+    expect(() => parseConfig({ PORT: 'abc' })).toThrow(/PORT: 应为整数（当前值“abc”）/);
+    expect(() => parseConfig({ PORT: '70000' })).toThrow(/PORT: 不能大于 65535/);
   });
 });
 
@@ -383,5 +387,35 @@ describe('request bodies are capped before they are read whole', () => {
     expect(rssMb(proc.child.pid!) - rss0).toBeLessThan(100);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(proc.logs()).toMatch(/413/);
+  });
+
+  it('every other route is capped too: the board login form takes a few bytes, a 200 MB form gets 413 unread', async () => {
+    const { app } = setup();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const big = 'token=' + 'x'.repeat(ADMIN_BODY_LIMIT_BYTES);
+    expect((await app.request('/board/login', { method: 'POST', body: big, headers: form })).status).toBe(413);
+    // A POST to a route that does not exist reads nothing and is answered 404 as before.
+    expect((await app.request('/nope', { method: 'POST', body: 'x' })).status).toBe(404);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-cap-board-'));
+    proc = await startServiceProcess({ DATABASE_PATH: path.join(dir, 'd.db'), PLAN_AUTOLOAD: 'false', SCHEDULER_ENABLED: 'false', LARK_VERIFICATION_TOKEN: TOKEN });
+    const rss0 = rssMb(proc.child.pid!);
+    const total = 200 * 1024 * 1024;
+    const chunk = new Uint8Array(1024 * 1024).fill(120);
+    for (const declared of [false, true]) {
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(ctrl) {
+          if (sent >= total) return ctrl.close();
+          sent += chunk.length;
+          ctrl.enqueue(chunk);
+        },
+      });
+      const status = await postRaw(proc.port, stream, declared ? total : undefined, '/board/login', form);
+      if (status !== 0) expect(status).toBe(413);
+      expect(sent, declared ? 'declared' : 'chunked').toBeLessThan(total);
+    }
+    expect(rssMb(proc.child.pid!) - rss0).toBeLessThan(100);
+    expect((await fetch(`http://127.0.0.1:${proc.port}/healthz`)).status).toBe(200);
   });
 });

@@ -4,7 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/worker.js';
-import { LARK_BODY_LIMIT_BYTES } from '../../src/lark/body-cap.js';
+import { ADMIN_BODY_LIMIT_BYTES, LARK_BODY_LIMIT_BYTES } from '../../src/lark/body-cap.js';
 import { buildLarkRequest, messageEvent, signForLark } from '../helpers/lark-events.js';
 import { messageCalls } from './fake-lark-client.js';
 import { KEY, TOKEN } from './fixture.js';
@@ -70,6 +70,15 @@ describe('nothing forged gets in (Workers)', () => {
     const res = await send(stream, {}, { duplex: 'half' });
     expect(res.status).toBe(413);
     expect(pulled).toBeLessThan(30);
+  });
+
+  it('caps every other route too: a big board login form gets 413 unread', async () => {
+    const ctx = createExecutionContext();
+    const body = 'token=' + 'x'.repeat(ADMIN_BODY_LIMIT_BYTES);
+    const req = new Request('https://duban.example/board/login', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await worker.fetch(req, env as never, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(413);
   });
 
   it('with neither secret configured: 503 naming both settings, nothing stored, and /healthz says why', async () => {
