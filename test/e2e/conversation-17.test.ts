@@ -128,6 +128,8 @@ describe('replies and reports people naturally send', () => {
     expect(answer.text).toContain('"schema":"2.0"');
     expect(await say(ANDING, '40% 已完成摸底', { parentId: answer.messageId, rootId: answer.messageId })).toContain('已记录 4.1.1（安定区）进度 40%');
     expect((await asg(fx.asg.t411anding)).percent).toBe(40);
+    // The percent is read out of the reply, not kept again in the note (as for a coded line).
+    expect((await reportsOf(fx.asg.t411anding)).map((r) => [r.kind, r.percent, r.note])).toEqual([['progress', 40, '已完成摸底']]);
     expect((await asg(fx.asg.t411env)).percent).toBe(0);
     const envAnswer = await sayFull(ENV, '任务 4.1.1');
     expect(await say(ENV, '已完成排查，形成整治方案', { parentId: envAnswer.messageId })).toContain('已记录 4.1.1（市生态环境局）进展说明');
@@ -208,6 +210,10 @@ describe('我的任务 pages; 任务 by section and keyword', () => {
     expect(section).toContain('4.1.1 开展工业炉窑排查');
     expect(section).toContain('4.1.2 整治散乱污企业');
     expect(section).not.toContain('4.2.1');
+    expect(section).toContain('第 4.1 节任务 2 项');
+    expect(await say(LEADER, '任务 4')).toContain('第 4 章任务');
+    expect(await say(LEADER, '任务 第4章')).toContain('第 4 章任务');
+    expect(await say(LEADER, '任务 9.9')).toContain('没有第 9.9 节的任务');
     const found = await say(ENV, '任务 黑臭');
     expect(found).toContain('含“黑臭”的任务 30 项');
     expect(found).toContain('第1/2页');
