@@ -264,7 +264,8 @@ describe('指标', () => {
     expect(await say(ENV, '指标 PM2.5 22 2022年7月')).toMatch(/已记录 PM2.5（细颗粒物） 2022年7月（市生态环境局） = 22μg\/m³。目标（2025年）≤ 24μg\/m³：✅ 已达标/);
     expect(await say(ENV, '指标 洮河水质 Ⅱ类')).toContain('✅ 已达标');
     expect(await say(ENV, '指标 洮河水质 III类 2022年8月')).toContain('⚠️ 未达标');
-    expect(await say(ENV, '指标 细颗粒物 24以下 2022年9月')).toContain('已达标');
+    // The unit goes once, before 以下/以上 (never "24以下μg/m³" or "22μg/m³μg/m³").
+    expect(await say(ENV, '指标 细颗粒物 24以下 2022年9月')).toContain('= 24μg/m³以下。目标（2025年）≤ 24μg/m³：✅ 已达标');
     const rows = await db.db.select().from(metricReports);
     expect(rows.map((r) => [r.value, r.period])).toEqual([[22, '2022-07'], [2, null], [3, '2022-08'], [24, '2022-09']]);
     // A contact of units without targets is refused, told what they may report.
