@@ -118,5 +118,7 @@ describe('one roll-up everywhere', () => {
     expect(card.indexOf('市生态环境局（牵头）')).toBeLessThan(card.indexOf('安定区（配合）'));
     const ledger = await buildLedger(deps.db, 'dx2022', later);
     expect(ledger!.rows.find((r) => r.code === '4.1.1')!.status).toBe('逾期');
+    // Nor does its 进度 say 100%: the lead's 100 and the overdue co-unit's 0.
+    expect(ledger!.rows.find((r) => r.code === '4.1.1')!.percent).toBe(50);
   });
 });
