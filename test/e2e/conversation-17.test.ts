@@ -254,7 +254,13 @@ describe('people change, keeping history', () => {
     expect(await say(ANDING, '进度 4.1.2 10%')).toContain('还没有绑定');
     expect(await say('ou_zhao', '进度 4.1.2 10%')).toContain('已记录 4.1.2（安定区）进度 10%');
     // 解绑 oneself.
-    expect(await say(ENV, '解绑')).toContain('已解除你的身份：市生态环境局联络员');
+    const left = await say(ENV, '解绑');
+    expect(left).toContain('已解除你的身份：市生态环境局联络员');
+    // The contact who left is not told to run office commands; the office is told how, with the unit filled in.
+    expect(left).toContain('市生态环境局 已没有联络员，已告知办公室安排接任。');
+    expect(left).not.toContain('绑定 @某人');
+    const notice = await waitFor(() => fake.messages.find((x) => x.op === 'send' && x.content.includes('【解绑】')));
+    expect(notice.content).toContain('「交接 市生态环境局 @新联络员」或「绑定 @某人 市生态环境局」');
     expect((await db.db.select().from(roleHistory)).map((h) => h.reason)).toEqual(['handover', 'unbind']);
   });
 });
