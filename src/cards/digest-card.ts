@@ -3,6 +3,7 @@ import { mdText } from './escape.js';
 import { computeDeltas, formatDelta, reportedWeek, type DigestDeltas } from '../domain/digest.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
+import { formatTargetValue } from '../domain/metric-value.js';
 import {
   STATUS_WORDS,
   summarizeStats,
@@ -296,8 +297,10 @@ function targetsText(list: TargetItem[], max: number, year: number): string {
     '**目标指标**（最新上报值）',
     ...shown.map((t) => {
       const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${mdText(t.unit)}`;
-      const latest = `最新 ${t.latest!.value}${unit}（${formatDateZh(shanghaiDate(t.latest!.at), year)}）`;
-      return `${TARGET_WORD[t.status]}｜${t.year}年 ${clipMd(t.indicator, 16)} ${mdText(COMPARATOR_ZH[t.comparator] ?? t.comparator)} ${t.value}${unit}｜${latest}`;
+      // A water-class target reads Ⅱ类 / Ⅲ类 (as 指标 shows it), never "3 类（Ⅱ类）".
+      const shown = (v: number) => (/^类/.test(t.unit ?? '') ? formatTargetValue(v, t.unit) : `${v}${unit}`);
+      const latest = `最新 ${shown(t.latest!.value)}（${formatDateZh(shanghaiDate(t.latest!.at), year)}）`;
+      return `${TARGET_WORD[t.status]}｜${t.year}年 ${clipMd(t.indicator, 16)} ${mdText(COMPARATOR_ZH[t.comparator] ?? t.comparator)} ${shown(t.value)}｜${latest}`;
     }),
     ...cutLine(withData.length - shown.length, '发送「指标」查看全部'),
     ...(noData.length

@@ -37,7 +37,7 @@ export const calendarCommand: CliCommand = {
       if (mine) ctx.out(`${year} 年节假日（办公室录入${libraryCovers(year) ? '，同一天以此为准' : ''}）：`);
       else if (libraryCovers(year)) ctx.out(`${year} 年节假日（内置数据）：`);
       else {
-        ctx.out(`没有 ${year} 年的节假日数据。`);
+        ctx.out(`没有 ${year} 年的节假日数据，该年不会发提醒。国务院办公厅发布放假通知后，用 npx duban calendar set ${year} --file 通知.txt 录入。`);
         return 0;
       }
       for (const l of describeYearCalendar(mine ?? libraryYear(year))) ctx.out(`  ${l}`);

@@ -13,6 +13,7 @@ import type { CommandContext } from '../commands/registry.js';
 import type { AppDeps } from '../deps.js';
 import { chats, outbox, people } from '../db/schema.js';
 import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
+import { describeRoles } from '../domain/permissions.js';
 import { ensureBundledPlan } from '../plans/bundled.js';
 import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
@@ -88,7 +89,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   // A newcomer's empty database gets the bundled plan, as the service would on first start.
   if (ctx.config.PLAN_AUTOLOAD && (await ensureBundledPlan(db, ctx.now()))) ctx.out('数据库为空，已载入内置方案（定西市 2022）。');
   const actor = await resolveActor(deps, { openId }, ctx.now());
-  ctx.out(`督办沙盒 · 身份：${byName?.name ?? openId}（${actor.roles.length ? actor.roles.join(',') : '未绑定'}）。输入 :help 查看沙盒命令。`);
+  ctx.out(`督办沙盒 · 身份：${byName?.name ?? openId}（${describeRoles(actor)}）。输入 :help 查看沙盒命令。`);
   if (ctx.config.larkConfigured) ctx.out('注意：沙盒显示的消息会在数据库中标记为已送达，不会再发到飞书。');
   const notLive = (await listPlanLive(db)).filter((p) => !p.liveFrom);
   if (notLive.length)

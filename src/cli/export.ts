@@ -75,7 +75,12 @@ export const exportCommand: CliCommand = {
     ctx.out(
       report
         ? `已导出计划 ${ledger.plan.code} 的${REPORT_ZH[report]}（${sheets.map((s) => `${s.name} ${s.rows.length} 行`).join('，')}）到 ${file}`
-        : `已导出计划 ${ledger.plan.code} 的 ${ledger.rows.length} 项任务到 ${file}（另含 ${sheets.map((s) => s.name).join('、')}）`,
+        : `已导出计划 ${ledger.plan.code} 的 ${ledger.rows.length} 项任务到 ${file}` +
+          (format === 'xlsx'
+            ? `（另含 分工明细、指标、${sheets.map((s) => s.name).join('、')}）`
+            : format === 'json'
+              ? '（含分工明细和指标；汇总表请导出 xlsx，或加 --report summary）'
+              : '（CSV 只含任务台账；分工明细、指标和汇总表请导出 xlsx）'),
     );
     return 0;
   },

@@ -26,14 +26,15 @@ export async function calendarStatusLines(ctx: { deps: { db: CommandContext['dep
   return lines;
 }
 
-function showYear(year: number): string[] {
+function showYear(year: number, office: boolean): string[] {
   const entered = calendarOverrides().find((c) => c.year === year);
   if (entered) {
     const lib = libraryCovers(year) ? '（同一天以办公室录入为准，其余按内置数据）' : '';
     return [`${year} 年节假日（办公室录入）${lib}：`, ...describeYearCalendar(entered)];
   }
   if (libraryCovers(year)) return [`${year} 年节假日（内置数据）：`, ...describeYearCalendar(libraryYear(year))];
-  return [`没有 ${year} 年的节假日数据。`];
+  const what = `没有 ${year} 年的节假日数据，该年不会发提醒。`;
+  return [office ? `${what}国务院办公厅发布放假通知后，发送「节假日 ${year} <通知全文>」录入。` : `${what}请办公室在国务院办公厅发布放假通知后录入。`];
 }
 
 const HOLIDAY_USAGE = '节假日 [年份] [通知全文 | 放假 <名称> <日期>至<日期> … 上班 <日期> … | 清除]';
@@ -61,7 +62,7 @@ const holidays: CommandDef<HolidayArgs> = {
       return { text: `【节假日数据】\n${lines.join('\n')}\n查看某年：节假日 2027；录入：${HOLIDAY_USAGE}` };
     }
     await loadCalendarOverrides(ctx.deps.db);
-    if (!rest) return { text: showYear(year).join('\n') };
+    if (!rest) return { text: showYear(year, isOffice(ctx.actor)).join('\n') };
     if (!isOffice(ctx.actor)) return { text: '只有办公室可以录入或清除节假日数据。' };
     const audit = { now: ctx.now, actor: ctx.actor.personId ? `person:${ctx.actor.personId}` : 'system', personId: ctx.actor.personId, channel: ctx.channel };
     if (/^(清除|删除|clear)$/i.test(rest)) {

@@ -18,7 +18,6 @@ import { resolveActor } from './actor.js';
 import { allNames, buildRegistry } from './index.js';
 import {
   didYouMean,
-  interpretReply,
   isTaskCode,
   normaliseCode,
   matchCommandName,
@@ -179,15 +178,16 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     if (!view) return reply(msg, { text: `没能把这条回复对应到任务，已保存。${HOW_TO}` }, ctx.now, 'reply_untied');
     if (!mayUpdateUnit(ctx.actor, view.unit.id))
       return reply(msg, { text: ctx.actor.roles.length ? `${label(view)} 不是你绑定单位的任务，你只能报送本单位的任务。` : strangerHint() }, ctx.now);
-    const r = interpretReply(text);
-    const onlyPercent = r.percent !== null && /^\d{1,3}\s*%$/.test(r.note);
-    const res = r.same
-      ? await recordReport(ctx, view, { kind: 'no_change' })
-      : r.done
-        ? await recordReport(ctx, view, { kind: 'done_claim', note: r.note })
-        : r.percent !== null
-          ? await recordReport(ctx, view, { kind: 'progress', percent: r.percent, note: onlyPercent ? null : r.note })
-          : await recordReport(ctx, view, { kind: 'note', note: r.note });
+    // The same reading as a coded line: "80% 已完成排查" is 80 and the note "已完成排查" (the percent is not kept twice).
+    const r = reportOfText(text);
+    const res =
+      r.kind === 'no_change'
+        ? await recordReport(ctx, view, { kind: 'no_change' })
+        : r.kind === 'done_claim'
+          ? await recordReport(ctx, view, { kind: 'done_claim', note: r.note })
+          : r.kind === 'progress'
+            ? await recordReport(ctx, view, { kind: 'progress', percent: r.percent ?? null, note: r.note })
+            : await recordReport(ctx, view, { kind: 'note', note: r.note ?? normaliseText(text) });
     return reply(msg, { text: res.ok ? res.text : res.error }, ctx.now, undefined, view.asg.id);
   }
 

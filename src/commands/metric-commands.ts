@@ -215,7 +215,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
     ]);
     const status = assessTarget(target.comparator, target.value, a.value);
     const unitName = unitId ? unitRows.find((u) => u.id === unitId)?.name : null;
-    const shown = /^类/.test(target.unit ?? '') ? formatTargetValue(a.value, target.unit) : `${a.valueText.replace(/%$/, '')}${/%$/.test(a.valueText) && target.unit !== '%' ? '%' : target.unit ?? ''}`;
+    const shown = /^类/.test(target.unit ?? '') ? formatTargetValue(a.value, target.unit) : shownValue(a.valueText, target.unit);
     return {
       text:
         `已记录 ${targetName(target)}${period ? ` ${periodZh(period)}` : ''}${unitName ? `（${unitName}）` : ''} = ${shown}。` +
@@ -224,4 +224,13 @@ export const metricCommand: CommandDef<MetricArgs> = {
   },
 };
 
-
+/**
+ * The value as typed, with the target's unit where the sender wrote none: "85" → "85%", "80%以上" → "80%以上",
+ * "24以下" → "24μg/m³以下", "22μg/m³" → "22μg/m³" (never the unit twice, never after 以上/以下).
+ */
+export function shownValue(valueText: string, unit: string | null): string {
+  const m = /^(.*?)(左右|以内|及以上|及以下|以下|以上|之间)?$/.exec(valueText.trim())!;
+  const body = m[1]!.trim();
+  const hasOwnUnit = /[^\d.\s]$/.test(body);
+  return `${body}${hasOwnUnit ? '' : unit ?? ''}${m[2] ?? ''}`;
+}

@@ -164,9 +164,9 @@ const unbind: CommandDef<{ target: string; atText: boolean }> = {
     if (other?.openId)
       extra.push(...noticeInserts(db, [{ receiveIdType: 'open_id', receiveId: other.openId }], `notice:unbound:${personId}:${ctx.now}`, `办公室已解除你的身份：${what}。如有疑问请联系办公室。`, ctx.now));
     if (!other)
-      extra.push(...noticeInserts(db, await officeRecipients(ctx), `notice:unbound:${personId}:${ctx.now}`, `【解绑】${ctx.actor.name ?? '一位联络员'} 已解除身份：${what}。${await vacancyNote(ctx, ending)}`, ctx.now));
+      extra.push(...noticeInserts(db, await officeRecipients(ctx), `notice:unbound:${personId}:${ctx.now}`, `【解绑】${ctx.actor.name ?? '一位联络员'} 已解除身份：${what}。${await vacancyNote(ctx, ending, true)}`, ctx.now));
     await runBatch(db, [...endRoleQueries(db, ending, { ...grantAudit(ctx), reason: 'unbind' }), ...extra]);
-    return { text: `已解除${other ? ` ${other.name} 的` : '你的'}身份：${what}。历史报送记录保留。${await vacancyNote(ctx, ending)}` };
+    return { text: `已解除${other ? ` ${other.name} 的` : '你的'}身份：${what}。历史报送记录保留。${await vacancyNote(ctx, ending, isOffice(ctx.actor))}` };
   },
 };
 
@@ -175,12 +175,21 @@ async function unitNames(ctx: CommandContext, ids: number[]): Promise<string[]> 
   return ids.map((id) => all.find((u) => u.id === id)?.name ?? `#${id}`);
 }
 
-/** "安定区 已没有联络员，提醒将发给办公室" when a unit is left without a contact. */
-async function vacancyNote(ctx: CommandContext, ended: RoleRow[]): Promise<string> {
+/**
+ * "安定区 已没有联络员…" when a unit is left without a contact: the office is told how to appoint the successor (with
+ * the unit filled in); a contact who left is told the office has been asked (they can no longer do it themselves).
+ */
+async function vacancyNote(ctx: CommandContext, ended: RoleRow[], forOffice: boolean): Promise<string> {
   const out: string[] = [];
   for (const r of ended.filter((x) => x.role === 'contact')) {
     const left = (await contactsOf(ctx.deps.db, r.unitId)).filter((c) => c.personId !== r.personId);
-    if (!left.length) out.push(`${(await unitNames(ctx, [r.unitId]))[0]} 已没有联络员，请尽快安排接任（「交接 <单位> @新联络员」或「绑定 @某人 <单位>」）。`);
+    const name = (await unitNames(ctx, [r.unitId]))[0];
+    if (!left.length)
+      out.push(
+        forOffice
+          ? `${name} 已没有联络员，请尽快安排接任（「交接 ${name} @新联络员」或「绑定 @某人 ${name}」）。`
+          : `${name} 已没有联络员，已告知办公室安排接任。`,
+      );
   }
   return out.join('');
 }

@@ -191,6 +191,9 @@ const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
     if (!arg.trim()) return fail('缺少任务编号、章节号或关键词。');
     const first = normaliseCode(splitFirst(arg)[0]);
     if (isTaskCode(first)) return ok({ q: { kind: 'code', code: first }, page: 1, raw: first });
+    // 任务 4 / 任务 第4章 is a chapter (a lone number is not read as a page number here).
+    const chapter = /^(?:第\s*)?(\d{1,2})\s*章?$/.exec(arg.normalize('NFKC').trim());
+    if (chapter) return ok({ q: { kind: 'section', prefix: `${Number(chapter[1])}.` }, page: 1, raw: String(Number(chapter[1])) });
     const { rest, page } = splitPage(arg);
     const head = normaliseCode(rest);
     if (isSectionCode(head) || /^\d{1,2}$/.test(head)) return ok({ q: { kind: 'section', prefix: `${head}.` }, page: page ?? 1, raw: head });
@@ -223,7 +226,7 @@ const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
       return {
         text:
           q.kind === 'section'
-            ? `没有第 ${raw} 章节的任务。发送「任务 4.1」这样的章.节号，或「任务 <关键词>」查找。`
+            ? `没有第 ${raw} ${raw.includes('.') ? '节' : '章'}的任务。发送「任务 4.1」这样的章.节号，或「任务 <关键词>」查找。`
             : `没有找到含“${raw}”的任务。换个词试试，例如「任务 黑臭」；或发送「任务 4.1」列出一节的任务。`,
       };
     if (q.kind === 'keyword' && hits.length === 1) {
@@ -236,7 +239,7 @@ const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
     const pages = Math.ceil(hits.length / PAGE_SIZE);
     if (page > pages) return { text: `共 ${hits.length} 项，只有 ${pages} 页。` };
     const shown = hits.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
-    const head = q.kind === 'section' ? `第 ${raw} 节（章）任务 ${hits.length} 项：` : `含“${raw}”的任务 ${hits.length} 项：`;
+    const head = q.kind === 'section' ? `第 ${raw} ${raw.includes('.') ? '节' : '章'}任务 ${hits.length} 项：` : `含“${raw}”的任务 ${hits.length} 项：`;
     await rememberPage(ctx, '任务', raw, page);
     const footer = pageFooter(page, pages, `任务 ${raw} ${page + 1}`);
     return { text: [head, ...(await taskListLines(ctx, shown)), ...(footer ? [footer] : []), '查看详情：任务 <编号>'].join('\n') };

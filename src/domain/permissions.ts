@@ -35,7 +35,8 @@ export function describeRoles(a: Actor): string {
 /** The refusal a person gets for a command outside their role, saying what they can do instead. */
 export function refusalText(a: Actor, allowed: Role[] | 'any', commandName: string): string {
   if (isStranger(a)) return strangerHint();
-  const who = allowed === 'any' ? '' : allowed.map((r) => ROLE_ZH[r]).join('或');
+  // The office may run every command (mayRun), so it is named too: 「进度」仅限办公室或单位联络员使用.
+  const who = allowed === 'any' ? '' : (allowed.includes('office') ? allowed : (['office', ...allowed] as Role[])).map((r) => ROLE_ZH[r]).join('或');
   return `「${commandName}」仅限${who}使用，你的身份是${describeRoles(a)}。发送「帮助」查看你可用的命令。`;
 }
 

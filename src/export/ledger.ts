@@ -177,11 +177,11 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
   });
   const out: LedgerRow[] = sorted.map((t) => {
     const as = byTask.get(t.code) ?? [];
-    const lead = as.filter((a) => a.role === 'lead');
-    const basis = lead.length ? lead : as;
     // The status is rolled up from every assignment (src/domain/status.ts rollUpTaskStatus), like 统计 and the digest.
     const words = as.map((a) => assessAssignment(a, t.deadlines.map((d) => ({ ...d, dueDate: d.dueDate ?? null })), today).statusWord);
-    const percent = basis.length ? Math.round(basis.reduce((s, a) => s + (a.state === 'closed' ? 100 : a.percent), 0) / basis.length) : 0;
+    // The percent, like the status, is the whole task's: the mean over every assignment (a closed one counts 100),
+    // so a lead unit's 销号 never shows 100% on a task whose co-units are overdue.
+    const percent = as.length ? Math.round(as.reduce((s, a) => s + (a.state === 'closed' ? 100 : a.percent), 0) / as.length) : 0;
     let latest: { unit: string; note: string | null; percent: number | null; createdAt: number } | undefined;
     for (const a of as) {
       const l = latestByAssignment.get(a.id);

@@ -21,6 +21,8 @@ export interface DrainOptions {
   /** How long a claim is held before another sender may take the row over. Default 60 s. */
   leaseMs?: number;
   batchSize?: number;
+  /** The instant a late note measures against (a rehearsal's `tick --at`); default the claim time. */
+  deliveredAt?: number;
 }
 
 export interface DrainResult {
@@ -222,7 +224,7 @@ export async function drainOutbox(
       try {
         let content = wireContent(row.content);
         const dueAt = row.dueAt ?? row.createdAt;
-        if (LATE_NOTE_PURPOSES.has(row.purpose) && dbNow() - dueAt > LATE_NOTE_AFTER_MS) {
+        if (LATE_NOTE_PURPOSES.has(row.purpose) && (opts.deliveredAt ?? dbNow()) - dueAt > LATE_NOTE_AFTER_MS) {
           content = withLateNote(row.msgType, content, lateNoteText(dueAt, row.attempts > 1));
         }
         res = await deps.messenger.deliver({ ...row, content });

@@ -18,7 +18,9 @@ export function createDrainDelivery(
   deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>,
   maxMs: number,
 ): DeliverOutbox {
-  return (at) => drainOutbox(deps, { now: Math.max(at, deps.clock()), maxMs });
+  // Claims use the later of the pass instant and the clock (leases stay real), but a pass rehearsed in the past
+  // (`tick --at 2022-06-16…`) delivers at its own instant: its reminders are on time, not "延迟送达" by years.
+  return (at) => drainOutbox(deps, { now: Math.max(at, deps.clock()), maxMs, deliveredAt: at });
 }
 
 export async function runTick(deps: SchedulerDeps & { deliverOutbox?: DeliverOutbox }, at: number): Promise<TickResult> {

@@ -47,6 +47,16 @@ describe('digest card over the seeded plan', () => {
     expect((renderDigestCard(many, null).header as { title: { content: string } }).title.content).toBe('督办周报｜2022年6月20日—6月26日');
   });
 
+  it('shows a water-class target and its latest value as classes (≤ Ⅱ类｜最新 Ⅲ类), not as numbers with the unit text', () => {
+    const water = {
+      code: 'T-W', indicator: '洮河干流水质类别', comparator: '<=', value: 2, unit: '类（Ⅱ类）', year: 2025,
+      latest: { value: 3, at: Date.parse('2022-06-20T02:00:00Z') }, status: 'not_met' as const,
+    };
+    const text = markdown(renderDigestCard({ ...stats, targets: [water] }, null));
+    expect(text).toContain('❌ 未达标｜2025年 洮河干流水质类别 ≤ Ⅱ类｜最新 Ⅲ类（6月20日）');
+    expect(text).not.toContain('类（Ⅱ类）');
+  });
+
   it('is a JSON 2.0 card with the header, the numbers and both charts', () => {
     const card = renderDigestCard(stats, null);
     expect(card.schema).toBe('2.0');

@@ -43,7 +43,7 @@ describe('duban chat', () => {
     const code = await runChat(['--as', '张环'], ctx, lines('我的任务', '进度 4.1.1 40% 开始排查', ':card 4.1.1', '> 80%', ':card 4.1.1', ':press 无变化', ':press 报送进度', ':press 提交 percent=90 note=快完成了', ':quit'));
     expect(code).toBe(0);
     const text = out.join('\n');
-    expect(text).toContain('身份：张环');
+    expect(text).toContain('身份：张环（单位联络员）');
     expect(text).toContain('本单位未完成任务');
     expect(text).toContain('已记录 4.1.1（市生态环境局）进度 40%');
     expect(text).toContain('【4.1.1 开展工业炉窑排查】');

@@ -34,7 +34,7 @@ describe('npx duban export reports', () => {
   it('the xlsx ledger gains summary and overdue sheets', async () => {
     const file = path.join(dir, 'ledger.xlsx');
     expect(await exportCommand.run(['--out', file], ctx)).toBe(0);
-    expect(out.join('\n')).toContain('另含 分篇章汇总、分单位汇总、分县区汇总、逾期清单');
+    expect(out.join('\n')).toContain('另含 分工明细、指标、分篇章汇总、分单位汇总、分县区汇总、逾期清单');
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(file);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['任务台账', '分工明细', '指标', '分篇章汇总', '分单位汇总', '分县区汇总', '逾期清单', '佐证材料']);
@@ -51,6 +51,15 @@ describe('npx duban export reports', () => {
     expect(await importCommand.run([file, '--dry-run'], ctx)).toBe(0);
     expect(out.join('\n')).toContain('（工作表“任务台账”，表头在第2行）');
     expect(out.join('\n')).toContain('与数据库一致，导入不会改变任何数据。');
+  });
+
+  it('a CSV or JSON ledger does not claim sheets it cannot hold', async () => {
+    expect(await exportCommand.run(['--format', 'csv', '--out', path.join(dir, 'l.csv')], ctx)).toBe(0);
+    expect(out.join('\n')).not.toContain('另含');
+    expect(out.join('\n')).toContain('CSV 只含任务台账');
+    out = [];
+    expect(await exportCommand.run(['--format', 'json', '--out', path.join(dir, 'l.json')], ctx)).toBe(0);
+    expect(out.join('\n')).toContain('含分工明细和指标');
   });
 
   it('--report overdue as CSV to the screen', async () => {

@@ -69,7 +69,7 @@ describe('npx duban calendar', () => {
     expect(await cli('calendar', 'set', '2027', '放假', 'x')).toMatchObject({ code: 1 });
     expect((await cli('calendar', 'show', '2027')).out).toContain('春节');
     expect((await cli('calendar', 'clear', '2027')).out).toContain('已清除');
-    expect((await cli('calendar', 'show', '2027')).out).toContain('没有 2027 年的节假日数据');
+    expect((await cli('calendar', 'show', '2027')).out).toContain('没有 2027 年的节假日数据，该年不会发提醒。国务院办公厅发布放假通知后，用 npx duban calendar set 2027 --file 通知.txt 录入。');
     expect(await cli('calendar', 'set', 'abc')).toMatchObject({ code: 2 });
   });
 });

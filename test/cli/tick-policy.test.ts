@@ -38,6 +38,8 @@ describe('npx duban tick', () => {
     expect(r.out).toContain('离线模式（未设置 LARK_APP_ID）');
     expect(r.out).toMatch(/→ open_id:ou_contact_0 ———\n【督办提醒：距截止还有 10 个工作日】/);
     expect(r.out).toMatch(/已投递 \d+ 条/);
+    // Rehearsed in the past, the pass delivers at its own instant: nothing is "延迟送达" by years.
+    expect(r.out).not.toContain('延迟送达');
     // The June progress requests for 安定区's standing duties print as one line, not one per duty.
     expect(r.out).toMatch(/安定区联络员（安定区联络员） ← 2022年6月进度报送请求：\d+ 项/);
     expect(r.out).toContain('没有办公室接收人');

@@ -193,7 +193,7 @@ describe('bad input: exact error, correct form, nothing written but the reply', 
 
 describe('role refusals', () => {
   it.each([
-    [LEADER, '进度 4.1.1 50%', '你的身份是领导'],
+    [LEADER, '进度 4.1.1 50%', '「进度」仅限办公室或单位联络员使用，你的身份是领导'],
     [LEADER, '批准 1', '仅限办公室'],
     [ENV, '销号 4.1.1', '仅限办公室'],
     [ENV, '本群设为 办公室群', '仅限办公室'],

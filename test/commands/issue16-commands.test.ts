@@ -74,7 +74,8 @@ describe('节假日', () => {
   it('shows what the calendar covers; the office enters 2027 from the notice text, shown back for checking', async () => {
     const status = await say(LEADER, '节假日');
     expect(status).toContain('内置节假日数据（chinese-days）：2004—2026 年');
-    expect(await say(LEADER, '节假日 2027')).toContain('没有 2027 年的节假日数据');
+    expect(await say(LEADER, '节假日 2027')).toContain('没有 2027 年的节假日数据，该年不会发提醒。请办公室在国务院办公厅发布放假通知后录入。');
+    expect(await say(OFFICE, '节假日 2027')).toContain('发送「节假日 2027 <通知全文>」录入');
     expect(await say(LEADER, `节假日 2027 ${NOTICE}`)).toContain('只有办公室');
     expect(await say(ENV, '节假日')).toMatch(/办公室|领导/);
     const saved = await say(OFFICE, `节假日 2027 ${NOTICE}`);
@@ -118,5 +119,7 @@ describe('one roll-up everywhere', () => {
     expect(card.indexOf('市生态环境局（牵头）')).toBeLessThan(card.indexOf('安定区（配合）'));
     const ledger = await buildLedger(deps.db, 'dx2022', later);
     expect(ledger!.rows.find((r) => r.code === '4.1.1')!.status).toBe('逾期');
+    // Nor does its 进度 say 100%: the lead's 100 and the overdue co-unit's 0.
+    expect(ledger!.rows.find((r) => r.code === '4.1.1')!.percent).toBe(50);
   });
 });

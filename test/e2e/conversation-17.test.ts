@@ -128,6 +128,8 @@ describe('replies and reports people naturally send', () => {
     expect(answer.text).toContain('"schema":"2.0"');
     expect(await say(ANDING, '40% 已完成摸底', { parentId: answer.messageId, rootId: answer.messageId })).toContain('已记录 4.1.1（安定区）进度 40%');
     expect((await asg(fx.asg.t411anding)).percent).toBe(40);
+    // The percent is read out of the reply, not kept again in the note (as for a coded line).
+    expect((await reportsOf(fx.asg.t411anding)).map((r) => [r.kind, r.percent, r.note])).toEqual([['progress', 40, '已完成摸底']]);
     expect((await asg(fx.asg.t411env)).percent).toBe(0);
     const envAnswer = await sayFull(ENV, '任务 4.1.1');
     expect(await say(ENV, '已完成排查，形成整治方案', { parentId: envAnswer.messageId })).toContain('已记录 4.1.1（市生态环境局）进展说明');
@@ -208,6 +210,10 @@ describe('我的任务 pages; 任务 by section and keyword', () => {
     expect(section).toContain('4.1.1 开展工业炉窑排查');
     expect(section).toContain('4.1.2 整治散乱污企业');
     expect(section).not.toContain('4.2.1');
+    expect(section).toContain('第 4.1 节任务 2 项');
+    expect(await say(LEADER, '任务 4')).toContain('第 4 章任务');
+    expect(await say(LEADER, '任务 第4章')).toContain('第 4 章任务');
+    expect(await say(LEADER, '任务 9.9')).toContain('没有第 9.9 节的任务');
     const found = await say(ENV, '任务 黑臭');
     expect(found).toContain('含“黑臭”的任务 30 项');
     expect(found).toContain('第1/2页');
@@ -248,7 +254,13 @@ describe('people change, keeping history', () => {
     expect(await say(ANDING, '进度 4.1.2 10%')).toContain('还没有绑定');
     expect(await say('ou_zhao', '进度 4.1.2 10%')).toContain('已记录 4.1.2（安定区）进度 10%');
     // 解绑 oneself.
-    expect(await say(ENV, '解绑')).toContain('已解除你的身份：市生态环境局联络员');
+    const left = await say(ENV, '解绑');
+    expect(left).toContain('已解除你的身份：市生态环境局联络员');
+    // The contact who left is not told to run office commands; the office is told how, with the unit filled in.
+    expect(left).toContain('市生态环境局 已没有联络员，已告知办公室安排接任。');
+    expect(left).not.toContain('绑定 @某人');
+    const notice = await waitFor(() => fake.messages.find((x) => x.op === 'send' && x.content.includes('【解绑】')));
+    expect(notice.content).toContain('「交接 市生态环境局 @新联络员」或「绑定 @某人 市生态环境局」');
     expect((await db.db.select().from(roleHistory)).map((h) => h.reason)).toEqual(['handover', 'unbind']);
   });
 });
@@ -258,7 +270,8 @@ describe('指标', () => {
     expect(await say(ENV, '指标 PM2.5 22 2022年7月')).toMatch(/已记录 PM2.5（细颗粒物） 2022年7月（市生态环境局） = 22μg\/m³。目标（2025年）≤ 24μg\/m³：✅ 已达标/);
     expect(await say(ENV, '指标 洮河水质 Ⅱ类')).toContain('✅ 已达标');
     expect(await say(ENV, '指标 洮河水质 III类 2022年8月')).toContain('⚠️ 未达标');
-    expect(await say(ENV, '指标 细颗粒物 24以下 2022年9月')).toContain('已达标');
+    // The unit goes once, before 以下/以上 (never "24以下μg/m³" or "22μg/m³μg/m³").
+    expect(await say(ENV, '指标 细颗粒物 24以下 2022年9月')).toContain('= 24μg/m³以下。目标（2025年）≤ 24μg/m³：✅ 已达标');
     const rows = await db.db.select().from(metricReports);
     expect(rows.map((r) => [r.value, r.period])).toEqual([[22, '2022-07'], [2, null], [3, '2022-08'], [24, '2022-09']]);
     // A contact of units without targets is refused, told what they may report.

@@ -61,7 +61,8 @@ describe('buildLedger', () => {
       deadline: '2022年6月底前完成排查；2023年底前完成整治',
       note: '重点',
       status: '进行中',
-      percent: 40,
+      // The task's percent is the mean over its assignments: the lead's 40 and the co-unit's 0.
+      percent: 20,
       latestProgress: '市生态环境局：完成排查 40%',
       latestReportAt: '2022-06-16 08:00',
     });
@@ -100,7 +101,7 @@ describe('export files', () => {
     expect(ws.getColumn(3).width).toBe(24); // 标题: a short title column
     const r311 = ws.getRow(5);
     expect(r311.getCell(1).value).toBe('3.1.1');
-    expect(r311.getCell(10).value).toBe(40);
+    expect(r311.getCell(10).value).toBe(20); // the task: mean of the lead’s 40 and the co-unit’s 0;
     // 最新报送时间 is a date cell showing Shanghai time (08:00 = 00:00 UTC + 8h).
     const when = r311.getCell(12).value;
     expect(when).toBeInstanceOf(Date);
