@@ -5,6 +5,7 @@ import type { Child } from 'hono/jsx';
 import type { Actor } from '../commands/registry.js';
 import { ROLE_ZH } from '../domain/permissions.js';
 import { formatDateZh } from '../domain/dates.js';
+import { COMPARATOR_ZH, formatMetricAmount, metricWhenZh } from '../domain/metric-value.js';
 import { LIGHT_ZH, type Light } from '../domain/status.js';
 import { STATUS_WORDS, type LightCounts, type UnitStats } from '../domain/stats.js';
 import { CSS_VERSION, JS_VERSION } from './assets.js';
@@ -644,15 +645,13 @@ export function BoardPage(props: { view: BoardView; viewer: Actor }) {
                         <span class="muted small">（{t.year} 年）</span>
                       </td>
                       <td class="num">
-                        {t.comparator.replace('<=', '≤').replace('>=', '≥')} {t.value}
-                        {t.unit ?? ''}
+                        {COMPARATOR_ZH[t.comparator] ?? t.comparator} {formatMetricAmount(t.value, t.unit)}
                       </td>
                       <td class="num">
                         {t.latest ? (
                           <>
-                            {t.latest.value}
-                            {t.unit ?? ''}
-                            <div class="muted small">{instantZh(t.latest.at).slice(0, 10)}</div>
+                            {formatMetricAmount(t.latest.value, t.unit)}
+                            <div class="muted small">{metricWhenZh(t.latest)}</div>
                           </>
                         ) : (
                           '—'

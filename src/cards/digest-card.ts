@@ -1,9 +1,9 @@
 // The weekly digest as a Feishu card (JSON 2.0) with native VChart bar charts; pure, and always under 30 KB.
 import { mdText } from './escape.js';
 import { computeDeltas, formatDelta, reportedWeek, type DigestDeltas } from '../domain/digest.js';
-import { formatDateZh, shanghaiDate } from '../domain/dates.js';
+import { formatDateZh } from '../domain/dates.js';
 import { LIGHT_EMOJI } from '../domain/status.js';
-import { formatTargetValue } from '../domain/metric-value.js';
+import { formatMetricAmount, metricWhenZh } from '../domain/metric-value.js';
 import {
   STATUS_WORDS,
   summarizeStats,
@@ -296,10 +296,10 @@ function targetsText(list: TargetItem[], max: number, year: number): string {
   return [
     '**目标指标**（最新上报值）',
     ...shown.map((t) => {
-      const unit = !t.unit ? '' : t.unit === '%' ? '%' : ` ${mdText(t.unit)}`;
-      // A water-class target reads Ⅱ类 / Ⅲ类 (as 指标 shows it), never "3 类（Ⅱ类）".
-      const shown = (v: number) => (/^类/.test(t.unit ?? '') ? formatTargetValue(v, t.unit) : `${v}${unit}`);
-      const latest = `最新 ${shown(t.latest!.value)}（${formatDateZh(shanghaiDate(t.latest!.at), year)}）`;
+      // A water-class target reads Ⅱ类 / Ⅲ类 (as 指标 and the board show it), never "3 类（Ⅱ类）".
+      const shown = (v: number) => mdText(formatMetricAmount(v, t.unit));
+      // The period the value is for (2022年7月) when it has one, else the day it was reported.
+      const latest = `最新 ${shown(t.latest!.value)}（${mdText(metricWhenZh(t.latest!, year))}）`;
       return `${TARGET_WORD[t.status]}｜${t.year}年 ${clipMd(t.indicator, 16)} ${mdText(COMPARATOR_ZH[t.comparator] ?? t.comparator)} ${shown(t.value)}｜${latest}`;
     }),
     ...cutLine(withData.length - shown.length, '发送「指标」查看全部'),

@@ -1,12 +1,14 @@
 // 指标: report an indicator's value against the plan's targets, or (without arguments) list the targets with their
 // latest values. A unit contact reports only targets of tasks assigned to their units; the office reports any.
-import { desc, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { runBatch } from '../db/batch.js';
+import { loadLatestMetrics } from '../db/stats-store.js';
 import { assignments, metricReports, plans, targets, units } from '../db/schema.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
   COMPARATOR_ZH,
   formatTargetValue,
+  type MetricReportRow,
   parseMetricValue,
   parsePeriod,
   periodStart,
@@ -105,18 +107,29 @@ async function listTargets(ctx: CommandContext): Promise<string> {
   let met = 0;
   let notMet = 0;
   let none = 0;
+  // One rule for the latest value (loadLatestMetrics): the city-wide report judges the target; counties' own
+  // values follow as sub-lines, never as the city's value.
+  const latestByTarget = await loadLatestMetrics(db, list[0]!.planId);
+  const valueShown = (t: TargetRow, r: MetricReportRow, by?: string) =>
+    `最新 ${/^类/.test(t.unit ?? '') ? formatTargetValue(r.value, t.unit) : shownValue(r.valueText ?? `${r.value}`, t.unit)}` +
+    `（${r.period ? periodZh(r.period) : `${formatDateZh(shanghaiDate(r.createdAt))}报送`}${by ? `，${by}` : ''}）`;
   for (const t of list) {
-    const [latest] = await db.select().from(metricReports).where(eq(metricReports.targetId, t.id)).orderBy(desc(metricReports.createdAt), desc(metricReports.id)).limit(1);
+    const { city: latest, counties } = latestByTarget.get(t.id) ?? { city: null, counties: [] };
     const status = assessTarget(t.comparator, t.value, latest?.value);
     if (status === 'met') met++;
     else if (status === 'not_met') notMet++;
     else none++;
     const goal = `${COMPARATOR_ZH[t.comparator] ?? t.comparator} ${formatTargetValue(t.value, t.unit)}（${t.year}年${t.scope ? `，${t.scope}` : ''}）`;
+    const by = latest?.unitId ? unitNames.get(latest.unitId) : undefined;
+    // No city-wide value: one phrase (not 尚无报送 and 暂无数据 both); 全市 when counties did report.
     const shown = latest
-      ? `最新 ${latest.valueText ?? `${latest.value}`}${latest.valueText ? '' : t.unit && !/^类/.test(t.unit) ? t.unit : ''}` +
-        `（${latest.period ? periodZh(latest.period) : `${formatDateZh(shanghaiDate(latest.createdAt))}报送`}${latest.unitId ? `，${unitNames.get(latest.unitId) ?? ''}` : ''}）`
-      : '尚无报送';
-    lines.push(`• ${targetName(t)} ${goal}：${shown} ${STATUS_ZH[status]}`);
+      ? `${valueShown(t, latest, by)} ${STATUS_ZH[status]}`
+      : counties.length
+        ? '全市暂无数据'
+        : '暂无数据';
+    lines.push(`• ${targetName(t)} ${goal}：${shown}`);
+    for (const c of counties)
+      lines.push(`  ◦ ${unitNames.get(c.unitId!) ?? ''}：${valueShown(t, c)} ${STATUS_ZH[assessTarget(t.comparator, t.value, c.value)]}`);
   }
   const head = `${seeAll ? '全部' : '本单位相关'}指标 ${list.length} 项：✅ 已达标 ${met}，⚠️ 未达标 ${notMet}，暂无数据 ${none}`;
   const tail = ctx.actor.roles.includes('contact') || isOffice(ctx.actor) ? '报送：指标 <指标名> <数值> [期间] [县区]，例如：指标 PM2.5 22 2022年7月' : '';

@@ -13,6 +13,7 @@ import {
   units,
 } from './schema.js';
 import type { StatsInput, StatsTask } from '../domain/stats.js';
+import { pickLatestMetrics, type LatestMetrics } from '../domain/metric-value.js';
 
 /** The plan to report on: the given id, else the most recently created plan. Null when there is none. */
 export async function findReportPlan(db: Db, planId?: number) {
@@ -106,17 +107,7 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
       .innerJoin(tasks, eq(tasks.id, assignments.taskId))
       .where(and(activeTask, eq(extensionRequests.status, 'pending'))),
     db.select().from(targets).where(eq(targets.planId, plan.id)).orderBy(asc(targets.id)),
-    // The latest report per target: the row with the highest id among those with the latest created_at.
-    db
-      .select({ targetId: metricReports.targetId, value: metricReports.value, at: metricReports.createdAt, id: metricReports.id })
-      .from(metricReports)
-      .innerJoin(targets, eq(targets.id, metricReports.targetId))
-      .where(
-        and(
-          eq(targets.planId, plan.id),
-          sql`${metricReports.createdAt} = (select max(m2.created_at) from metric_reports m2 where m2.target_id = ${metricReports.targetId})`,
-        ),
-      ),
+    loadLatestMetrics(db, plan.id),
   ]);
 
   const byTask = new Map<number, StatsTask['deadlines']>();
@@ -124,11 +115,6 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
     const list = byTask.get(d.taskId) ?? [];
     list.push({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label });
     byTask.set(d.taskId, list);
-  }
-  const latest = new Map<number, { value: number; at: number; id: number }>();
-  for (const r of latestRows) {
-    const cur = latest.get(r.targetId);
-    if (!cur || r.id > cur.id) latest.set(r.targetId, r);
   }
 
   return {
@@ -151,7 +137,7 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
     })),
     pendingExtensions: extRows,
     targets: targetRows.map((t) => {
-      const l = latest.get(t.id);
+      const l = latestRows.get(t.id)?.city;
       return {
         code: t.code,
         indicator: t.indicator,
@@ -159,10 +145,39 @@ export async function loadStatsInput(db: Db, planId: number | undefined, today: 
         value: t.value,
         unit: t.unit,
         year: t.year,
-        latest: l ? { value: l.value, at: l.at } : null,
+        latest: l ? { value: l.value, at: l.createdAt, period: l.period } : null,
       };
     }),
   };
+}
+
+/**
+ * The latest values of a plan's targets (see pickLatestMetrics): the city-wide value each target is judged by, and
+ * each county's own. The one place the digest, 统计, the board, 指标 and the 台账 get a target's latest value from.
+ * Reads the latest report per target and unit (bounded by targets x units, not by the number of reports).
+ */
+export async function loadLatestMetrics(db: Db, planId: number): Promise<Map<number, LatestMetrics>> {
+  const rows = await db
+    .select({
+      id: metricReports.id,
+      targetId: metricReports.targetId,
+      value: metricReports.value,
+      valueText: metricReports.valueText,
+      period: metricReports.period,
+      unitId: metricReports.unitId,
+      unitKind: units.kind,
+      createdAt: metricReports.createdAt,
+    })
+    .from(metricReports)
+    .innerJoin(targets, eq(targets.id, metricReports.targetId))
+    .leftJoin(units, eq(units.id, metricReports.unitId))
+    .where(
+      and(
+        eq(targets.planId, planId),
+        sql`${metricReports.createdAt} = (select max(m2.created_at) from metric_reports m2 where m2.target_id = ${metricReports.targetId} and m2.unit_id is ${metricReports.unitId})`,
+      ),
+    );
+  return pickLatestMetrics(rows.map(({ unitKind, ...r }) => ({ ...r, county: unitKind === 'county' })));
 }
 
 /** Units with their aliases, for resolving filters typed in chat. */

@@ -1,5 +1,6 @@
 // Indicator values and periods as people write them for 指标: numbers with units, percentages, 以下/以上,
 // water-quality classes (Ⅱ类, II类, 2类, 二类, 劣Ⅴ类) and periods (2022年7月, 7月, 2022年第二季度, 2022年).
+import { formatDateZh, shanghaiDate } from './dates.js';
 
 export type ParsedValue = { ok: true; value: number; text: string } | { ok: false };
 
@@ -95,4 +96,65 @@ export const COMPARATOR_ZH: Record<string, string> = { '<=': '≤', '>=': '≥',
 export function formatTargetValue(value: number, unit: string | null): string {
   if (unit && /^类/.test(unit) && Number.isInteger(value) && value >= 1 && value <= 6) return `${ROMAN_OUT[value]}类`;
   return `${value}${unit ?? ''}`;
+}
+
+/**
+ * A target's or a reported amount for people, the one way the digest, the board and 统计 show it: water-class
+ * targets as Ⅱ类 / Ⅲ类 (never "3 类（Ⅱ类）"), percentages as 85%, other units after a space (22 μg/m³).
+ */
+export function formatMetricAmount(value: number, unit: string | null | undefined): string {
+  if (unit && /^类/.test(unit)) return formatTargetValue(value, unit);
+  return !unit ? `${value}` : unit === '%' ? `${value}%` : `${value} ${unit}`;
+}
+
+/** What a latest value is for: its period (2022年7月) when reported with one, else the day it was reported. */
+export function metricWhenZh(latest: { period?: string | null; at: number }, refYear?: number): string {
+  return latest.period ? periodZh(latest.period) : formatDateZh(shanghaiDate(latest.at), refYear);
+}
+
+/**
+ * One metric report, as the latest-value rule needs it. county: the report is for a county (its unit is a county);
+ * a report with no unit or a city department's unit is city-wide.
+ */
+export interface MetricReportRow {
+  id: number;
+  targetId: number;
+  value: number;
+  valueText: string | null;
+  period: string | null;
+  unitId: number | null;
+  county: boolean;
+  createdAt: number;
+}
+
+export interface LatestMetrics {
+  /** The latest city-wide report (no county): the only value a target is met or not met by. */
+  city: MetricReportRow | null;
+  /** Each county's own latest report, shown per county and never as the city's value; by unit id. */
+  counties: MetricReportRow[];
+}
+
+/**
+ * The latest-value rule, used by the digest, 统计, the board, 指标 and the 台账: per target, the latest city-wide
+ * report (latest created_at, then highest id) is the target's value; a report for a county only counts for that
+ * county, never for the city.
+ */
+export function pickLatestMetrics(rows: MetricReportRow[]): Map<number, LatestMetrics> {
+  const newer = (a: MetricReportRow, b: MetricReportRow | null | undefined) =>
+    !b || a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
+  const out = new Map<number, LatestMetrics>();
+  const byCounty = new Map<number, Map<number, MetricReportRow>>();
+  for (const r of rows) {
+    const e = out.get(r.targetId) ?? { city: null, counties: [] };
+    out.set(r.targetId, e);
+    if (!r.county || r.unitId === null) {
+      if (newer(r, e.city)) e.city = r;
+    } else {
+      const m = byCounty.get(r.targetId) ?? new Map<number, MetricReportRow>();
+      byCounty.set(r.targetId, m);
+      if (newer(r, m.get(r.unitId))) m.set(r.unitId, r);
+    }
+  }
+  for (const [targetId, m] of byCounty) out.get(targetId)!.counties = [...m.values()].sort((a, b) => a.unitId! - b.unitId!);
+  return out;
 }

@@ -83,7 +83,8 @@ export interface StatsTarget {
   value: number;
   unit: string | null;
   year: number;
-  latest: { value: number; at: number } | null;
+  /** The latest city-wide value (never a county's; see pickLatestMetrics) and the period it is for, if any. */
+  latest: { value: number; at: number; period?: string | null } | null;
 }
 
 export interface StatsInput {

@@ -1,8 +1,9 @@
 // The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
 // in the task-assignment table's own columns so an exported file re-imports cleanly.
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { assignments, metricReports, plans, progressReports, targets, tasks, units } from '../db/schema.js';
+import { loadLatestMetrics } from '../db/stats-store.js';
+import { assignments, plans, progressReports, targets, tasks, units } from '../db/schema.js';
 import { COMPARATOR_ZH, formatTargetValue, periodZh } from '../domain/metric-value.js';
 import { assessTarget } from '../domain/stats.js';
 import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
@@ -238,13 +239,10 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
     .orderBy(asc(targets.id));
   const unitName = new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
   const targetRows: LedgerTarget[] = [];
+  // The city-wide latest value, by the same rule as the digest, 统计, the board and 指标 (never a county's value).
+  const latestMetrics = await loadLatestMetrics(db, planRow!.id);
   for (const { t, taskCode } of tg) {
-    const [m] = await db
-      .select()
-      .from(metricReports)
-      .where(eq(metricReports.targetId, t.id))
-      .orderBy(desc(metricReports.createdAt), desc(metricReports.id))
-      .limit(1);
+    const m = latestMetrics.get(t.id)?.city ?? null;
     const status = assessTarget(t.comparator, t.value, m?.value);
     targetRows.push({
       code: t.code,
