@@ -57,6 +57,16 @@ describe('digest card over the seeded plan', () => {
     expect(text).not.toContain('类（Ⅱ类）');
   });
 
+  it('shows the period a latest value is for when it has one, the report day otherwise', () => {
+    const pm = {
+      code: 'T-P', indicator: 'PM2.5', comparator: '<=', value: 24, unit: 'μg/m³', year: 2025,
+      latest: { value: 22, at: Date.parse('2022-08-03T02:00:00Z'), period: '2022-07' }, status: 'met' as const,
+    };
+    const text = markdown(renderDigestCard({ ...stats, targets: [pm, { ...pm, code: 'T-Q', latest: { ...pm.latest, period: null } }] }, null));
+    expect(text).toContain('✅ 达标｜2025年 PM2.5 ≤ 24 μg/m³｜最新 22 μg/m³（2022年7月）');
+    expect(text).toContain('✅ 达标｜2025年 PM2.5 ≤ 24 μg/m³｜最新 22 μg/m³（8月3日）');
+  });
+
   it('is a JSON 2.0 card with the header, the numbers and both charts', () => {
     const card = renderDigestCard(stats, null);
     expect(card.schema).toBe('2.0');

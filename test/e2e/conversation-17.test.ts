@@ -23,6 +23,9 @@ import {
   unmatchedMessages,
 } from '../../src/db/schema.js';
 import { startNodeService, type NodeService } from '../../src/node.js';
+import { loadStatsInput } from '../../src/db/stats-store.js';
+import { computeStats } from '../../src/domain/stats.js';
+import { buildLedger } from '../../src/export/ledger.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 import { ANDING, ENV, LEADER, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
@@ -293,6 +296,29 @@ describe('指标', () => {
     expect(list).toContain('最新 Ⅲ类');
     expect(list).toContain('⚠️ 未达标');
     expect(await say(ANDING, '指标')).toContain('没有量化指标');
+  });
+
+  it('a county’s value never stands for the city: 指标, the digest’s numbers and the 台账 judge by city-wide reports', async () => {
+    expect(await say(ENV, '指标 PM2.5 22 2022年7月')).toContain('✅ 已达标');
+    // Later, a county reports a value over the target: the city's PM2.5 stays met.
+    expect(await say(OFFICE, '指标 PM2.5 30 安定区 2022年8月')).toContain('（安定区）');
+    const list = await say(LEADER, '指标');
+    expect(list).toContain('全部指标 2 项：✅ 已达标 1，⚠️ 未达标 0，暂无数据 1');
+    expect(list).toMatch(/• PM2\.5.*：最新 22μg\/m³（2022年7月，市生态环境局） ✅ 已达标\n  ◦ 安定区：最新 30μg\/m³（2022年8月） ⚠️ 未达标/);
+    // No data is said once, not 尚无报送 and 暂无数据 both.
+    expect(list).toMatch(/• 洮河干流水质类别.*：暂无数据$/m);
+    expect(list).not.toContain('尚无报送');
+    const input = await loadStatsInput(db.db, undefined, '2022-09-01');
+    const pm = computeStats(input).targets.find((t) => t.indicator.startsWith('PM2.5'))!;
+    expect([pm.latest?.value, pm.latest?.period, pm.status]).toEqual([22, '2022-07', 'met']);
+    const ledger = (await buildLedger(db.db, 'dx2022', Date.now()))!;
+    const row = ledger.targets.find((t) => t.indicator.startsWith('PM2.5'))!;
+    expect([row.latestValue, row.latestPeriod, row.met]).toEqual([22, '2022年7月', '已达标']);
+    // Only counties reported: the city has no value (and says so), the county line still shows.
+    expect(await say(OFFICE, '指标 洮河水质 Ⅲ类 安定区')).toContain('（安定区）');
+    const water = computeStats(await loadStatsInput(db.db, undefined, '2022-09-01')).targets.find((t) => t.indicator.startsWith('洮河'))!;
+    expect([water.latest, water.status]).toEqual([null, 'no_data']);
+    expect(await say(LEADER, '指标')).toMatch(/• 洮河干流水质类别.*：全市暂无数据\n  ◦ 安定区：最新 Ⅲ类（.+报送） ⚠️ 未达标/);
   });
 });
 
