@@ -2,7 +2,7 @@
 // someone else's links, role scope on every page and data route, filters, ?at=, and counts equal to `统计`'s.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { digests, progressReports, tasks } from '../../src/db/schema.js';
+import { digests, metricReports, plans, progressReports, targets, tasks } from '../../src/db/schema.js';
 import { summarizeStats, computeStats } from '../../src/domain/stats.js';
 import { loadStatsInput } from '../../src/db/stats-store.js';
 import { ANDING, BASE, Browser, createBoardWorld, LEADER, OFFICE, STRANGER, WATER, type BoardWorld } from './board-fixture.js';
@@ -383,5 +383,32 @@ describe('numbers', () => {
     // A contact's board has no plan-wide comparison.
     const c = await signedIn(ANDING);
     expect(((await (await c.fetch('/board/data')).json()) as { deltas: unknown }).deltas).toBeNull();
+  });
+});
+
+describe('目标指标 on the board', () => {
+  it('shows water classes and values as the digest does, the period of the value, and never a county’s value as the city’s', async () => {
+    const [plan] = await w.deps.db.select({ id: plans.id }).from(plans);
+    const [water, pm] = await w.deps.db
+      .insert(targets)
+      .values([
+        { planId: plan!.id, code: 'T-W', indicator: '洮河干流水质类别', comparator: '<=', value: 2, unit: '类（Ⅱ类）', year: 2025 },
+        { planId: plan!.id, code: 'T-P', indicator: 'PM2.5', comparator: '<=', value: 24, unit: 'μg/m³', year: 2025 },
+      ])
+      .returning();
+    const at = Date.parse('2022-06-20T02:00:00Z');
+    await w.deps.db.insert(metricReports).values([
+      { targetId: water!.id, value: 3, valueText: 'Ⅲ类', period: '2022-05', channel: 'chat', createdAt: at },
+      { targetId: pm!.id, value: 22, period: '2022-05', channel: 'chat', createdAt: at },
+      // A county's later value over the target is that county's, not the city's.
+      { targetId: pm!.id, value: 30, unitId: w.unit('安定区'), period: '2022-06', channel: 'chat', createdAt: at + 1000 },
+    ]);
+    const b = await signedIn(LEADER);
+    const html = await (await b.fetch('/board')).text();
+    const section = html.slice(html.indexOf('id="targets"'), html.indexOf('</section>', html.indexOf('id="targets"')));
+    const rows = section.split('<tr>').slice(2).map((r) => r.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+    expect(rows).toContain('洮河干流水质类别 （2025 年） ≤ Ⅱ类 Ⅲ类 2022年5月 未达标');
+    expect(rows).toContain('PM2.5 （2025 年） ≤ 24 μg/m³ 22 μg/m³ 2022年5月 达标');
+    expect(section).not.toContain('类（Ⅱ类）');
   });
 });
