@@ -420,7 +420,9 @@ const extend: CommandDef<{ code: string; unit: string | null; date: string; date
     let d = asDate(after[0]!);
     if (!d.ok && after[1] !== undefined) {
       const second = asDate(after[1]);
-      if (second.ok || !/\d/.test(after[0]!)) {
+      const dateLike = (tok: string) => /\d|[底末]/.test(tok);
+      // A unit before the date: the next word is a date, or at least looks like one (its error is the one to show).
+      if (second.ok || (!dateLike(after[0]!) && dateLike(after[1]))) {
         unit = after.shift()!;
         d = second;
       }
