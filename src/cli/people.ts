@@ -134,7 +134,7 @@ async function listHistory(ctx: CliContext): Promise<number> {
   const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
   for (const { h, name, openId } of rows) {
     const what = h.role === 'contact' ? `联络员(${unitNames.get(h.unitId) ?? h.unitId})` : ROLE_ZH[h.role as Role] ?? h.role;
-    ctx.out(`${name ?? '(未知姓名)'}\t${openId ?? '-'}\t${what}\t${day(h.startedAt)} 至 ${day(h.endedAt)}\t${REASON[h.reason] ?? h.reason}${h.note ? `：${h.note}` : ''}`);
+    ctx.out(`${name ?? '(未知姓名)'}\t${openId ?? '-'}\t${what}\t${day(h.startedAt)} 至 ${day(Math.max(h.endedAt, h.startedAt))}\t${REASON[h.reason] ?? h.reason}${h.note ? `：${h.note}` : ''}`);
   }
   return 0;
 }

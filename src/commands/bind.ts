@@ -96,7 +96,9 @@ export function endRoleQueries(
       role: r.role,
       unitId: r.unitId,
       startedAt: r.createdAt,
-      endedAt: e.at,
+      // A role never ends before it began: when clocks disagree (the sandbox's --date against a role granted by
+      // `people add` at the real time, or a skewed host) the end is the start, never earlier.
+      endedAt: Math.max(e.at, r.createdAt),
       endedBy: e.personId,
       reason: e.reason,
       successorId: e.successorId ?? null,

@@ -51,6 +51,8 @@ const buttonValue = z.object({
 
 /** Commands whose failed parse inside a reply to a card means "treat the reply as a report". */
 const REPORT_COMMANDS = new Set(['进度', '完成', '无变化']);
+/** Commands whose subject may be a person (@某人): a leading @ before them is that person. */
+const PERSON_COMMANDS = new Set(['绑定', '解绑', '交接']);
 
 /** The request number a notice was about, for 批准/驳回 (extension) and 同意/拒绝 (binding) sent as replies. */
 function fillRequestNo(command: string, noticeKey: string, rest: string): string | null {
@@ -209,7 +211,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         if (v && v.task.code === l.code) view = v;
       }
       if (!view) {
-        const t = await findTask(deps.db, l.code);
+        const t = await findTask(deps.db, l.code, ctx.actor);
         if (!t.ok) {
           out.push(t.error);
           continue;
@@ -328,7 +330,21 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         if (parsed.ok) return await reply(msg, await taskCmd.run(ctx, parsed.args), now);
       }
       if (coded) return await handleCoded({ ...ctx, channel: replyTo ? 'reply' : 'chat' }, replyTo, coded);
-      const m = matchCommandName(text, names);
+      // "@张三 绑定 安定区": people put the person first. Where the command takes a person, the mention is its
+      // subject (the commands read the message's mentions); elsewhere say plainly that the @ is not needed.
+      const atLead = /^((?:@\S+\s+)+)(\S[\s\S]*)$/.exec(text);
+      const afterAt = atLead ? matchCommandName(atLead[2]!, names) : null;
+      if (atLead && afterAt) {
+        const atCmd = registry.find((c) => c.names.includes(afterAt.name))!;
+        if (!PERSON_COMMANDS.has(atCmd.names[0]!))
+          return await reply(
+            msg,
+            { text: `「${atCmd.names[0]}」不需要 @ 人，请去掉开头的“${atLead[1]!.trim()}”再发送，例如：${atCmd.example ?? atCmd.usage}。这条消息没有执行。` },
+            now,
+            `bad_args:${atCmd.names[0]}`,
+          );
+      }
+      const m = atLead && afterAt ? { name: afterAt.name, rest: `${afterAt.rest} ${atLead[1]!.trim()}`.trim() } : matchCommandName(text, names);
       const cmd = m ? registry.find((c) => c.names.includes(m.name)) : undefined;
       if (cmd && m) {
         const reportish = REPORT_COMMANDS.has(cmd.names[0]!);

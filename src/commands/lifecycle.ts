@@ -10,7 +10,7 @@ import { runBatch } from '../db/batch.js';
 import { outboxInsert, outboxUuid } from '../db/outbox-store.js';
 import { assignments, auditLog, chats, inboundEvents, outbox, people, progressReports, roles, tasks, units } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
-import type { LifecycleEvent, OutboundMessage } from '../domain/types.js';
+import type { LifecycleEvent, OutboundMessage, RecallType } from '../domain/types.js';
 import { resolveActor } from './actor.js';
 import { officeOpenIds, unitContactOpenIds } from './store.js';
 import { removeEvidenceForMessage } from '../evidence/store.js';
@@ -27,7 +27,7 @@ export async function handleLifecycle(deps: Deps, ev: LifecycleEvent, eventId: s
     case 'bot_removed':
       return forgetChat(deps, ev, eventId, now);
     case 'recalled': {
-      await withdrawReports(deps, ev.messageId, eventId, now);
+      await withdrawReports(deps, ev.messageId, eventId, now, ev.recallType);
       // Files the message brought (photos, scans) go with it: the rows, and each stored file no other message uses.
       const removed = await removeEvidenceForMessage(deps.db, deps.evidenceStore, ev.messageId, now);
       if (removed.length) deps.logger.info('evidence removed: message recalled', { messageId: ev.messageId, files: removed.length });
@@ -167,7 +167,17 @@ async function forgetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_r
   await runBatch(db, q);
 }
 
-async function withdrawReports(deps: Deps, messageId: string, eventId: string, now: number) {
+/** Who recalled it, as the reporter and the office read it (missing type: the sender, as before Feishu sent it). */
+const RECALLED_BY: Record<RecallType, string> = {
+  message_owner: '申报人',
+  group_owner: '群主',
+  group_manager: '群管理员',
+  enterprise_manager: '企业管理员',
+};
+
+async function withdrawReports(deps: Deps, messageId: string, eventId: string, now: number, recallType: RecallType = 'message_owner') {
+  const by = RECALLED_BY[recallType] ?? RECALLED_BY.message_owner;
+  const own = recallType === 'message_owner';
   const db = deps.db;
   const reps = await db
     .select()
@@ -234,7 +244,7 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
         action: 'assignment.withdrawn',
         entity: 'assignment',
         entityId: asg.id,
-        detail: { task: task?.code ?? null, unit: unit?.name ?? null, reportId: rep.id, kind: rep.kind, messageId, restored: restore, from: { state: asg.state, percent: asg.percent }, to: restore ? detail.from : null },
+        detail: { task: task?.code ?? null, unit: unit?.name ?? null, reportId: rep.id, kind: rep.kind, messageId, recallType, restored: restore, from: { state: asg.state, percent: asg.percent }, to: restore ? detail.from : null },
       }),
     );
     const what = rep.kind === 'done_claim' ? '完成申报' : rep.kind === 'no_change' ? '无变化报送' : rep.kind === 'note' ? '进展说明' : `进度报送（${rep.percent ?? 0}%）`;
@@ -246,7 +256,7 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
       q.push(
         outboxInsert(
           db,
-          text(`withdrawn:${rep.id}:${eventId}`, { receiveIdType: 'open_id', receiveId: person.openId }, `你撤回了 ${label} 的${what}，该报送已标记为「已撤回」。${after}如需重新报送，请再发送一次。`, {
+          text(`withdrawn:${rep.id}:${eventId}`, { receiveIdType: 'open_id', receiveId: person.openId }, `${own ? `你撤回了 ${label} 的${what}` : `${by}撤回了你的消息，${label} 的${what}随之撤回`}，该报送已标记为「已撤回」。${after}如需重新报送，请再发送一次。`, {
             taskId: task?.id ?? null,
             assignmentId: asg.id,
           }),
@@ -260,7 +270,7 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
         ? officeChats.map((c) => ({ receiveIdType: 'chat_id' as const, receiveId: c.chatId }))
         : (await fallbackPeople(deps, 'office', null)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
       for (const r of to)
-        q.push(outboxInsert(db, text(`notice:withdrawn:${rep.id}:${r.receiveId}`, r, `【已撤回】${label} 的完成申报已被申报人撤回，无需核验。`, { taskId: task?.id ?? null, assignmentId: asg.id }), now));
+        q.push(outboxInsert(db, text(`notice:withdrawn:${rep.id}:${r.receiveId}`, r, `【已撤回】${label} 的完成申报已被${by}撤回${own ? '' : '（撤回了申报消息）'}，无需核验。`, { taskId: task?.id ?? null, assignmentId: asg.id }), now));
     }
     await runBatch(db, q);
   }

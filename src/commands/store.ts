@@ -15,6 +15,7 @@ import {
 } from '../db/schema.js';
 import { assessAssignment, compareLeadFirst, type Assessment } from '../domain/status.js';
 import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
+import type { Actor } from './registry.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type UnitRow = typeof units.$inferSelect;
@@ -61,22 +62,40 @@ const deadlinesOfTaskStmt = (db: Db) =>
 export type Found<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** The newest plan's active task with this code; a near-miss gets "did you mean". */
-export async function findTask(db: Db, rawCode: string): Promise<Found<TaskRow>> {
+export async function findTask(db: Db, rawCode: string, who?: Pick<Actor, 'roles'>): Promise<Found<TaskRow>> {
   const code = normaliseCode(rawCode);
   if (!isTaskCode(code)) {
-    const hint = await suggestCodes(db, code);
+    const hint = await suggestCodes(db, code, who);
     return { ok: false, error: `“${rawCode}”不是任务编号，编号形如 4.1.2（章.节.序号）。${hint}` };
   }
   const rows = await taskByCodeStmt(db).execute({ code });
   if (rows[0]) return { ok: true, value: rows[0].t };
-  return { ok: false, error: `没有编号为 ${code} 的任务。${await suggestCodes(db, code)}` };
+  return { ok: false, error: `没有编号为 ${code} 的任务。${await suggestCodes(db, code, who)}` };
 }
 
-async function suggestCodes(db: Db, code: string): Promise<string> {
+/**
+ * What to say after an unknown code: close codes (one edit away, or the code's own section), then where to look,
+ * by role: 「我的任务」 is a contact's list; the office and leaders search (「任务 <关键词>」) or see everything (「统计」).
+ */
+async function suggestCodes(db: Db, code: string, who?: Pick<Actor, 'roles'>): Promise<string> {
   const all = await db.select({ code: tasks.code }).from(tasks).where(eq(tasks.state, 'active'));
   const codes = [...new Set(all.map((r) => r.code))];
   const near = didYouMean(code, codes, 3, 1);
-  return near.length ? `你是不是要找：${near.join('、')}？` : '发送「我的任务」查看你的任务编号。';
+  const section = /^(\d+\.\d+)\./.exec(code)?.[1];
+  const inSection = section ? codes.filter((c) => c.startsWith(`${section}.`)).length : 0;
+  const close = near.length
+    ? `你是不是要找：${near.join('、')}？`
+    : inSection
+      ? `第 ${section} 节共有 ${inSection} 项任务，发送「任务 ${section}」查看。`
+      : '';
+  const roles = who?.roles ?? [];
+  const reader = roles.includes('office') || roles.includes('leader');
+  const contact = roles.includes('contact');
+  const where = [
+    ...(contact ? ['发送「我的任务」查看本单位的任务编号'] : []),
+    ...(reader || !contact ? ['发送「任务 <关键词>」按关键词查找，或「统计」查看全部任务'] : []),
+  ].join('；');
+  return `${close}${where}。`;
 }
 
 /** Active tasks of every plan, newest plan first, in code order (for section and keyword lists). */

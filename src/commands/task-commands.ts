@@ -205,7 +205,7 @@ const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
   async run(ctx, { q, page, raw }) {
     const db = ctx.deps.db;
     if (q.kind === 'code') {
-      const t = await findTask(db, q.code);
+      const t = await findTask(db, q.code, ctx.actor);
       if (!t.ok) return { text: t.error };
       const views = await taskAssignments(db, t.value.id, ctx.today);
       if (views.length === 0) return { text: `${t.value.code} ${t.value.title}\n${t.value.sourceText}\n（尚无责任单位）`, taskId: t.value.id };
@@ -289,7 +289,7 @@ const progress: CommandDef<ProgressArgs> = {
     return ok({ code: p.code, unit: p.unit, percent: r.value, note });
   },
   async run(ctx, a) {
-    const t = await findTask(ctx.deps.db, a.code);
+    const t = await findTask(ctx.deps.db, a.code, ctx.actor);
     if (!t.ok) return { text: t.error };
     const v = await pickAssignment(ctx, t.value, a.unit);
     if (!v.ok) return { text: v.error };
@@ -325,7 +325,7 @@ function simpleReport(
     roles: ['contact'],
     parse: codeUnitNote,
     async run(ctx, a) {
-      const t = await findTask(ctx.deps.db, a.code);
+      const t = await findTask(ctx.deps.db, a.code, ctx.actor);
       if (!t.ok) return { text: t.error };
       const u = await unitFromRest(ctx, t.value.id, a.note);
       const v = await pickAssignment(ctx, t.value, u.unit);
@@ -411,12 +411,26 @@ const extend: CommandDef<{ code: string; unit: string | null; date: string; date
   parse(arg, ctx) {
     const parts = arg.split(' ').filter(Boolean);
     if (parts.length < 2) return fail('缺少日期和原因。');
-    const [code, dateTok, ...reason] = parts as [string, string, ...string[]];
+    const [code, ...after] = parts as [string, ...string[]];
     // Never moved to next year silently: a date written without a year is this year's, and a past one is refused.
-    const d = parseDate(dateTok, ctx.today, { rollForward: false });
+    const asDate = (tok: string) => parseDate(tok, ctx.today, { rollForward: false });
+    // A unit (the office, or a contact of several units) may stand before the date: 延期 4.1.1 安定区 2027-12-31 原因.
+    // After the date it is recognised in run(), where the task's units are known.
+    let unit: string | null = null;
+    let d = asDate(after[0]!);
+    if (!d.ok && after[1] !== undefined) {
+      const second = asDate(after[1]);
+      const dateLike = (tok: string) => /\d|[底末]/.test(tok);
+      // A unit before the date: the next word is a date, or at least looks like one (its error is the one to show).
+      if (second.ok || (!dateLike(after[0]!) && dateLike(after[1]))) {
+        unit = after.shift()!;
+        d = second;
+      }
+    } else if (!d.ok && !/\d/.test(after[0]!) && !/[底末]/.test(after[0]!)) return fail(`“${after[0]}”之后缺少日期。`);
     if (!d.ok) return fail(d.error);
+    const [dateTok, ...reason] = after as [string, ...string[]];
     if (reason.length === 0) return fail('请写明延期原因。');
-    return ok({ code, unit: null, date: d.value, dateText: dateTok, reason: reason.join(' ') });
+    return ok({ code, unit, date: d.value, dateText: dateTok, reason: reason.join(' ') });
   },
   async run(ctx, a) {
     const y = Number(ctx.today.slice(0, 4));
@@ -428,11 +442,20 @@ const extend: CommandDef<{ code: string; unit: string | null; date: string; date
           `请写一个今天以后的日期；如指明年，请写明年份，例如：延期 ${a.code} ${y + 1}-${a.date.slice(5)} ${a.reason}`,
       };
     }
-    const t = await findTask(ctx.deps.db, a.code);
+    const t = await findTask(ctx.deps.db, a.code, ctx.actor);
     if (!t.ok) return { text: t.error };
-    const v = await pickAssignment(ctx, t.value, a.unit);
+    // 延期 4.1.1 2027-12-31 安定区 原因: the first word after the date names one of the task's units.
+    let { unit, reason } = a;
+    if (!unit) {
+      const u = await unitFromRest(ctx, t.value.id, reason);
+      if (u.unit && u.rest) {
+        unit = u.unit;
+        reason = u.rest;
+      }
+    }
+    const v = await pickAssignment(ctx, t.value, unit);
     if (!v.ok) return { text: v.error };
-    const r = await requestExtension(ctx, v.value, a.date, a.reason);
+    const r = await requestExtension(ctx, v.value, a.date, reason);
     return { text: r.ok ? r.text : r.error, assignmentId: v.value.asg.id, taskId: t.value.id };
   },
 };
@@ -565,7 +588,7 @@ const rejectExt: CommandDef<{ id: number; reason: string }> = {
 
 /** "<编号> [单位] <原因>" where the unit is recognised by trying it. */
 async function resolveOfficeTarget(ctx: CommandContext, code: string, rest: string, preferState: string) {
-  const t = await findTask(ctx.deps.db, code);
+  const t = await findTask(ctx.deps.db, code, ctx.actor);
   if (!t.ok) return { ok: false as const, error: t.error };
   const [maybeUnit, after] = splitFirst(rest);
   if (maybeUnit) {

@@ -89,7 +89,7 @@ const attach: CommandDef<{ id: number; code: string; unit: string | null }> = {
     if (row.resolvedAt) return { text: `消息 #${a.id} 已经归入过任务，不能重复归入。` };
     const note = clipNote(row.text).note;
     if (!note) return { text: `消息 #${a.id} 没有文字内容，无法记为进展说明。` };
-    const t = await findTask(db, a.code);
+    const t = await findTask(db, a.code, ctx.actor);
     if (!t.ok) return { text: t.error };
     const sender = row.openId ? (await db.select().from(people).where(eq(people.openId, row.openId)))[0] : undefined;
     // Without a unit named: the sender's unit among the task's units, else the task's only unit.

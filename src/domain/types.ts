@@ -56,7 +56,7 @@ export type CardButtonValue =
 export type LifecycleEvent =
   | { type: 'bot_added'; chatId: string; chatName?: string; operatorOpenId?: string }
   | { type: 'bot_removed'; reason: 'deleted' | 'disbanded'; chatId: string; chatName?: string; operatorOpenId?: string }
-  | { type: 'recalled'; messageId: string; chatId?: string; recallTime?: number }
+  | { type: 'recalled'; messageId: string; chatId?: string; recallTime?: number; recallType?: RecallType }
   | { type: 'p2p_entered'; chatId: string; openId: string };
 
 export interface InboundHandlers {
@@ -93,3 +93,6 @@ export interface OutboundMessage {
    */
   mentionOpenIds?: string[];
 }
+
+/** Who recalled a message (im.message.recalled_v1 `recall_type`). */
+export type RecallType = 'message_owner' | 'group_owner' | 'group_manager' | 'enterprise_manager';

@@ -42,7 +42,7 @@ const attachCmd: CommandDef<{ code: string; unit: string | null }> = {
 };
 
 async function targets(ctx: CommandContext, code: string, unit: string | null): Promise<{ ok: true; views: AssignmentView[] } | { ok: false; error: string }> {
-  const t = await findTask(ctx.deps.db, code);
+  const t = await findTask(ctx.deps.db, code, ctx.actor);
   if (!t.ok) return t;
   const all = await taskAssignments(ctx.deps.db, t.value.id, ctx.today);
   if (all.length === 0) return { ok: false, error: `任务 ${t.value.code} 还没有责任单位。` };

@@ -208,7 +208,7 @@ export async function handleEvidenceMessage(
 /** `佐证 <编号> [单位]` and a reply with the code to the bot's question: attach the sender's pending files. */
 export async function attachPendingTo(ctx: CommandContext, code: string, unit: string | null, onlyMessageId?: string): Promise<string> {
   const { db } = ctx.deps;
-  const t = await findTask(db, code);
+  const t = await findTask(db, code, ctx.actor);
   if (!t.ok) return t.error;
   const v = await pickAssignment(ctx, t.value, unit);
   if (!v.ok) return v.error;

@@ -4,7 +4,7 @@
 // appears). Without it, in a group chat the bot is the first mention when the text starts with it (Feishu only
 // delivers group messages that @ the bot, and people write "@机器人 进度 …"); in a p2p chat nothing is removed.
 import { z } from 'zod';
-import type { CardAction, IncomingMessage, LifecycleEvent } from '../domain/types.js';
+import type { CardAction, IncomingMessage, LifecycleEvent, RecallType } from '../domain/types.js';
 
 const urlCheckSchema = z.object({ type: z.literal('url_verification'), challenge: z.string() });
 
@@ -76,6 +76,7 @@ const chatLifecycleSchema = z.object({
   operator_id: userIdSchema.optional().nullable(),
   name: z.string().optional().nullable(),
 });
+const RECALL_TYPES = new Set<string>(['message_owner', 'group_owner', 'group_manager', 'enterprise_manager']);
 const recalledSchema = z.object({
   message_id: z.string().min(1),
   chat_id: z.string().optional().nullable(),
@@ -291,6 +292,7 @@ function lifecycleOf(eventType: string, event: Record<string, unknown>): Lifecyc
         messageId: e.data.message_id,
         ...(opt(e.data.chat_id) ? { chatId: e.data.chat_id! } : {}),
         ...(Number.isFinite(t) ? { recallTime: t } : {}),
+        ...(RECALL_TYPES.has(e.data.recall_type ?? '') ? { recallType: e.data.recall_type as RecallType } : {}),
       };
     }
     case 'im.chat.access_event.bot_p2p_chat_entered_v1': {
