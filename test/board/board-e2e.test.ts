@@ -9,6 +9,7 @@ import { startNodeService, type NodeService } from '../../src/node.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 import { ANDING, seedFixture } from '../helpers/command-fixture.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+import { fakeFeishuServiceEnv } from '../helpers/e2e.js';
 
 const TOKEN = 'board_token';
 const KEY = 'board_key';
@@ -25,19 +26,7 @@ beforeEach(async () => {
   const seed = openNodeDatabase(file);
   await seedFixture(seed.db);
   seed.close();
-  svc = await startNodeService({
-    DATABASE_PATH: file,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PLAN_AUTOLOAD: 'false',
-    LOG_LEVEL: 'silent',
-    LARK_APP_ID: 'cli_fake_app',
-    LARK_APP_SECRET: 'fake_secret',
-    LARK_BASE_URL: fake.url,
-    LARK_VERIFICATION_TOKEN: TOKEN,
-    LARK_ENCRYPT_KEY: KEY,
-    PUBLIC_BASE_URL: PUBLIC,
-  });
+  svc = await startNodeService(fakeFeishuServiceEnv(file, fake.url, { token: TOKEN, key: KEY }, { PUBLIC_BASE_URL: PUBLIC }));
   base = `http://127.0.0.1:${svc.port}`;
 });
 afterEach(async () => {

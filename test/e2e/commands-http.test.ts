@@ -11,6 +11,7 @@ import { startNodeService, type NodeService } from '../../src/node.js';
 import { startFakeLark, type FakeLark, type FakeMessage } from '../fake-lark/server.js';
 import { ANDING, ENV, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
 import { cardActionEvent, messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+import { fakeFeishuServiceEnv, waitFor } from '../helpers/e2e.js';
 
 const TOKEN = 'cmd_token';
 const KEY = 'cmd_key';
@@ -28,19 +29,7 @@ beforeEach(async () => {
   const seed = openNodeDatabase(file);
   fx = await seedFixture(seed.db);
   seed.close();
-  svc = await startNodeService({
-    DATABASE_PATH: file,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PLAN_AUTOLOAD: 'false',
-    LOG_LEVEL: 'silent',
-    LARK_APP_ID: 'cli_fake_app',
-    LARK_APP_SECRET: 'fake_secret',
-    LARK_BASE_URL: fake.url,
-    LARK_VERIFICATION_TOKEN: TOKEN,
-    LARK_ENCRYPT_KEY: KEY,
-    OFFICE_OPEN_IDS: OFFICE,
-  });
+  svc = await startNodeService(fakeFeishuServiceEnv(file, fake.url, { token: TOKEN, key: KEY }, { OFFICE_OPEN_IDS: OFFICE }));
   base = `http://127.0.0.1:${svc.port}`;
   db = openNodeDatabase(file);
 });
@@ -50,15 +39,6 @@ afterEach(async () => {
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(get: () => T | undefined, ms = 10_000): Promise<T> {
-  for (let waited = 0; waited < ms; waited += 20) {
-    const v = get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out waiting');
-}
 
 let n = 0;
 /** Post a signed, encrypted message event; wait for the bot's reply to reach the fake Feishu. */

@@ -29,6 +29,7 @@ import { buildLedger } from '../../src/export/ledger.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 import { ANDING, ENV, LEADER, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+import { fakeFeishuServiceEnv, waitFor } from '../helpers/e2e.js';
 
 const TOKEN = 'c17_token';
 const KEY = 'c17_key';
@@ -59,19 +60,7 @@ beforeEach(async () => {
     comparator: '<=', value: 2, unit: '类（Ⅱ类）', year: 2025,
   });
   seed.close();
-  svc = await startNodeService({
-    DATABASE_PATH: file,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PLAN_AUTOLOAD: 'false',
-    LOG_LEVEL: 'silent',
-    LARK_APP_ID: 'cli_fake_app',
-    LARK_APP_SECRET: 'fake_secret',
-    LARK_BASE_URL: fake.url,
-    LARK_VERIFICATION_TOKEN: TOKEN,
-    LARK_ENCRYPT_KEY: KEY,
-    OFFICE_OPEN_IDS: OFFICE,
-  });
+  svc = await startNodeService(fakeFeishuServiceEnv(file, fake.url, { token: TOKEN, key: KEY }, { OFFICE_OPEN_IDS: OFFICE }));
   base = `http://127.0.0.1:${svc.port}`;
   db = openNodeDatabase(file);
 });
@@ -81,15 +70,6 @@ afterEach(async () => {
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  for (let waited = 0; waited < ms; waited += 20) {
-    const v = await get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out waiting');
-}
 
 let n = 0;
 interface SayOpts {

@@ -13,6 +13,7 @@ import { startFakeLark, type FakeLark, type FakeMessage } from '../fake-lark/ser
 import { ANDING, ENV, LEADER, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
 import { digestRecipients } from '../../src/reports/digest-run.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+import { fakeFeishuServiceEnv, waitFor } from '../helpers/e2e.js';
 
 const TOKEN = 'citizen_token';
 const KEY = 'citizen_key';
@@ -25,20 +26,7 @@ let dir: string;
 let file: string;
 
 async function start(extraEnv: Record<string, string> = {}) {
-  svc = await startNodeService({
-    DATABASE_PATH: file,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PLAN_AUTOLOAD: 'false',
-    LOG_LEVEL: 'silent',
-    LARK_APP_ID: 'cli_fake_app',
-    LARK_APP_SECRET: 'fake_secret',
-    LARK_BASE_URL: fake.url,
-    LARK_VERIFICATION_TOKEN: TOKEN,
-    LARK_ENCRYPT_KEY: KEY,
-    OFFICE_OPEN_IDS: OFFICE,
-    ...extraEnv,
-  });
+  svc = await startNodeService(fakeFeishuServiceEnv(file, fake.url, { token: TOKEN, key: KEY }, { OFFICE_OPEN_IDS: OFFICE, ...extraEnv }));
   base = `http://127.0.0.1:${svc.port}`;
 }
 
@@ -57,15 +45,6 @@ afterEach(async () => {
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  for (let waited = 0; waited < ms; waited += 20) {
-    const v = await get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out waiting');
-}
 
 let n = 0;
 async function say(openId: string, text: string, extra: Parameters<typeof messageEvent>[0] = {}): Promise<{ text: string; messageId: string }> {

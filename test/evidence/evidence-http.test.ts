@@ -18,6 +18,7 @@ import { startNodeService, type NodeService } from '../../src/node.js';
 import { startFakeLark, type FakeLark, type FakeMessage } from '../fake-lark/server.js';
 import { ANDING, ENV, OFFICE, seedFixture, type Fixture } from '../helpers/command-fixture.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
+import { fakeFeishuServiceEnv, waitFor } from '../helpers/e2e.js';
 
 const TOKEN = 'ev_token';
 const KEY = 'ev_key';
@@ -41,24 +42,14 @@ async function start(extra: Record<string, string> = {}) {
   const seed = openNodeDatabase(file);
   fx = await seedFixture(seed.db);
   seed.close();
-  env = {
-    DATABASE_PATH: file,
+  env = fakeFeishuServiceEnv(file, fake.url, { token: TOKEN, key: KEY }, {
     EVIDENCE_DIR: path.join(dir, 'evidence'),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PLAN_AUTOLOAD: 'false',
-    LOG_LEVEL: 'silent',
-    LARK_APP_ID: 'cli_fake_app',
-    LARK_APP_SECRET: 'fake_secret',
-    LARK_BASE_URL: fake.url,
-    LARK_VERIFICATION_TOKEN: TOKEN,
-    LARK_ENCRYPT_KEY: KEY,
     OFFICE_OPEN_IDS: OFFICE,
     PUBLIC_BASE_URL: PUBLIC,
     // Each message answered at once; the batching test sets it.
     EVIDENCE_BATCH_SECONDS: '0',
     ...extra,
-  };
+  });
   svc = await startNodeService(env);
   base = `http://127.0.0.1:${svc.port}`;
   db = openNodeDatabase(file);
@@ -71,15 +62,6 @@ afterEach(async () => {
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(get: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  for (let waited = 0; waited < ms; waited += 20) {
-    const v = await get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out waiting');
-}
 
 let n = 0;
 /** Post a signed, encrypted message event; wait for the bot's reply (the first one, or the one with `key` text). */
