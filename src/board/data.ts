@@ -129,6 +129,29 @@ export interface AssignmentLine {
   dueLabel: string | null;
 }
 
+/** Pure: one assignment as the board lists it (the board's list and the task page share it). */
+function assignmentLine(
+  a: { id: number; unitId: number; role: string; percent: number },
+  t: { code: string; title: string; chapter: number },
+  unitName: string,
+  as: Pick<ReturnType<typeof assessAssignment>, 'statusWord' | 'light' | 'due'>,
+): AssignmentLine {
+  return {
+    assignmentId: a.id,
+    taskCode: t.code,
+    taskTitle: t.title,
+    chapter: t.chapter,
+    unitId: a.unitId,
+    unitName,
+    role: a.role,
+    statusWord: as.statusWord,
+    light: as.light,
+    percent: a.percent,
+    dueDate: as.due?.date ?? null,
+    dueLabel: as.due?.label ?? null,
+  };
+}
+
 export interface TrendPoint {
   weekKey: string;
   today: string;
@@ -311,20 +334,7 @@ export async function loadBoard(db: Db, scope: BoardScope, query: BoardQuery, no
     const t = taskById.get(a.taskId);
     if (!t) continue;
     const as = assessAssignment(a, t.deadlines, today);
-    list.push({
-      assignmentId: a.id,
-      taskCode: t.code,
-      taskTitle: t.title,
-      chapter: t.chapter,
-      unitId: a.unitId,
-      unitName: a.unitName,
-      role: a.role,
-      statusWord: as.statusWord,
-      light: as.light,
-      percent: a.percent,
-      dueDate: as.due?.date ?? null,
-      dueLabel: as.due?.label ?? null,
-    });
+    list.push(assignmentLine(a, t, a.unitName, as));
   }
   // ISO dates compare as plain strings (localeCompare would cost ICU work per comparison).
   const dueKey = (d: string | null) => d ?? '9999-99-99';
@@ -485,18 +495,7 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
     assignments: visible.map(({ a, unitName }, i) => {
       const as = assessed[i]!;
       return {
-        assignmentId: a.id,
-        taskCode: task.code,
-        taskTitle: task.title,
-        chapter: task.chapter,
-        unitId: a.unitId,
-        unitName,
-        role: a.role,
-        statusWord: as.statusWord,
-        light: as.light,
-        percent: a.percent,
-        dueDate: as.due?.date ?? null,
-        dueLabel: as.due?.label ?? null,
+        ...assignmentLine(a, task, unitName, as),
         extendedTo: a.extendedTo,
         lastReportAt: a.lastReportAt,
         history: reports
