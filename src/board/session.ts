@@ -4,7 +4,8 @@ import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { runBatch } from '../db/batch.js';
 import { boardLinks, people, roles } from '../db/schema.js';
-import type { Actor, Role } from '../commands/registry.js';
+import type { Actor } from '../commands/registry.js';
+import { rolesOfRows } from '../commands/actor.js';
 import type { Config } from '../config.js';
 import { boardSecret, randomToken, signToken, verifyToken } from './tokens.js';
 import type { BoardScope } from './data.js';
@@ -116,18 +117,8 @@ export async function actorOf(deps: BoardDeps, personId: number): Promise<Actor 
   const [person] = await deps.db.select().from(people).where(eq(people.id, personId)).limit(1);
   if (!person) return null;
   const rows = await deps.db.select().from(roles).where(eq(roles.personId, personId));
-  const set = new Set<Role>();
-  const unitIds: number[] = [];
-  for (const r of rows) {
-    if (r.role === 'office' || r.role === 'leader') set.add(r.role);
-    if (r.role === 'contact' && r.unitId > 0) {
-      set.add('contact');
-      unitIds.push(r.unitId);
-    }
-  }
-  if (person.openId && deps.config.OFFICE_OPEN_IDS.includes(person.openId)) set.add('office');
-  const order: Role[] = ['office', 'contact', 'leader'];
-  return { personId, openId: person.openId ?? '', name: person.name, roles: order.filter((r) => set.has(r)), unitIds };
+  const configuredOffice = !!person.openId && deps.config.OFFICE_OPEN_IDS.includes(person.openId);
+  return { personId, openId: person.openId ?? '', name: person.name, ...rolesOfRows(rows, configuredOffice) };
 }
 
 /** What a person may see on the board: office and leaders all; a contact their units; no role: nothing. */

@@ -15,6 +15,28 @@ const personStmt = (db: Db) =>
 const rolesStmt = (db: Db) =>
   preparedFor(db, 'actor.roles', (d) => d.select().from(roles).where(eq(roles.personId, sql.placeholder('personId'))).prepare());
 
+/**
+ * Pure: a person's roles (in a fixed order) and contact units from their role rows; open_ids in OFFICE_OPEN_IDS
+ * (`configuredOffice`) count as office. Chat and the board decide who someone is by this one rule.
+ */
+export function rolesOfRows(
+  rows: ReadonlyArray<{ role: string; unitId: number }>,
+  configuredOffice: boolean,
+): { roles: Role[]; unitIds: number[] } {
+  const set = new Set<Role>();
+  const unitIds: number[] = [];
+  for (const r of rows) {
+    if (r.role === 'office' || r.role === 'leader') set.add(r.role);
+    if (r.role === 'contact' && r.unitId > 0) {
+      set.add('contact');
+      unitIds.push(r.unitId);
+    }
+  }
+  if (configuredOffice) set.add('office');
+  const order: Role[] = ['office', 'contact', 'leader'];
+  return { roles: order.filter((r) => set.has(r)), unitIds };
+}
+
 export async function resolveActor(
   deps: Pick<AppDeps, 'db' | 'config'>,
   sender: { openId: string; userId?: string; unionId?: string },
@@ -30,22 +52,10 @@ export async function resolveActor(
     person = (await personStmt(db).execute({ openId: sender.openId }))[0];
   }
   const rows = person ? await rolesStmt(db).execute({ personId: person.id }) : [];
-  const roleSet = new Set<Role>();
-  const unitIds: number[] = [];
-  for (const r of rows) {
-    if (r.role === 'office' || r.role === 'leader') roleSet.add(r.role);
-    if (r.role === 'contact' && r.unitId > 0) {
-      roleSet.add('contact');
-      unitIds.push(r.unitId);
-    }
-  }
-  if (deps.config.OFFICE_OPEN_IDS.includes(sender.openId)) roleSet.add('office');
-  const order: Role[] = ['office', 'contact', 'leader'];
   return {
     personId: person?.id ?? null,
     openId: sender.openId,
     name: person?.name ?? null,
-    roles: order.filter((r) => roleSet.has(r)),
-    unitIds,
+    ...rolesOfRows(rows, deps.config.OFFICE_OPEN_IDS.includes(sender.openId)),
   };
 }
