@@ -15,7 +15,7 @@ import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AppDeps } from '../deps.js';
-import type { Actor } from '../commands/registry.js';
+import type { Actor } from '../domain/actor.js';
 import { BOARD_CSS, BOARD_JS } from './assets.js';
 import { BoardInputError, loadBoard, loadFilterContext, loadTask, parseBoardQuery, type BoardScope } from './data.js';
 import { authorizeUrl, loginWithCode } from './lark-login.js';

@@ -2,7 +2,7 @@
 // The board's pages, server-rendered with Hono's JSX: pure functions of the data (src/board/data.ts) and the viewer.
 // Charts are inline SVG; the only script is /board/assets/board.js. Chinese first.
 import type { Child } from 'hono/jsx';
-import type { Actor } from '../commands/registry.js';
+import type { Actor } from '../domain/actor.js';
 import { ROLE_ZH } from '../domain/permissions.js';
 import { formatDateZh } from '../domain/dates.js';
 import { COMPARATOR_ZH, formatMetricAmount, metricWhenZh } from '../domain/metric-value.js';

@@ -2,7 +2,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { endRoleQueries, grantRole, rolesOf, upsertPerson } from '../commands/bind.js';
 import { runBatch } from '../db/batch.js';
-import type { Role } from '../commands/registry.js';
+import type { Role } from '../domain/actor.js';
 import { findUnit } from '../commands/store.js';
 import { people, roleHistory, roles, units } from '../db/schema.js';
 import { ROLE_ZH } from '../domain/permissions.js';

@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { preparedFor } from '../db/prepared.js';
 import { people, roles } from '../db/schema.js';
-import type { Actor, Role } from './registry.js';
+import { rolesOfRows, type Actor } from '../domain/actor.js';
 
 // Every message resolves its sender: prepared once per database.
 const personStmt = (db: Db) =>
@@ -14,28 +14,6 @@ const personStmt = (db: Db) =>
   );
 const rolesStmt = (db: Db) =>
   preparedFor(db, 'actor.roles', (d) => d.select().from(roles).where(eq(roles.personId, sql.placeholder('personId'))).prepare());
-
-/**
- * Pure: a person's roles (in a fixed order) and contact units from their role rows; open_ids in OFFICE_OPEN_IDS
- * (`configuredOffice`) count as office. Chat and the board decide who someone is by this one rule.
- */
-export function rolesOfRows(
-  rows: ReadonlyArray<{ role: string; unitId: number }>,
-  configuredOffice: boolean,
-): { roles: Role[]; unitIds: number[] } {
-  const set = new Set<Role>();
-  const unitIds: number[] = [];
-  for (const r of rows) {
-    if (r.role === 'office' || r.role === 'leader') set.add(r.role);
-    if (r.role === 'contact' && r.unitId > 0) {
-      set.add('contact');
-      unitIds.push(r.unitId);
-    }
-  }
-  if (configuredOffice) set.add('office');
-  const order: Role[] = ['office', 'contact', 'leader'];
-  return { roles: order.filter((r) => set.has(r)), unitIds };
-}
 
 export async function resolveActor(
   deps: Pick<AppDeps, 'db' | 'config'>,

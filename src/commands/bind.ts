@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import { people, roleHistory, roles } from '../db/schema.js';
-import type { Role } from './registry.js';
+import type { Role } from '../domain/actor.js';
 
 export interface PersonKey {
   openId: string;

@@ -3,7 +3,8 @@ import { ROLE_ZH, isStranger, mayRun, strangerHint } from '../domain/permissions
 import { calendarCommands } from './calendar-commands.js';
 import { officeViewCommands } from './office-views.js';
 import { peopleCommands } from './people-commands.js';
-import type { Actor, CommandDef, ParseResult } from './registry.js';
+import type { CommandDef, ParseResult } from './registry.js';
+import type { Actor } from '../domain/actor.js';
 import { taskCommands } from './task-commands.js';
 import { boardCommand } from '../board/command.js';
 import { unmatchedCommands } from './unmatched-commands.js';

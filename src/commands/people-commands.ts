@@ -8,7 +8,8 @@ import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.
 import { contactsOf, endRoleQueries, grantRole, rolesOf, upsertPerson, type RoleRow } from './bind.js';
 import { parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, noticeInserts, officeRecipients } from './record.js';
-import type { CommandContext, CommandDef, ParseResult, Role } from './registry.js';
+import type { CommandContext, CommandDef, ParseResult } from './registry.js';
+import type { Role } from '../domain/actor.js';
 import { findUnit } from './store.js';
 
 const fail = (error: string) => ({ ok: false as const, error });

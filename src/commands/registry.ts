@@ -1,20 +1,9 @@
 // The chat command registry's shapes: one entry per command (names zh + en, parser, handler, help line).
 // `帮助` is generated from the registry, so it never drifts from what exists.
 import type { AppDeps } from '../deps.js';
+import type { Actor, Role } from '../domain/actor.js';
 import type { IncomingMessage } from '../domain/types.js';
 import type { ContactDirectory } from '../lark/contact.js';
-
-export type Role = 'office' | 'contact' | 'leader';
-
-/** Who is speaking, resolved from the sender's open_id. */
-export interface Actor {
-  personId: number | null;
-  openId: string;
-  name?: string | null;
-  roles: Role[];
-  /** Units the person is a contact of. */
-  unitIds: number[];
-}
 
 export interface CommandReply {
   text?: string;

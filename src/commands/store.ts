@@ -15,7 +15,7 @@ import {
 } from '../db/schema.js';
 import { assessAssignment, compareLeadFirst, type Assessment } from '../domain/status.js';
 import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
-import type { Actor } from './registry.js';
+import type { Actor } from '../domain/actor.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type UnitRow = typeof units.$inferSelect;

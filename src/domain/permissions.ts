@@ -1,6 +1,6 @@
 // Who may do what: pure checks over an actor's roles and units. The office can do everything, contacts act on
 // their own units' assignments, leaders read.
-import type { Actor, Role } from '../commands/registry.js';
+import type { Actor, Role } from './actor.js';
 
 export const ROLE_ZH: Record<Role, string> = { office: '办公室', contact: '单位联络员', leader: '领导' };
 

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDeps, type TestDeps } from '../helpers/deps.js';
 import { officeViewCommands } from '../../src/commands/office-views.js';
-import type { Actor, CommandContext, CommandReply } from '../../src/commands/registry.js';
+import type { CommandContext, CommandReply } from '../../src/commands/registry.js';
+import type { Actor } from '../../src/domain/actor.js';
 import { buildDigest } from '../../src/reports/digest-run.js';
 import { seedScenario } from '../helpers/progress-scenario.js';
 import type { SeededPlan } from '../helpers/plan-fixture.js';
