@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { AppDeps } from './deps.js';
 import { plans } from './db/schema.js';
 import { VERSION } from './version.js';
+import { isDubanError } from './domain/errors.js';
 import { registerLarkRoutes } from './lark/routes.js';
 import { larkInboundStatus } from './lark/verify.js';
 import { ADMIN_BODY_LIMIT_BYTES, bodyCap } from './lark/body-cap.js';
@@ -59,7 +60,7 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => c.json({ error: 'not_found', message: '没有这个地址 / no such route' }, 404));
   app.onError((err, c) => {
-    deps.logger.error('unhandled error', { path: c.req.path, error: err.message });
+    deps.logger.error('unhandled error', { path: c.req.path, error: err.message, ...(isDubanError(err) ? { code: err.code } : {}) });
     return c.json({ error: 'internal', message: '服务器内部错误，请稍后重试 / internal error' }, 500);
   });
 

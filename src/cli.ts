@@ -1,9 +1,10 @@
 // The operator's command line: `npx duban <command>`. Output is Chinese first.
 import { loadCalendarOverrides } from './db/calendar-store.js';
 import { commands } from './cli/index.js';
-import { CliUsageError, type CliCommand, type CliContext } from './cli/types.js';
-import { ConfigError, parseConfig } from './config.js';
-import { DatabaseOpenError, openNodeDatabase, type NodeDatabase } from './db/node.js';
+import type { CliCommand, CliContext } from './cli/types.js';
+import { parseConfig } from './config.js';
+import { openNodeDatabase, type NodeDatabase } from './db/node.js';
+import { describeError, isDubanError } from './domain/errors.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { VERSION } from './version.js';
 
@@ -23,7 +24,13 @@ export function helpText(list: CliCommand[] = commands): string {
 
 export async function runCli(
   argv: string[],
-  io: { out?: (l: string) => void; err?: (l: string) => void; env?: Record<string, string | undefined> } = {},
+  io: {
+    out?: (l: string) => void;
+    err?: (l: string) => void;
+    env?: Record<string, string | undefined>;
+    /** The command list (tests); default the operator commands of cli/index.ts. */
+    commands?: CliCommand[];
+  } = {},
 ): Promise<number> {
   const out = io.out ?? ((l: string) => console.log(l));
   const err = io.err ?? ((l: string) => console.error(l));
@@ -36,7 +43,7 @@ export async function runCli(
     out(VERSION);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
+  const cmd = (io.commands ?? commands).find((c) => c.name === name);
   if (!cmd) {
     err(`未知命令：${name}。运行 \`npx duban help\` 查看可用命令。`);
     return 2;
@@ -58,15 +65,17 @@ export async function runCli(
     if (cmd.needsPlan) await loadCalendarOverrides(ctx.database().db);
     return await cmd.run(rest, ctx);
   } catch (e) {
-    if (e instanceof CliUsageError) {
+    // A DubanError is written for the operator (what went wrong, what to do): say it as it is. Anything else is a
+    // fault, said as one.
+    if (!isDubanError(e)) {
+      err(`命令失败 / failed: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e.code === 'cli_usage') {
       err(`${e.message}\n用法：npx duban ${cmd.usage}`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof DatabaseOpenError) {
-      err(e.message);
-      return 1;
-    }
-    err(`命令失败 / failed: ${(e as Error).message}`);
+    err(describeError(e));
     return 1;
   } finally {
     database?.close();

@@ -1,6 +1,7 @@
 // Configuration: one zod schema over an environment-like record; one error that lists every bad key.
 import { z } from 'zod';
 import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS } from './lark/verify.js';
+import { DubanError } from './domain/errors.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -79,10 +80,10 @@ const schema = z.object({
 
 export type Config = z.output<typeof schema> & { larkConfigured: boolean };
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends DubanError {
   constructor(readonly issues: Array<{ key: string; message: string }>) {
     super(
+      'config_invalid',
       '配置有误 / invalid configuration:\n' +
         issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n') +
         '\n请修正以上环境变量后重新启动（见 README 的“配置”一节）。',

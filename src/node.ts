@@ -1,8 +1,9 @@
 // Node entry: config from process.env, SQLite via better-sqlite3, Hono on @hono/node-server, node-cron.
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { ConfigError, parseConfig, type Config } from './config.js';
-import { DatabaseOpenError, openNodeDatabase } from './db/node.js';
+import { parseConfig, type Config } from './config.js';
+import { openNodeDatabase } from './db/node.js';
+import { describeError, isDubanError } from './domain/errors.js';
 import { startWalCheckpointer } from './db/checkpointer.js';
 import { createLogger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
@@ -183,8 +184,8 @@ if (isMain) {
       process.on('SIGTERM', stop);
     })
     .catch((err) => {
-      if (err instanceof ConfigError || err instanceof DatabaseOpenError) {
-        console.error(err.message);
+      if (isDubanError(err)) {
+        console.error(describeError(err));
       } else {
         console.error('duban 启动失败 / failed to start:', err);
       }

@@ -32,6 +32,7 @@ import {
 } from '../domain/stats.js';
 import { previousDigest } from '../reports/digest-run.js';
 import { resolveUnit } from '../domain/view-filter.js';
+import { DubanError } from '../domain/errors.js';
 
 /** Who is looking: everything (office, leaders) or only some units (a contact). */
 export interface BoardScope {
@@ -50,12 +51,12 @@ export interface BoardQuery {
   status?: StatusFilter;
 }
 
-export class BoardInputError extends Error {
+export class BoardInputError extends DubanError {
   constructor(
     message: string,
     readonly status: 400 | 403 | 404,
   ) {
-    super(message);
+    super('board_input', message);
   }
 }
 

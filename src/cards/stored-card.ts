@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   renderProgressRequestCard, renderReminderCard, type ProgressRequestCardInput, type ReminderCardInput,
 } from './reminder-card.js';
+import { DubanError } from '../domain/errors.js';
 
 const reminderInput = z.object({
   assignmentId: z.number().int(),
@@ -72,7 +73,13 @@ export function storedCard<N extends keyof StoredInputs>(name: N, input: StoredI
 }
 
 /** A stored card that cannot be rendered (unknown name or bad input, e.g. written by another version). */
-export class StoredCardError extends Error {}
+export class StoredCardError extends DubanError {
+  constructor(message: string) {
+    super('stored_card_invalid', message, {
+      hint: '这条消息不会再重试；发送「未送达」（或运行 npx duban outbox list）查看，必要时重新操作一次让机器人重新生成。',
+    });
+  }
+}
 
 // JSON.stringify keeps insertion order, so a stored card's content always starts with this.
 const PREFIX = '{"$card":';

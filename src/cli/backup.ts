@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseOpenError } from '../db/node.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
+import { DubanError } from '../domain/errors.js';
 
 export interface BackupResult {
   file: string;
@@ -12,8 +13,10 @@ export interface BackupResult {
   tables: Array<{ name: string; rows: number }>;
 }
 
-export class BackupError extends Error {
-  readonly code = 'BACKUP_FAILED';
+export class BackupError extends DubanError {
+  constructor(message: string) {
+    super('backup_failed', message);
+  }
 }
 
 /** Row counts of every user table (migrations bookkeeping and sqlite internals left out). */

@@ -1,6 +1,7 @@
 // The operator CLI's command shape: one entry per command; `help` is generated from the list.
 import type { Config } from '../config.js';
 import type { NodeDatabase } from '../db/node.js';
+import { DubanError } from '../domain/errors.js';
 
 export interface CliContext {
   config: Config;
@@ -23,7 +24,11 @@ export interface CliCommand {
   run(args: string[], ctx: CliContext): Promise<number>;
 }
 
-export class CliUsageError extends Error {}
+export class CliUsageError extends DubanError {
+  constructor(message: string) {
+    super('cli_usage', message);
+  }
+}
 
 /** Parse `--flag value`, `--flag=value` and `--bool` options; returns positionals and options. */
 export function parseArgs(

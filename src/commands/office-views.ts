@@ -46,7 +46,7 @@ async function parseFilter(text: string, ctx: CommandContext): Promise<ParseResu
   }
   const units = await listUnits(ctx.deps.db);
   const r = parseViewFilter(words[0] ?? '', units, await chaptersOf(ctx));
-  return r.ok ? { ok: true, args: r.filter } : r;
+  return r.ok ? { ok: true, args: r.value } : r;
 }
 
 const isReader = (ctx: CommandContext) => ctx.actor.roles.includes('office') || ctx.actor.roles.includes('leader');

@@ -2,6 +2,7 @@
 // No I/O: everything that depends on the day takes `today` ('YYYY-MM-DD', Asia/Shanghai).
 import { isIsoDate, lastDayOfMonth } from '../domain/dates.js';
 import { normaliseTaskCode as normaliseCode } from '../domain/task-code.js';
+import type { Result } from '../domain/result.js';
 
 /** Notes longer than this are cut (and the reply says so). */
 export const MAX_NOTE_CHARS = 1000;
@@ -53,7 +54,7 @@ export function matchCommandName(text: string, names: string[]): { name: string;
   return null;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Parsed<T> = Result<T>;
 
 /** A percent: "60%", "60", "６０％" (NFKC'd), an integer 0–100. */
 export function parsePercent(raw: string): Parsed<number> {

@@ -16,6 +16,7 @@ import {
 import { assessAssignment, compareLeadFirst, type Assessment } from '../domain/status.js';
 import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
 import type { Actor } from '../domain/actor.js';
+import type { Result } from '../domain/result.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type UnitRow = typeof units.$inferSelect;
@@ -59,7 +60,7 @@ const taskAssignmentRowsStmt = (db: Db) =>
 const deadlinesOfTaskStmt = (db: Db) =>
   preparedFor(db, 'store.deadlinesOfTask', (d) => d.select().from(deadlines).where(eq(deadlines.taskId, ph('taskId'))).prepare());
 
-export type Found<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Found<T> = Result<T>;
 
 /** The newest plan's active task with this code; a near-miss gets "did you mean". */
 export async function findTask(db: Db, rawCode: string, who?: Pick<Actor, 'roles'>): Promise<Found<TaskRow>> {

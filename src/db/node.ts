@@ -7,11 +7,14 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import type { Db } from './client.js';
+import { DubanError } from '../domain/errors.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-export class DatabaseOpenError extends Error {
-  readonly code = 'DATABASE_OPEN_FAILED';
+export class DatabaseOpenError extends DubanError {
+  constructor(message: string) {
+    super('database_open_failed', message);
+  }
 }
 
 /**

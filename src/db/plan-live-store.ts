@@ -7,6 +7,7 @@ import type { Db } from './client.js';
 import { auditInsert } from './audit.js';
 import { runBatch } from './batch.js';
 import { plans, reminderLog, settings } from './schema.js';
+import { DubanError } from '../domain/errors.js';
 
 export const PLAN_LIVE_PREFIX = 'plan_live:';
 
@@ -21,8 +22,10 @@ export interface PlanLiveRow {
   liveFrom: string | null;
 }
 
-export class PlanLiveError extends Error {
-  readonly code = 'PLAN_LIVE';
+export class PlanLiveError extends DubanError {
+  constructor(message: string) {
+    super('plan_live', message);
+  }
 }
 
 /** Every plan with its live day (null = not live). */

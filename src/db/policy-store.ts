@@ -5,11 +5,14 @@ import { auditInsert } from './audit.js';
 import { runBatch } from './batch.js';
 import { settings } from './schema.js';
 import { DEFAULT_POLICY, reminderPolicySchema, type ReminderPolicy } from '../domain/reminder-plan.js';
+import { DubanError } from '../domain/errors.js';
 
 export const POLICY_KEY = 'reminder_policy';
 
-export class PolicyError extends Error {
-  readonly code = 'POLICY_INVALID';
+export class PolicyError extends DubanError {
+  constructor(message: string) {
+    super('policy_invalid', message);
+  }
 }
 
 /** The stored policy merged over the defaults. A stored value that no longer validates falls back to defaults. */

@@ -2,18 +2,18 @@
 // Pure: no I/O. Used by the table importer (完成时限 column) and by the exporter to write the wording back.
 import { isIsoDate, lastDayOfMonth } from './dates.js';
 import type { DeadlineSpec } from './plan-file.js';
+import { DubanError } from './errors.js';
 
 export const ACCEPTED_DEADLINE_FORMS =
   '2022年6月底前、2022年6月30日前、2022年底前、到2025年、2025年、2022-06-30、长期坚持、持续推进、每年、每年12月底前、每半年、每季度、每月；' +
   '多个时限用“，”或“；”分开，例如“2022年6月底前完成排查，2023年底前完成整治”';
 
-export class DeadlineTextError extends Error {
-  readonly code = 'DEADLINE_UNPARSEABLE';
+export class DeadlineTextError extends DubanError {
   constructor(
     readonly text: string,
     readonly reason: string,
   ) {
-    super(`无法识别完成时限“${text}”（${reason}）。可用写法：${ACCEPTED_DEADLINE_FORMS}`);
+    super('deadline_unparseable', `无法识别完成时限“${text}”（${reason}）。可用写法：${ACCEPTED_DEADLINE_FORMS}`);
   }
 }
 

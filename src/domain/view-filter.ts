@@ -1,6 +1,7 @@
 // The filter words of the office's polling views (逾期 / 临期 / 统计): a unit by name or alias, 县区, 单位, 篇章,
 // or a chapter by number (四 / 4 / 第四章) or short name (碧水). Pure: units and chapters come in as rows.
 import { editDistance } from './text-match.js';
+import type { Result } from './result.js';
 
 export interface FilterUnit {
   id: number;
@@ -26,7 +27,7 @@ export type ViewFilter =
   | { kind: 'unit'; unitId: number; name: string }
   | { kind: 'chapter'; number: number; label: string };
 
-export type FilterResult = { ok: true; filter: ViewFilter } | { ok: false; error: string };
+export type FilterResult = Result<ViewFilter>;
 
 const CN_DIGITS: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10 };
 
@@ -72,22 +73,22 @@ const ALL_WORDS = new Set(['全部', '全市', '所有', 'all']);
  */
 export function parseViewFilter(raw: string, units: FilterUnit[], chapters: FilterChapter[]): FilterResult {
   const text = raw.trim();
-  if (!text || ALL_WORDS.has(norm(text))) return { ok: true, filter: { kind: 'all' } };
+  if (!text || ALL_WORDS.has(norm(text))) return { ok: true, value: { kind: 'all' } };
   const w = norm(text);
-  if (COUNTY_WORDS.has(w)) return { ok: true, filter: { kind: 'counties' } };
-  if (UNIT_WORDS.has(w)) return { ok: true, filter: { kind: 'units' } };
-  if (CHAPTER_WORDS.has(w)) return { ok: true, filter: { kind: 'chapters' } };
+  if (COUNTY_WORDS.has(w)) return { ok: true, value: { kind: 'counties' } };
+  if (UNIT_WORDS.has(w)) return { ok: true, value: { kind: 'units' } };
+  if (CHAPTER_WORDS.has(w)) return { ok: true, value: { kind: 'chapters' } };
   const n = parseChapterNumber(text);
   if (n !== null) {
     const ch = chapters.find((c) => c.number === n);
-    if (ch) return { ok: true, filter: { kind: 'chapter', number: ch.number, label: ch.short } };
+    if (ch) return { ok: true, value: { kind: 'chapter', number: ch.number, label: ch.short } };
     const list = chapters.map((c) => `${c.number}（${c.short}）`).join('、');
     return { ok: false, error: `方案中没有第 ${n} 章。现有篇章：${list}。` };
   }
   const byName = chapters.find((c) => norm(c.short) === w || norm(c.title) === w || (w.length >= 2 && norm(c.short).includes(w)));
-  if (byName) return { ok: true, filter: { kind: 'chapter', number: byName.number, label: byName.short } };
+  if (byName) return { ok: true, value: { kind: 'chapter', number: byName.number, label: byName.short } };
   const r = resolveUnit(text, units);
-  if ('unit' in r) return { ok: true, filter: { kind: 'unit', unitId: r.unit.id, name: r.unit.name } };
+  if ('unit' in r) return { ok: true, value: { kind: 'unit', unitId: r.unit.id, name: r.unit.name } };
   if (r.ambiguous) {
     return { ok: false, error: `「${text}」对应多个单位：${r.suggestions.join('、')}。请写完整单位名称。` };
   }

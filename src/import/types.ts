@@ -1,5 +1,7 @@
 // Shapes shared by the import readers (xlsx, csv, json) and the task-table parser.
 
+import { DubanError } from '../domain/errors.js';
+
 /** A cell as read from a file: text, number, Excel date, boolean, or empty. */
 export type CellValue = string | number | boolean | Date | null;
 
@@ -10,8 +12,10 @@ export interface SheetRow {
 }
 
 /** A file-level problem: nothing was read, nothing is written. */
-export class ImportFileError extends Error {
-  readonly code = 'IMPORT_FILE_INVALID';
+export class ImportFileError extends DubanError {
+  constructor(message: string) {
+    super('import_file', message);
+  }
 }
 
 /** A problem with one row; `message` is the full Chinese sentence `第N行：…，…`. */

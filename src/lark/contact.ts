@@ -2,6 +2,7 @@
 // command layer and the CLI can be tested with a fake directory.
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Config } from '../config.js';
+import { DubanError } from '../domain/errors.js';
 
 export interface ResolvedContact {
   /** The email or mobile as asked. */
@@ -16,7 +17,11 @@ export interface ContactDirectory {
   nameOf?(openId: string): Promise<string | null>;
 }
 
-export class ContactDirectoryUnavailable extends Error {}
+export class ContactDirectoryUnavailable extends DubanError {
+  constructor(message: string) {
+    super('contact_directory_unavailable', message);
+  }
+}
 
 export const isEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s);
 /** Mainland mobiles with or without +86. */

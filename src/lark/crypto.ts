@@ -1,6 +1,8 @@
 // Feishu request crypto on WebCrypto (Node and Workers alike): AES-256-CBC decrypt, SHA-256 signature, safe compare.
 // The Node service swaps in crypto-node.ts (same results, synchronous, ~15x cheaper per request) through AppDeps.
 
+import { DubanError } from '../domain/errors.js';
+
 /** The two operations inbound verification needs; results may be sync (node:crypto) or async (WebCrypto). */
 export interface LarkCrypto {
   /** X-Lark-Signature: lowercase hex SHA-256 over timestamp + nonce + encryptKey + the raw body bytes. */
@@ -55,8 +57,12 @@ export function base64ToBytes(b64: string): Uint8Array {
   return out;
 }
 
-export class DecryptError extends Error {
-  readonly code = 'LARK_DECRYPT_FAILED';
+export class DecryptError extends DubanError {
+  constructor(message: string) {
+    super('decrypt_failed', message, {
+      hint: '请检查 LARK_ENCRYPT_KEY 是否与飞书开发者后台“事件与回调 → 加密策略”中的 Encrypt Key 一致 / check that LARK_ENCRYPT_KEY matches the app\'s Encrypt Key',
+    });
+  }
 }
 
 /** Decrypt an `{"encrypt": …}` payload: key = SHA-256(encryptKey), IV = first 16 bytes, PKCS#7 padding. */

@@ -3,6 +3,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { outbox } from '../db/schema.js';
 import { renderContentText } from './card-text.js';
 import { SEND_ERRORS, TOKEN_ERRORS } from './send-errors.js';
+import { DubanError } from '../domain/errors.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
@@ -79,8 +80,14 @@ export function classifyFailure(status: number | undefined, data: unknown, heade
   return { ok: false, permanent: false, code: -1, reason: '飞书返回了无法识别的响应，稍后重试' };
 }
 
-export interface HttpError extends Error {
-  response?: { status: number; data: unknown; headers: Record<string, string> };
+/** Feishu answered with an HTTP error or a body that is not JSON; `response` is shaped like axios's for the SDK. */
+export class HttpError extends DubanError {
+  constructor(
+    message: string,
+    public response?: { status: number; data: unknown; headers: Record<string, string> },
+  ) {
+    super('lark_http', message);
+  }
 }
 
 /**
@@ -114,14 +121,10 @@ export function createFetchHttpInstance(timeoutMs: number): lark.HttpInstance {
     const resHeaders: Record<string, string> = {};
     res.headers.forEach((v, k) => (resHeaders[k] = v));
     if (!res.ok) {
-      const err = new Error(`HTTP ${res.status} from ${url.pathname}`) as HttpError;
-      err.response = { status: res.status, data, headers: resHeaders };
-      throw err;
+      throw new HttpError(`HTTP ${res.status} from ${url.pathname}`, { status: res.status, data, headers: resHeaders });
     }
     if (typeof data === 'string') {
-      const err = new Error(`non-JSON response from ${url.pathname}`) as HttpError;
-      err.response = { status: res.status, data, headers: resHeaders };
-      throw err;
+      throw new HttpError(`non-JSON response from ${url.pathname}`, { status: res.status, data, headers: resHeaders });
     }
     return opts.$return_headers ? { data, headers: resHeaders } : data;
   };

@@ -18,6 +18,7 @@ import {
 import { deadlineKey } from '../domain/deadline-text.js';
 import { planFile, type DeadlineSpec, type PlanFile, type TargetSpec } from '../domain/plan-file.js';
 import { createUnitResolver, normalizeUnitName } from '../domain/unit-names.js';
+import { DubanError } from '../domain/errors.js';
 
 export interface ApplyPlanOptions {
   now: number;
@@ -72,10 +73,11 @@ export interface PlanChangeReport {
   changed: boolean;
 }
 
-export class PlanValidationError extends Error {
-  readonly code = 'PLAN_INVALID';
+export class PlanValidationError extends DubanError {
   constructor(readonly issues: string[]) {
-    super(`计划文件有误，未写入任何数据：\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    super('plan_invalid', `计划文件有误，未写入任何数据：\n${issues.map((i) => `  - ${i}`).join('\n')}`, {
+      hint: '请逐条改正计划文件后重新载入；改正前数据库保持原样。',
+    });
   }
 }
 

@@ -127,8 +127,8 @@ describe('filter words', () => {
     expect(parseChapterNumber('安定')).toBeNull();
   });
   it('exact alias wins over containment; ambiguity is reported', () => {
-    expect(parseViewFilter('环保局', units, chapters)).toEqual({ ok: true, filter: { kind: 'unit', unitId: 1, name: '市生态环境局' } });
-    expect(parseViewFilter('漳', units, chapters)).toMatchObject({ ok: true, filter: { unitId: 3 } });
+    expect(parseViewFilter('环保局', units, chapters)).toEqual({ ok: true, value: { kind: 'unit', unitId: 1, name: '市生态环境局' } });
+    expect(parseViewFilter('漳', units, chapters)).toMatchObject({ ok: true, value: { unitId: 3 } });
     const amb = parseViewFilter('生态环境', units, chapters);
     expect(amb.ok).toBe(false);
     expect(!amb.ok && amb.error).toContain('对应多个单位');
