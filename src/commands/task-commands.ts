@@ -10,7 +10,7 @@ import { mine, nextPage, task } from './task-views.js';
 
 export { requestExtension } from './extension-commands.js';
 export { unitFromRest } from './report-commands.js';
-export { assignmentCard, PAGE_SIZE } from './task-views.js';
+export { assignmentCard } from './task-views.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const taskCommands: CommandDef<any>[] = [mine, task, nextPage, progress, done, same, extend, withdrawRequest, approveExt, rejectExt, returnCmd, closeCmd, pendingCmd, metricCommand];
