@@ -10,7 +10,7 @@ import { insertOutboxMessage, outboxInsert, outboxInsertPrepared } from '../db/o
 import { preparedFor } from '../db/prepared.js';
 import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
-import { isStranger, mayRun, mayUpdateUnit, refusalText, strangerHint } from '../domain/permissions.js';
+import { isStranger, mayRun, refusalText, strangerHint } from '../domain/permissions.js';
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
 import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
@@ -32,6 +32,7 @@ import {
   splitCodedLines,
   type CodedLine,
 } from './parse.js';
+import { NOT_YOUR_UNIT_TOAST, unitRefusal } from './assignment-text.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, findTask, type AssignmentView } from './store.js';
@@ -178,8 +179,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       }
     }
     if (!view) return reply(msg, { text: `没能把这条回复对应到任务，已保存。${HOW_TO}` }, ctx.now, 'reply_untied');
-    if (!mayUpdateUnit(ctx.actor, view.unit.id))
-      return reply(msg, { text: ctx.actor.roles.length ? `${label(view)} 不是你绑定单位的任务，你只能报送本单位的任务。` : strangerHint() }, ctx.now);
+    const refused = unitRefusal(ctx.actor, view);
+    if (refused) return reply(msg, { text: ctx.actor.roles.length ? refused : strangerHint() }, ctx.now);
     // The same reading as a coded line: "80% 已完成排查" is 80 and the note "已完成排查" (the percent is not kept twice).
     const r = reportOfText(text);
     const res =
@@ -225,8 +226,9 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         }
         view = v.value;
       }
-      if (!mayUpdateUnit(ctx.actor, view.unit.id)) {
-        out.push(`${label(view)} 不是你绑定单位的任务，你只能报送本单位的任务。`);
+      const refused = unitRefusal(ctx.actor, view);
+      if (refused) {
+        out.push(refused);
         continue;
       }
       const r = reportOfText(rest);
@@ -254,8 +256,9 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     for (const id of ids) {
       const view = await assignmentView(deps.db, id, ctx.today);
       if (!view) continue;
-      if (!mayUpdateUnit(ctx.actor, view.unit.id)) {
-        out.push(`${label(view)} 不是你绑定单位的任务，未记录。`);
+      const refused = unitRefusal(ctx.actor, view, 'skipped');
+      if (refused) {
+        out.push(refused);
         continue;
       }
       const res = await recordReport(ctx, view, { kind: 'no_change' });
@@ -390,8 +393,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     const ctx: CommandContext = { deps, actor, msg: null, now, today: shanghaiDate(now), channel: 'card' };
     const view = await assignmentView(deps.db, v.data.asg, ctx.today);
     if (!view) return { toast: { type: 'error', content: '这项任务已不存在' } };
-    if (!mayUpdateUnit(actor, view.unit.id))
-      return { toast: { type: 'error', content: actor.roles.length ? '这不是你单位的任务，只能由该单位联络员报送' : '你还没有绑定单位，请发送「绑定 <单位名称>」' } };
+    if (unitRefusal(actor, view))
+      return { toast: { type: 'error', content: actor.roles.length ? NOT_YOUR_UNIT_TOAST : '你还没有绑定单位，请发送「绑定 <单位名称>」' } };
     const done = async (r: { ok: true; text: string } | { ok: false; error: string }): Promise<CardActionResult> => {
       if (!r.ok) return { toast: { type: 'error', content: r.error.slice(0, 200) } };
       return { toast: { type: 'success', content: r.text.split('\n')[0]!.slice(0, 200) }, card: await assignmentCard(ctx, view.asg.id, r.text.split('\n')[0]) };

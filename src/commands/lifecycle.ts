@@ -2,13 +2,34 @@
 // or the chat disbanded (the chat stops being a target; its unsent messages go to people by direct message; the
 // office is told), a message recalled (a progress report it made is withdrawn), a person opening the bot chat
 // (a welcome by role, at most once a day). Every write is keyed by the event so a re-push changes nothing.
-import { and, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
+import {
+  assignmentWithNames,
+  hasLaterLiveReport,
+  liveReportsOfMessage,
+  markReportWithdrawn,
+  messageStillPending,
+  personOpenId,
+  previousLiveReportAt,
+  reportAuditDetail,
+  restoreAssignment,
+} from '../db/assignment-store.js';
 import { auditInsert, actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
-import { outboxInsert, outboxUuid } from '../db/outbox-store.js';
-import { assignments, auditLog, chats, inboundEvents, outbox, people, progressReports, roles, tasks, units } from '../db/schema.js';
+import {
+  cancelStranded,
+  chatById,
+  deleteChat,
+  leaderOpenIds,
+  officeChatIds,
+  rerouteToPerson,
+  strandedOutbox,
+  unitNameById,
+  unitNamesByIds,
+} from '../db/chat-store.js';
+import { outboxInsert } from '../db/outbox-store.js';
+import { withdrawReport } from '../domain/assignment.js';
 import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage, RecallType } from '../domain/types.js';
 import { resolveActor } from './actor.js';
@@ -50,14 +71,14 @@ const text = (dedupeKey: string, to: Recipient, body: string, extra: Partial<Out
 
 async function chatLabel(db: Db, row: { purpose: string; unitId: number | null }): Promise<string> {
   if (row.purpose === 'unit' && row.unitId) {
-    const u = (await db.select({ name: units.name }).from(units).where(eq(units.id, row.unitId)))[0];
-    if (u) return `${u.name}群`;
+    const name = await unitNameById(db, row.unitId);
+    if (name) return `${name}群`;
   }
   return PURPOSE_ZH[row.purpose] ?? row.purpose;
 }
 
 async function greetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_added' }>, eventId: string, now: number) {
-  const reg = (await deps.db.select().from(chats).where(eq(chats.chatId, ev.chatId)))[0];
+  const reg = await chatById(deps.db, ev.chatId);
   const body = reg
     ? `大家好，我是督办机器人。本群已登记为「${await chatLabel(deps.db, reg)}」，相关提醒和通知会发到本群。` +
       `\n如需更改，请办公室成员在群里 @我 发送「本群设为 办公室群」「本群设为 领导群」或「本群设为 <单位>群」。发送「帮助」查看命令。`
@@ -74,67 +95,30 @@ async function greetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_ad
 async function fallbackPeople(deps: Deps, purpose: string, unitId: number | null): Promise<string[]> {
   const db = deps.db;
   if (purpose === 'unit' && unitId) return unitContactOpenIds(db, unitId);
-  if (purpose === 'leaders') {
-    const rows = await db
-      .select({ openId: people.openId })
-      .from(roles)
-      .innerJoin(people, eq(people.id, roles.personId))
-      .where(eq(roles.role, 'leader'));
-    return [...new Set(rows.map((r) => r.openId).filter((x): x is string => !!x))];
-  }
+  if (purpose === 'leaders') return leaderOpenIds(db);
   return [...new Set([...deps.config.OFFICE_OPEN_IDS, ...(await officeOpenIds(db))])];
 }
 
 async function forgetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_removed' }>, eventId: string, now: number) {
   const db = deps.db;
-  const reg = (await db.select().from(chats).where(eq(chats.chatId, ev.chatId)))[0];
+  const reg = await chatById(db, ev.chatId);
   // Messages still waiting for this chat (or failed for it) will never arrive there. One being sent right now is
   // left to its sender (it fails with 230002/232009 and shows under 未送达), so it can never go out twice.
-  const stranded = await db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.receiveIdType, 'chat_id'), eq(outbox.receiveId, ev.chatId), inArray(outbox.status, ['pending', 'failed'])));
+  const stranded = await strandedOutbox(db, ev.chatId);
   const why = ev.reason === 'disbanded' ? '群已解散' : '机器人已被移出群';
   const q: unknown[] = [];
-  if (reg) q.push(db.delete(chats).where(eq(chats.chatId, ev.chatId)));
+  if (reg) q.push(deleteChat(db, ev.chatId));
   let rerouted = 0;
   if (stranded.length) {
     const ids = stranded.map((r) => r.id);
-    q.push(
-      db
-        .update(outbox)
-        .set({ status: 'cancelled', claimedUntil: null, lastError: `${why}，已改为私信发送`, errorCode: ev.reason === 'disbanded' ? 232009 : 230002 })
-        .where(and(inArray(outbox.id, ids), inArray(outbox.status, ['pending', 'failed']))),
-    );
+    q.push(cancelStranded(db, ids, `${why}，已改为私信发送`, ev.reason === 'disbanded' ? 232009 : 230002));
     // The purpose decides who reads it instead; a chat never registered (e.g. a reply in it) has nobody to fall back to.
     const to = reg ? await fallbackPeople(deps, reg.purpose, reg.unitId) : [];
     for (const row of stranded) {
       if (row.op !== 'send') continue;
       for (const openId of to) {
-        const key = `${row.dedupeKey}:dm:${openId}`;
         rerouted += 1;
-        q.push(
-          db
-            .insert(outbox)
-            .values({
-              dedupeKey: key,
-              uuid: outboxUuid(key),
-              op: 'send',
-              receiveIdType: 'open_id',
-              receiveId: openId,
-              msgType: row.msgType,
-              content: row.content,
-              purpose: row.purpose,
-              taskId: row.taskId,
-              assignmentId: row.assignmentId,
-              status: 'pending',
-              nextAttemptAt: now,
-              // Kept from the original: it goes out in its place in the queue, and says so if it is late.
-              createdAt: row.createdAt,
-              dueAt: row.dueAt ?? row.createdAt,
-            })
-            .onConflictDoNothing({ target: outbox.dedupeKey }),
-        );
+        q.push(rerouteToPerson(db, row, openId, now));
       }
     }
   }
@@ -158,9 +142,9 @@ async function forgetChat(deps: Deps, ev: Extract<LifecycleEvent, { type: 'bot_r
       (rerouted ? `尚未发出的 ${stranded.length} 条消息已改为私信（共 ${rerouted} 条）。` : stranded.length ? `有 ${stranded.length} 条消息无法再发到该群。` : '') +
       (reg ? '\n如需恢复，请把机器人拉回群（或新建群拉入机器人），在群里发送「本群设为 …」。' : '');
     // The office hears it where its notices go now: its other chats, else each office member.
-    const officeChats = await db.select({ chatId: chats.chatId }).from(chats).where(and(eq(chats.purpose, 'office'), ne(chats.chatId, ev.chatId)));
+    const officeChats = await officeChatIds(db, ev.chatId);
     const to: Recipient[] = officeChats.length
-      ? officeChats.map((c) => ({ receiveIdType: 'chat_id' as const, receiveId: c.chatId }))
+      ? officeChats.map((chatId) => ({ receiveIdType: 'chat_id' as const, receiveId: chatId }))
       : (await fallbackPeople(deps, 'office', null)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
     for (const r of to) q.push(outboxInsert(db, text(`notice:chat_gone:${ev.chatId}:${eventId}:${r.receiveId}`, r, body), now));
   }
@@ -179,60 +163,36 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
   const by = RECALLED_BY[recallType] ?? RECALLED_BY.message_owner;
   const own = recallType === 'message_owner';
   const db = deps.db;
-  const reps = await db
-    .select()
-    .from(progressReports)
-    .where(and(eq(progressReports.sourceMessageId, messageId), isNull(progressReports.withdrawnAt)));
+  const reps = await liveReportsOfMessage(db, messageId);
   if (reps.length === 0) {
     // The recall can overtake the message itself (acknowledged, still waiting to be processed): try again later
     // (the inbox retries with backoff) rather than let the report it will make stand.
-    const seen = (await db.select({ owner: inboundEvents.payload }).from(inboundEvents).where(eq(inboundEvents.key, `message:${messageId}`)))[0];
-    const owner = seen?.owner ? (await db.select({ status: inboundEvents.status }).from(inboundEvents).where(eq(inboundEvents.key, seen.owner)))[0] : undefined;
-    if (owner?.status === 'pending') throw new Error(`recalled message ${messageId} is not processed yet`);
+    if (await messageStillPending(db, messageId)) throw new Error(`recalled message ${messageId} is not processed yet`);
     return;
   }
   for (const rep of reps) {
-    const asg = (await db.select().from(assignments).where(eq(assignments.id, rep.assignmentId)))[0];
-    if (!asg) continue;
-    const task = (await db.select({ id: tasks.id, code: tasks.code }).from(tasks).where(eq(tasks.id, asg.taskId)))[0];
-    const unit = (await db.select({ name: units.name }).from(units).where(eq(units.id, asg.unitId)))[0];
+    const found = await assignmentWithNames(db, rep.assignmentId);
+    if (!found) continue;
+    const { asg, task, unit } = found;
     const label = `${task?.code ?? ''}（${unit?.name ?? ''}）`;
     // The state before the report, from its audit entry; restored only when nothing changed the assignment since.
-    const audit = (
-      await db
-        .select()
-        .from(auditLog)
-        .where(and(eq(auditLog.entity, 'assignment'), eq(auditLog.entityId, String(asg.id)), eq(auditLog.action, `assignment.${rep.kind}`), eq(auditLog.at, rep.createdAt)))
-        .orderBy(desc(auditLog.id))
-        .limit(1)
-    )[0];
-    const detail = (audit?.detail ?? {}) as { from?: { state?: string; percent?: number }; to?: { state?: string; percent?: number } };
-    const later = await db
-      .select({ id: progressReports.id })
-      .from(progressReports)
-      .where(and(eq(progressReports.assignmentId, asg.id), gt(progressReports.id, rep.id), isNull(progressReports.withdrawnAt)))
-      .limit(1);
-    const unchanged = detail.to && asg.state === detail.to.state && asg.percent === detail.to.percent;
-    const restore = !!detail.from?.state && typeof detail.from.percent === 'number' && later.length === 0 && unchanged;
-    const previous = await db
-      .select({ createdAt: progressReports.createdAt })
-      .from(progressReports)
-      .where(and(eq(progressReports.assignmentId, asg.id), ne(progressReports.id, rep.id), isNull(progressReports.withdrawnAt)))
-      .orderBy(desc(progressReports.createdAt))
-      .limit(1);
-    const q: unknown[] = [db.update(progressReports).set({ withdrawnAt: now }).where(and(eq(progressReports.id, rep.id), isNull(progressReports.withdrawnAt)))];
-    if (restore) {
+    const detail = ((await reportAuditDetail(db, asg.id, rep.kind, rep.createdAt)) ?? {}) as {
+      from?: { state?: string; percent?: number };
+      to?: { state?: string; percent?: number };
+    };
+    const out = withdrawReport(asg, { kind: rep.kind, before: detail.from, after: detail.to, laterReport: await hasLaterLiveReport(db, asg.id, rep.id) });
+    const restore = out.restore !== null;
+    const previousAt = await previousLiveReportAt(db, asg.id, rep.id);
+    const q: unknown[] = [markReportWithdrawn(db, rep.id, now)];
+    if (out.restore) {
       q.push(
-        db
-          .update(assignments)
-          .set({
-            state: detail.from!.state!,
-            percent: detail.from!.percent!,
-            ...(detail.from!.state !== 'claimed' ? { claimedAt: null } : {}),
-            lastReportAt: previous[0]?.createdAt ?? null,
-            updatedAt: now,
-          })
-          .where(and(eq(assignments.id, asg.id), eq(assignments.state, asg.state), eq(assignments.percent, asg.percent))),
+        restoreAssignment(db, asg, {
+          state: out.restore.state,
+          percent: out.restore.percent,
+          ...(out.restore.clearClaim ? { claimedAt: null } : {}),
+          lastReportAt: previousAt,
+          updatedAt: now,
+        }),
       );
     }
     q.push(
@@ -251,12 +211,12 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
     const after = restore
       ? `已恢复为撤回前的状态：进度 ${detail.from!.percent}%。`
       : '之后已有新的报送或办公室处理，任务状态保持不变。';
-    const person = rep.personId ? (await db.select({ openId: people.openId }).from(people).where(eq(people.id, rep.personId)))[0] : undefined;
-    if (person?.openId) {
+    const openId = rep.personId ? await personOpenId(db, rep.personId) : null;
+    if (openId) {
       q.push(
         outboxInsert(
           db,
-          text(`withdrawn:${rep.id}:${eventId}`, { receiveIdType: 'open_id', receiveId: person.openId }, `${own ? `你撤回了 ${label} 的${what}` : `${by}撤回了你的消息，${label} 的${what}随之撤回`}，该报送已标记为「已撤回」。${after}如需重新报送，请再发送一次。`, {
+          text(`withdrawn:${rep.id}:${eventId}`, { receiveIdType: 'open_id', receiveId: openId }, `${own ? `你撤回了 ${label} 的${what}` : `${by}撤回了你的消息，${label} 的${what}随之撤回`}，该报送已标记为「已撤回」。${after}如需重新报送，请再发送一次。`, {
             taskId: task?.id ?? null,
             assignmentId: asg.id,
           }),
@@ -264,10 +224,10 @@ async function withdrawReports(deps: Deps, messageId: string, eventId: string, n
         ),
       );
     }
-    if (rep.kind === 'done_claim') {
-      const officeChats = await db.select({ chatId: chats.chatId }).from(chats).where(eq(chats.purpose, 'office'));
+    if (out.notifyOffice) {
+      const officeChats = await officeChatIds(db);
       const to: Recipient[] = officeChats.length
-        ? officeChats.map((c) => ({ receiveIdType: 'chat_id' as const, receiveId: c.chatId }))
+        ? officeChats.map((chatId) => ({ receiveIdType: 'chat_id' as const, receiveId: chatId }))
         : (await fallbackPeople(deps, 'office', null)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
       for (const r of to)
         q.push(outboxInsert(db, text(`notice:withdrawn:${rep.id}:${r.receiveId}`, r, `【已撤回】${label} 的完成申报已被${by}撤回${own ? '' : '（撤回了申报消息）'}，无需核验。`, { taskId: task?.id ?? null, assignmentId: asg.id }), now));
@@ -284,9 +244,7 @@ async function welcome(deps: Deps, openId: string, now: number) {
       '您好，我是督办机器人。您是办公室成员：发送「待办」查看待处理事项，「统计」「逾期」「临期」了解全局，' +
       '「未送达」查看没能送达的消息，「帮助」查看全部命令。';
   } else if (actor.roles.includes('contact')) {
-    const names = actor.unitIds.length
-      ? (await deps.db.select({ name: units.name }).from(units).where(inArray(units.id, actor.unitIds))).map((u) => u.name).join('、')
-      : '';
+    const names = (await unitNamesByIds(deps.db, actor.unitIds)).join('、');
     body =
       `您好，我是督办机器人。您是${names ? ` ${names} 的` : ''}联络员：发送「我的任务」查看本单位任务；` +
       '直接回复提醒卡片（如“60% 已完成排查”）或发送「进度 <编号> 60%」报送进度；「帮助」查看全部命令。';

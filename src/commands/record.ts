@@ -1,15 +1,15 @@
 // Writes that change an assignment: each is the change + a progress_reports row + an audit row (+ notices) in
 // one runBatch, so a failed command writes nothing and a successful one is never half-recorded.
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditInsert, actorOf } from '../db/audit.js';
+import { insertProgressReport, updateAssignment, type AssignmentPatch } from '../db/assignment-store.js';
 import { runBatch } from '../db/batch.js';
+import { officeChatIds, unitChatIds } from '../db/chat-store.js';
 import { outboxInsert } from '../db/outbox-store.js';
-import { assignments, chats, progressReports } from '../db/schema.js';
-import { formatDateZh } from '../domain/dates.js';
-import { mayUpdateUnit } from '../domain/permissions.js';
-import { assessAssignment, LIGHT_EMOJI, type Assessment } from '../domain/status.js';
+import { applyReport, isRefusal, type ReportKind } from '../domain/assignment.js';
+import { assessAssignment } from '../domain/status.js';
 import type { OutboundMessage } from '../domain/types.js';
+import { dueLine, label, notYourUnitsText, refusalZh, unitRefusal } from './assignment-text.js';
 import { clipNote, MAX_NOTE_CHARS } from './parse.js';
 import type { CommandContext } from './registry.js';
 import {
@@ -22,25 +22,14 @@ import {
   type TaskRow,
 } from './store.js';
 
-export type ReportKind = 'progress' | 'done_claim' | 'no_change' | 'note';
+export { dueLine, label } from './assignment-text.js';
+export type { ReportKind } from '../domain/assignment.js';
 
 export interface ReportInput {
   kind: ReportKind;
   percent?: number | null;
   note?: string | null;
   evidenceUrl?: string | null;
-}
-
-export const label = (v: AssignmentView) => `${v.task.code}（${v.unit.name}）`;
-
-/** "截止 6月30日，还剩14天 🟡" for a reply. */
-export function dueLine(a: Assessment, today: string): string {
-  if (!a.due) return '该任务为长期/周期性任务，无固定截止日期。';
-  const y = Number(today.slice(0, 4));
-  const when = `截止 ${formatDateZh(a.due.date, y)}${a.due.extended ? '（已延期）' : ''}`;
-  if (!a.open) return `${when}。`;
-  if (a.overdueDays > 0) return `${when}，已逾期 ${a.overdueDays} 天 ${LIGHT_EMOJI[a.light]}`;
-  return `${when}，还剩 ${a.daysLeft} 天 ${LIGHT_EMOJI[a.light]}`;
 }
 
 /**
@@ -66,12 +55,8 @@ export async function pickAssignment(
         error: `${u.value.name} 不是任务 ${task.code} 的责任单位。责任单位：${all.map((v) => v.unit.name).join('、')}。`,
       };
   }
-  const mine = pool.filter((v) => mayUpdateUnit(ctx.actor, v.unit.id));
-  if (mine.length === 0)
-    return {
-      ok: false,
-      error: `任务 ${task.code} 的责任单位是 ${pool.map((v) => v.unit.name).join('、')}，不是你绑定的单位；你只能报送本单位的任务。发送「我的任务」查看。`,
-    };
+  const mine = pool.filter((v) => !unitRefusal(ctx.actor, v));
+  if (mine.length === 0) return { ok: false, error: notYourUnitsText(task, pool) };
   if (mine.length === 1) return { ok: true, value: mine[0]! };
   if (opts.preferState) {
     const inState = mine.filter((v) => v.asg.state === opts.preferState);
@@ -86,8 +71,8 @@ export async function pickAssignment(
 /** Where notices for the office go: registered office group chats, else every office member by open_id. */
 export async function officeRecipients(ctx: CommandContext): Promise<Array<Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>>> {
   const db = ctx.deps.db;
-  const groups = await db.select().from(chats).where(eq(chats.purpose, 'office'));
-  if (groups.length) return groups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId }));
+  const groups = await officeChatIds(db);
+  if (groups.length) return groups.map((chatId) => ({ receiveIdType: 'chat_id' as const, receiveId: chatId }));
   const ids = new Set([...ctx.deps.config.OFFICE_OPEN_IDS, ...(await officeOpenIds(db))]);
   return [...ids].map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
@@ -97,11 +82,10 @@ export type NoticeRecipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId
 
 /** Where notices for a unit go: its registered group chat (mentioning its contacts), else its contacts by open_id. */
 export async function unitRecipients(db: Db, unitId: number): Promise<NoticeRecipient[]> {
-  const groups = await db.select().from(chats).where(eq(chats.unitId, unitId));
-  const unitGroups = groups.filter((g) => g.purpose === 'unit');
+  const unitGroups = await unitChatIds(db, unitId);
   if (unitGroups.length) {
     const mention = await unitContactOpenIds(db, unitId);
-    return unitGroups.map((g) => ({ receiveIdType: 'chat_id' as const, receiveId: g.chatId, ...(mention.length ? { mention } : {}) }));
+    return unitGroups.map((chatId) => ({ receiveIdType: 'chat_id' as const, receiveId: chatId, ...(mention.length ? { mention } : {}) }));
   }
   return (await unitContactOpenIds(db, unitId)).map((id) => ({ receiveIdType: 'open_id' as const, receiveId: id }));
 }
@@ -134,7 +118,6 @@ export function noticeInserts(
   );
 }
 
-/** Source key for notices: the message being answered, else the instant. */
 /** The audit entry of a command: who ran it, when and through which channel, plus what it changed. */
 export function commandAudit(
   ctx: CommandContext,
@@ -155,7 +138,7 @@ export function reportInsert(
   assignmentId: number,
   r: { kind: string; percent?: number | null; note?: string | null; evidenceUrl?: string | null },
 ) {
-  return ctx.deps.db.insert(progressReports).values({
+  return insertProgressReport(ctx.deps.db, {
     assignmentId,
     personId: ctx.actor.personId,
     kind: r.kind,
@@ -168,6 +151,7 @@ export function reportInsert(
   });
 }
 
+/** Source key for notices: the message being answered, else the instant. */
 export function sourceKey(ctx: CommandContext): string {
   return ctx.msg?.messageId ?? `t${ctx.now}`;
 }
@@ -180,34 +164,22 @@ export async function recordReport(
 ): Promise<{ ok: true; text: string; view: AssignmentView } | { ok: false; error: string }> {
   const { db } = ctx.deps;
   const { asg } = view;
-  if (!mayUpdateUnit(ctx.actor, view.unit.id))
-    return { ok: false, error: `${label(view)} 不是你绑定单位的任务，你只能报送本单位的任务。` };
-  if (asg.state === 'closed') return { ok: false, error: `${label(view)} 已销号，无需再报送。如有疑问请联系办公室。` };
-  if (asg.state === 'claimed' && input.kind !== 'note')
-    return {
-      ok: false,
-      error: `${label(view)} 已申报完成，正在等待办公室核验；如需修改请联系办公室（办公室可「退回」）。`,
-    };
+  const out = applyReport(asg, input, ctx.actor);
+  if (isRefusal(out)) return { ok: false, error: refusalZh('report', out, { view }) };
   const clipped = clipNote(input.note ?? '');
   const now = ctx.now;
-  const patch: Partial<typeof assignments.$inferInsert> = { lastReportAt: now, updatedAt: now };
-  let percent = asg.percent;
-  if (input.kind === 'progress' && input.percent != null) percent = input.percent;
-  if (input.kind === 'done_claim') {
-    percent = 100;
-    patch.state = 'claimed';
-    patch.claimedAt = now;
-  } else if (input.kind !== 'no_change' && asg.state === 'not_started') {
-    patch.state = 'in_progress';
-  }
+  const { percent } = out;
+  const patch: AssignmentPatch = { lastReportAt: now, updatedAt: now };
+  if (out.stateChanged) patch.state = out.state;
+  if (out.claimed) patch.claimedAt = now;
   patch.percent = percent;
   const queries: unknown[] = [
-    db.update(assignments).set(patch).where(eq(assignments.id, asg.id)),
-    db.insert(progressReports).values({
+    updateAssignment(db, asg.id, patch),
+    insertProgressReport(db, {
       assignmentId: asg.id,
       personId: ctx.actor.personId,
       kind: input.kind,
-      percent: input.kind === 'no_change' ? asg.percent : input.kind === 'note' ? null : percent,
+      percent: out.reportPercent,
       note: clipped.note,
       evidenceUrl: input.evidenceUrl ?? null,
       channel: ctx.channel,
@@ -226,14 +198,14 @@ export async function recordReport(
         task: view.task.code,
         unit: view.unit.name,
         from: { state: asg.state, percent: asg.percent },
-        to: { state: patch.state ?? asg.state, percent },
+        to: { state: out.state, percent },
         note: clipped.note,
         evidenceUrl: input.evidenceUrl ?? null,
         messageId: ctx.msg?.messageId ?? null,
       },
     }),
   ];
-  if (input.kind === 'done_claim') {
+  if (out.notifyOffice) {
     const text =
       `【待核验】${label(view)} ${view.task.title} 申报完成` +
       (clipped.note ? `：${clipped.note}` : '。') +
