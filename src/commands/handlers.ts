@@ -14,7 +14,7 @@ import { isStranger, mayRun, mayUpdateUnit, refusalText, strangerHint } from '..
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
 import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
-import { resolveActor } from './actor.js';
+import { resolveActor } from '../db/people-store.js';
 import { allNames, buildRegistry } from './index.js';
 import {
   didYouMean,
@@ -34,7 +34,8 @@ import {
 } from './parse.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
-import { assignmentView, findTask, type AssignmentView } from './store.js';
+import { assignmentView, type AssignmentView } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';

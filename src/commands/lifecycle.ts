@@ -11,8 +11,7 @@ import { outboxInsert, outboxUuid } from '../db/outbox-store.js';
 import { assignments, auditLog, chats, inboundEvents, outbox, people, progressReports, roles, tasks, units } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage, RecallType } from '../domain/types.js';
-import { resolveActor } from './actor.js';
-import { officeOpenIds, unitContactOpenIds } from './store.js';
+import { resolveActor, officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
 import { removeEvidenceForMessage } from '../evidence/store.js';
 
 type Deps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'evidenceStore'>;

@@ -5,12 +5,12 @@ import { runBatch } from '../db/batch.js';
 import { bindRequests, chats, people, units } from '../db/schema.js';
 import { isOffice } from '../domain/permissions.js';
 import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.js';
-import { contactsOf, endRoleQueries, grantRole, rolesOf, upsertPerson, type RoleRow } from './bind.js';
+import { type RoleRow, endRoleQueries, contactsOf, rolesOf, grantRole, upsertPerson } from '../db/people-store.js';
 import { parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, noticeInserts, officeRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import type { Role } from '../domain/actor.js';
-import { findUnit } from './store.js';
+import { findUnit } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

@@ -12,15 +12,9 @@ import { assessAssignment, LIGHT_EMOJI, type Assessment } from '../domain/status
 import type { OutboundMessage } from '../domain/types.js';
 import { clipNote, MAX_NOTE_CHARS } from './parse.js';
 import type { CommandContext } from './registry.js';
-import {
-  findUnit,
-  officeOpenIds,
-  taskAssignments,
-  unitContactOpenIds,
-  type AssignmentView,
-  type Found,
-  type TaskRow,
-} from './store.js';
+import { officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
+import { taskAssignments, type AssignmentView, type TaskRow } from '../db/task-store.js';
+import { type Found, findUnit } from './lookup.js';
 
 export type ReportKind = 'progress' | 'done_claim' | 'no_change' | 'note';
 

@@ -33,17 +33,8 @@ import {
   sourceKey,
   unitRecipients,
 } from './record.js';
-import {
-  assignmentView,
-  findTask,
-  recentReports,
-  taskAssignments,
-  activeTasks,
-  taskTargets,
-  unitAssignments,
-  type AssignmentView,
-  type TaskRow,
-} from './store.js';
+import { taskTargets, recentReports, unitAssignments, taskAssignments, assignmentView, activeTasks, type AssignmentView, type TaskRow } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 import { asksForEvidence } from '../domain/evidence.js';
 import { evidenceGroupsFor } from '../evidence/card.js';
 import { countAttached, getEvidencePolicy } from '../evidence/store.js';

@@ -7,7 +7,8 @@ import { formatDateZh, SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.
 import { clipNote, parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, label, pickAssignment } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-import { findTask, taskAssignments } from './store.js';
+import { taskAssignments } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

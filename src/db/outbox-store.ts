@@ -6,7 +6,7 @@ import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
-import { inertTextMessage } from '../cards/escape.js';
+import { inertTextMessage } from '../domain/text-escape.js';
 
 /** Open ids as Feishu issues them; anything else is never put inside a tag. */
 const OPEN_ID = /^[\w-]{1,64}$/;

@@ -2,7 +2,7 @@
 // for the reader when they may open it (office, leaders, the unit itself); other units' files only counted.
 import type { EvidenceGroup } from '../cards/task-card.js';
 import type { CommandContext } from '../commands/registry.js';
-import type { AssignmentView } from '../commands/store.js';
+import type { AssignmentView } from '../db/task-store.js';
 import { evidenceLink } from './links.js';
 import { evidenceOfAssignments } from './store.js';
 

@@ -10,7 +10,9 @@ import { readVerdict, READ_VERDICT_ZH, type ReadVerdict } from '../domain/eviden
 import { dueLine, label, unitRecipients } from '../commands/record.js';
 import { splitFirst } from '../commands/parse.js';
 import type { CommandContext, CommandDef, ParseResult } from '../commands/registry.js';
-import { findTask, findUnit, taskAssignments, unitAssignments, unitContactOpenIds, type AssignmentView } from '../commands/store.js';
+import { unitContactOpenIds } from '../db/people-store.js';
+import { unitAssignments, taskAssignments, type AssignmentView } from '../db/task-store.js';
+import { findUnit, findTask } from '../commands/lookup.js';
 import { attachPendingTo } from './intake.js';
 import { getEvidencePolicy, setEvidencePolicy } from './store.js';
 

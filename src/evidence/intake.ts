@@ -22,11 +22,12 @@ import {
 } from '../domain/evidence.js';
 import { mayUpdateUnit, strangerHint } from '../domain/permissions.js';
 import type { IncomingMessage } from '../domain/types.js';
-import { resolveActor } from '../commands/actor.js';
+import { resolveActor } from '../db/people-store.js';
 import { matchCommandName, normaliseText } from '../commands/parse.js';
 import { label, pickAssignment } from '../commands/record.js';
 import type { CommandContext } from '../commands/registry.js';
-import { assignmentView, findTask, type AssignmentView } from '../commands/store.js';
+import { assignmentView, type AssignmentView } from '../db/task-store.js';
+import { findTask } from '../commands/lookup.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { sha256Hex } from './blob-store.js';
 import { attachPending, countAttached, pendingOf, recentReportAssignment, reportOfMessage } from './store.js';

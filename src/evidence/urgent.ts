@@ -11,7 +11,8 @@ import { runBatch } from '../db/batch.js';
 import { outbox, urgentLog } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import { label } from '../commands/record.js';
-import { assignmentView, unitContactOpenIds } from '../commands/store.js';
+import { unitContactOpenIds } from '../db/people-store.js';
+import { assignmentView } from '../db/task-store.js';
 import { getEvidencePolicy } from './store.js';
 
 /** Only reminders sent this recently are buzzed (an old one is not worth interrupting for). */

@@ -1,6 +1,6 @@
 // Render a card (JSON 2.0, or the older 1.0 shape) as readable plain text for the offline console and logs.
 
-import { decodeMdEntities } from '../cards/escape.js';
+import { decodeMdEntities } from '../domain/text-escape.js';
 
 type Node = Record<string, unknown>;
 

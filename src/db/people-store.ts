@@ -1,10 +1,48 @@
-// Binding people to roles and units: the store functions shared by chat commands and the CLI.
-import { and, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { auditInsert } from '../db/audit.js';
-import { runBatch } from '../db/batch.js';
-import { people, roleHistory, roles } from '../db/schema.js';
-import type { Role } from '../domain/actor.js';
+// People, their roles and units: who a sender is (resolveActor), binding people to roles and units (shared by chat
+// commands and the CLI), bind requests, chats registered for a purpose, and whom to tell (a unit's contacts, the
+// office). One code path for both drivers.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { auditInsert } from './audit.js';
+import { runBatch } from './batch.js';
+import { preparedFor } from './prepared.js';
+import { bindRequests, chats, people, roleHistory, roles, units } from './schema.js';
+import { rolesOfRows, type Actor, type Role } from '../domain/actor.js';
+
+// Every message resolves its sender: prepared once per database.
+const personStmt = (db: Db) =>
+  preparedFor(db, 'actor.person', (d) =>
+    d.select().from(people).where(eq(people.openId, sql.placeholder('openId'))).limit(1).prepare(),
+  );
+const rolesStmt = (db: Db) =>
+  preparedFor(db, 'actor.roles', (d) => d.select().from(roles).where(eq(roles.personId, sql.placeholder('personId'))).prepare());
+
+/**
+ * Resolve a sender's open_id to a person and roles. OFFICE_OPEN_IDS from the configuration count as office even
+ * when the database has no role for them; a person row is created on first contact so every act has a person id.
+ */
+export async function resolveActor(
+  deps: { db: Db; config: { OFFICE_OPEN_IDS: readonly string[] } },
+  sender: { openId: string; userId?: string; unionId?: string },
+  now: number,
+): Promise<Actor> {
+  const { db } = deps;
+  let person = (await personStmt(db).execute({ openId: sender.openId }))[0];
+  if (!person) {
+    await db
+      .insert(people)
+      .values({ openId: sender.openId, userId: sender.userId ?? null, unionId: sender.unionId ?? null, createdAt: now })
+      .onConflictDoNothing({ target: people.openId });
+    person = (await personStmt(db).execute({ openId: sender.openId }))[0];
+  }
+  const rows = person ? await rolesStmt(db).execute({ personId: person.id }) : [];
+  return {
+    personId: person?.id ?? null,
+    openId: sender.openId,
+    name: person?.name ?? null,
+    ...rolesOfRows(rows, deps.config.OFFICE_OPEN_IDS.includes(sender.openId)),
+  };
+}
 
 export interface PersonKey {
   openId: string;
@@ -116,4 +154,24 @@ export function endRoleQueries(
       detail: { role: r.role, unitId: r.unitId || null, reason: e.reason, successorId: e.successorId ?? null, note: e.note ?? null },
     }),
   ]);
+}
+
+/** open_ids of a unit's contacts (for notices to the unit). */
+export async function unitContactOpenIds(db: Db, unitId: number): Promise<string[]> {
+  const rows = await db
+    .select({ openId: people.openId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(eq(roles.role, 'contact'), eq(roles.unitId, unitId)));
+  return rows.map((r) => r.openId).filter((x): x is string => !!x);
+}
+
+/** open_ids of office people in the database. */
+export async function officeOpenIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ openId: people.openId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(eq(roles.role, 'office'));
+  return rows.map((r) => r.openId).filter((x): x is string => !!x);
 }
