@@ -175,3 +175,60 @@ export async function officeOpenIds(db: Db): Promise<string[]> {
     .where(eq(roles.role, 'office'));
   return rows.map((r) => r.openId).filter((x): x is string => !!x);
 }
+
+/** The person with this open_id, if known. */
+export async function personByOpenId(db: Db, openId: string) {
+  return (await db.select().from(people).where(eq(people.openId, openId)))[0];
+}
+
+/** Record the name a person gave (e.g. with 绑定). */
+export async function setPersonName(db: Db, personId: number, name: string): Promise<void> {
+  await db.update(people).set({ name }).where(eq(people.id, personId));
+}
+
+/** Units a person is a contact of. */
+export async function contactUnitIds(db: Db, personId: number): Promise<number[]> {
+  const rows = await db.select({ unitId: roles.unitId }).from(roles).where(and(eq(roles.personId, personId), eq(roles.role, 'contact')));
+  return rows.map((r) => r.unitId);
+}
+
+/** A person's pending requests to bind to a unit. */
+export async function pendingBindRequests(db: Db, personId: number, unitId: number) {
+  return db
+    .select()
+    .from(bindRequests)
+    .where(and(eq(bindRequests.personId, personId), eq(bindRequests.unitId, unitId), eq(bindRequests.status, 'pending')));
+}
+
+/** The insert of a new bind request (for a batch); returns its id. */
+export function bindRequestInsert(db: Db, personId: number, unitId: number, now: number) {
+  return db.insert(bindRequests).values({ personId, unitId, createdAt: now }).returning({ id: bindRequests.id });
+}
+
+/** A bind request with its person and unit. */
+export async function bindRequestWithParties(db: Db, id: number) {
+  return (
+    await db
+      .select({ r: bindRequests, p: people, u: units })
+      .from(bindRequests)
+      .innerJoin(people, eq(people.id, bindRequests.personId))
+      .innerJoin(units, eq(units.id, bindRequests.unitId))
+      .where(eq(bindRequests.id, id))
+  )[0];
+}
+
+/** The update deciding a pending bind request (for a batch): a no-op when it was decided meanwhile. */
+export function bindRequestDecision(db: Db, id: number, approve: boolean, by: number | null, now: number) {
+  return db
+    .update(bindRequests)
+    .set({ status: approve ? 'approved' : 'rejected', decidedBy: by, decidedAt: now })
+    .where(and(eq(bindRequests.id, id), eq(bindRequests.status, 'pending')));
+}
+
+/** The upsert registering a chat's purpose (office / leaders / a unit's group), for a batch. */
+export function chatRegistration(db: Db, c: { chatId: string; purpose: string; unitId: number | null; registeredBy: number | null }, now: number) {
+  return db
+    .insert(chats)
+    .values({ chatId: c.chatId, purpose: c.purpose, unitId: c.unitId, registeredBy: c.registeredBy, createdAt: now })
+    .onConflictDoUpdate({ target: chats.chatId, set: { purpose: c.purpose, unitId: c.unitId, registeredBy: c.registeredBy } });
+}
