@@ -1,7 +1,7 @@
 // What the board shows, read and computed with the same functions as `统计` and the weekly digest
 // (loadStatsInput → filterStatsInput → computeStats), so a number on the board is the number in chat.
 // Scope first (a contact's own units), then the page's filters; every data route goes through here.
-import { evidenceOfAssignments } from '../evidence/store.js';
+import { evidenceOfAssignments } from '../db/evidence-store.js';
 import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {

@@ -39,7 +39,7 @@ import { findTask } from './lookup.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
-import { attachByReply } from '../evidence/intake.js';
+import { attachByReply } from './evidence-intake.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;

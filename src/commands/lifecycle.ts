@@ -12,7 +12,7 @@ import { assignments, auditLog, chats, inboundEvents, outbox, people, progressRe
 import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage, RecallType } from '../domain/types.js';
 import { resolveActor, officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
-import { removeEvidenceForMessage } from '../evidence/store.js';
+import { removeEvidenceForMessage } from '../db/evidence-store.js';
 
 type Deps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'evidenceStore'>;
 type Recipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>;

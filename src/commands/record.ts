@@ -10,6 +10,7 @@ import { formatDateZh } from '../domain/dates.js';
 import { mayUpdateUnit } from '../domain/permissions.js';
 import { assessAssignment, LIGHT_EMOJI, type Assessment } from '../domain/status.js';
 import type { OutboundMessage } from '../domain/types.js';
+import { assignmentLabel } from '../domain/assignment-view.js';
 import { clipNote, MAX_NOTE_CHARS } from './parse.js';
 import type { CommandContext } from './registry.js';
 import { officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
@@ -25,7 +26,8 @@ export interface ReportInput {
   evidenceUrl?: string | null;
 }
 
-export const label = (v: AssignmentView) => `${v.task.code}（${v.unit.name}）`;
+/** How replies name one assignment (the domain's rule, also used outside commands/). */
+export const label = assignmentLabel;
 
 /** "截止 6月30日，还剩14天 🟡" for a reply. */
 export function dueLine(a: Assessment, today: string): string {

@@ -36,8 +36,8 @@ import {
 import { taskTargets, recentReports, unitAssignments, taskAssignments, assignmentView, activeTasks, type AssignmentView, type TaskRow } from '../db/task-store.js';
 import { findTask } from './lookup.js';
 import { asksForEvidence } from '../domain/evidence.js';
-import { evidenceGroupsFor } from '../evidence/card.js';
-import { countAttached, getEvidencePolicy } from '../evidence/store.js';
+import { evidenceGroupsFor } from './evidence-card.js';
+import { countAttached, getEvidencePolicy } from '../db/evidence-store.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

@@ -41,3 +41,6 @@ export interface AssignmentView<
   deadlines: D[];
   assessment: Assessment;
 }
+
+/** How replies name one assignment: "4.1.1（安定区）". */
+export const assignmentLabel = (v: { task: Pick<TaskFields, 'code'>; unit: Pick<UnitFields, 'name'> }) => `${v.task.code}（${v.unit.name}）`;

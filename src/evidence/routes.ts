@@ -8,7 +8,7 @@ import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../deps.js';
 import { actorOf, personOfSession, SESSION_COOKIE } from '../board/session.js';
 import { boardSecret, verifyToken } from '../board/tokens.js';
-import { evidenceWithContext } from './store.js';
+import { evidenceWithContext } from '../db/evidence-store.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
