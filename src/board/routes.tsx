@@ -19,18 +19,8 @@ import type { Actor } from '../domain/actor.js';
 import { BOARD_CSS, BOARD_JS } from './assets.js';
 import { BoardInputError, loadBoard, loadFilterContext, loadTask, parseBoardQuery, type BoardScope } from './data.js';
 import { authorizeUrl, loginWithCode } from './lark-login.js';
-import {
-  actorOf,
-  checkLink,
-  LINK_REFUSAL_ZH,
-  personForOpenId,
-  personOfSession,
-  redeemLink,
-  scopeOf,
-  SESSION_COOKIE,
-  startSession,
-  STATE_COOKIE,
-} from './session.js';
+import { actorOf, checkLink, LINK_REFUSAL_ZH, personOfSession, redeemLink, scopeOf, SESSION_COOKIE, startSession, STATE_COOKIE } from './session.js';
+import { personForOpenId } from '../db/people-store.js';
 import { boardSecret, randomToken, signToken, verifyToken } from './tokens.js';
 import { BoardPage, GatePage, LinkLandingPage, MessagePage, TaskPage } from './views.js';
 

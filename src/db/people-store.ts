@@ -232,3 +232,24 @@ export function chatRegistration(db: Db, c: { chatId: string; purpose: string; u
     .values({ chatId: c.chatId, purpose: c.purpose, unitId: c.unitId, registeredBy: c.registeredBy, createdAt: now })
     .onConflictDoUpdate({ target: chats.chatId, set: { purpose: c.purpose, unitId: c.unitId, registeredBy: c.registeredBy } });
 }
+
+/** A person by id with their current role rows. */
+export async function personWithRoles(db: Db, personId: number) {
+  const [person] = await db.select().from(people).where(eq(people.id, personId)).limit(1);
+  if (!person) return null;
+  const rows = await db.select().from(roles).where(eq(roles.personId, personId));
+  return { person, roles: rows };
+}
+
+/** The person behind a Feishu login (open_id), created on first sight as chat does; roles decide access. */
+export async function personForOpenId(db: Db, user: { open_id: string; union_id?: string; user_id?: string; name?: string }, now: number): Promise<number> {
+  await db
+    .insert(people)
+    .values({ openId: user.open_id, unionId: user.union_id ?? null, userId: user.user_id ?? null, name: user.name ?? null, createdAt: now })
+    .onConflictDoUpdate({
+      target: people.openId,
+      set: { name: sql`coalesce(${people.name}, excluded.name)`, unionId: sql`coalesce(${people.unionId}, excluded.union_id)` },
+    });
+  const [p] = await db.select({ id: people.id }).from(people).where(eq(people.openId, user.open_id)).limit(1);
+  return p!.id;
+}

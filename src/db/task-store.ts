@@ -91,12 +91,6 @@ export async function unitNamesOfTask(db: Db, taskId: number): Promise<string[]>
   return rows.map((u) => u.name);
 }
 
-/** How many plans are loaded (the health check's sign that the database is set up). */
-export async function countPlans(db: Db): Promise<number> {
-  const rows = await db.select({ n: sql<number>`count(*)` }).from(plans);
-  return Number(rows[0]?.n ?? 0);
-}
-
 export async function taskDeadlines(db: Db, taskIds: number[]): Promise<Map<number, DeadlineRow[]>> {
   const map = new Map<number, DeadlineRow[]>();
   if (taskIds.length === 1) {
