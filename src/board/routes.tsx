@@ -1,6 +1,11 @@
 /** @jsxImportSource hono/jsx */
 // The board's HTTP routes (README "The office board"). Every page and every data route resolves the viewer from the
 // session cookie and the database on each request, and passes the viewer's scope to src/board/data.ts.
+// The folder: data.ts (what a page shows, computed as 统计 and the digest compute it), session.ts and tokens.ts
+// (links, cookies, the signing key), lark-login.ts (Feishu web login), views.tsx and assets.ts (pages); its tables
+// are read through src/db/board-store.ts and the shared stores. The 看板 command that sends a personal link lives
+// with the other commands (src/commands/board-command.ts): src/board/ imports nothing from src/commands/ or
+// src/evidence/.
 //
 //   GET  /board                     the board (filters ?chapter= ?unit= ?status= ?at=YYYY-MM-DD)
 //   GET  /board/data                the same, as JSON

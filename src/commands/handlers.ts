@@ -310,7 +310,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
-      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
+      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/commands/evidence-intake.ts).
       if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
         const attached = await attachByReply(ctx, replyTo.targetMessageId, text);
         if (attached) return await reply(msg, { text: attached }, now);

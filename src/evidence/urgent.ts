@@ -3,7 +3,8 @@
 // receivers in-app (PATCH …/messages/:id/urgent_app). Where Feishu does not allow it (no im:message.urgent scope,
 // quota, the chat's setting: 230027, 230024, 230023, 99991672, …) a plain text message says the same instead.
 // Keyed on the outbox row (purpose 'reminder', sent): urgent_log's primary key claims each row once, so overlapping
-// runs and restarts never buzz a message twice. Runs every minute beside the outbox sender (node.ts, worker.ts).
+// runs and restarts never buzz a message twice (src/db/urgent-store.ts). Runs every minute beside the outbox sender
+// (node.ts, worker.ts).
 import type { AppDeps } from '../deps.js';
 import { outboxInsert } from '../db/outbox-store.js';
 import { runBatch } from '../db/batch.js';
