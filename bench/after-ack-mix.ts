@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { and, eq } from 'drizzle-orm';
-import { grantRole, upsertPerson } from '../src/commands/bind.js';
+import { grantRole, upsertPerson } from '../src/db/people-store.js';
 import { createInboundHandlers } from '../src/commands/handlers.js';
 import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';

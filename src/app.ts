@@ -1,8 +1,7 @@
 // createApp(deps): the HTTP routes. Every dependency comes in as a parameter; nothing here knows the runtime.
 import { Hono } from 'hono';
-import { sql } from 'drizzle-orm';
 import type { AppDeps } from './deps.js';
-import { plans } from './db/schema.js';
+import { countPlans, pingDatabase } from './db/health.js';
 import { VERSION } from './version.js';
 import { isDubanError } from './domain/errors.js';
 import { registerLarkRoutes } from './lark/routes.js';
@@ -26,10 +25,9 @@ export function createApp(deps: AppDeps) {
     let planLoaded = false;
     let planCount = 0;
     try {
-      await deps.db.run(sql`select 1`);
+      await pingDatabase(deps.db);
       database = true;
-      const rows = await deps.db.select({ n: sql<number>`count(*)` }).from(plans);
-      planCount = Number(rows[0]?.n ?? 0);
+      planCount = await countPlans(deps.db);
       planLoaded = planCount > 0;
     } catch (err) {
       deps.logger.error('healthz: database check failed', { error: (err as Error).message });

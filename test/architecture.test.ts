@@ -2,7 +2,10 @@
 // re-exports and dynamic import()). A folder of src/ is one node; a file at src/'s top level (app.ts, deps.ts,
 // ports.ts, …) is a node of its own. The rules are the structure the README's Layout section describes:
 //   - src/domain/ imports nothing outside src/domain/ (npm packages are fine);
-//   - src/cards/ never imports src/db/ (cards are pure builders: input in, card JSON out);
+//   - src/cards/ never imports src/db/, and imports nothing but src/domain/ (pure builders: input in, card JSON out);
+//   - src/board/ imports neither src/commands/ nor src/evidence/; src/evidence/ does not import src/commands/;
+//   - src/db/ imports only src/domain/, logger and config; table access (src/db/schema.ts) stays in src/db/ stores and
+//     the composition roots (app, node, worker, cli);
 //   - src/lark/ and src/commands/ do not import each other (one inbound entry point between them);
 //   - no import cycle between nodes.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -114,6 +117,27 @@ describe('the import structure of src/', () => {
 
   it('src/cards/ does not import src/db/', () => {
     expect(show(crossing.filter((e) => nodeOf(e.from) === 'cards/' && nodeOf(e.to) === 'db/'))).toEqual([]);
+  });
+
+  it('src/cards/ imports only src/domain/ (cards take plain views, never rows or commands)', () => {
+    expect(show(crossing.filter((e) => nodeOf(e.from) === 'cards/' && nodeOf(e.to) !== 'domain/'))).toEqual([]);
+  });
+
+  it('src/board/ imports neither src/commands/ nor src/evidence/ (看板 is a command; evidence uses the board)', () => {
+    expect(show(crossing.filter((e) => nodeOf(e.from) === 'board/' && ['commands/', 'evidence/'].includes(nodeOf(e.to))))).toEqual([]);
+  });
+
+  it('src/evidence/ does not import src/commands/ (the command side of evidence lives in commands/)', () => {
+    expect(show(crossing.filter((e) => nodeOf(e.from) === 'evidence/' && nodeOf(e.to) === 'commands/'))).toEqual([]);
+  });
+
+  pending('src/db/ imports only src/domain/, logger and config', () => {
+    expect(show(crossing.filter((e) => nodeOf(e.from) === 'db/' && !['domain/', 'logger', 'config'].includes(nodeOf(e.to))))).toEqual([]);
+  });
+
+  pending('table access (src/db/schema.ts) stays in src/db/ stores and the composition roots', () => {
+    const roots = new Set(['app', 'node', 'worker', 'cli', 'cli/']);
+    expect(show(edges.filter((e) => e.to === 'db/schema' && nodeOf(e.from) !== 'db/' && !roots.has(nodeOf(e.from))))).toEqual([]);
   });
 
   pending('src/lark/ and src/commands/ do not import each other', () => {

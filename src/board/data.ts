@@ -1,19 +1,17 @@
 // What the board shows, read and computed with the same functions as `统计` and the weekly digest
 // (loadStatsInput → filterStatsInput → computeStats), so a number on the board is the number in chat.
 // Scope first (a contact's own units), then the page's filters; every data route goes through here.
-import { evidenceOfAssignments } from '../evidence/store.js';
-import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
 import {
-  assignments,
-  deadlines,
-  digests,
-  extensionRequests,
-  people,
-  progressReports,
-  tasks,
-  units,
-} from '../db/schema.js';
+  activePlanTask,
+  assignmentsWithUnits,
+  deadlinesInOrder,
+  extensionRequestsOf,
+  recentDigestSummaries,
+  reportEvidenceLinks,
+  reportsWithNames,
+} from '../db/board-store.js';
+import type { Db } from '../db/client.js';
+import { evidenceOfAssignments } from '../db/evidence-store.js';
 import { findReportPlan, listUnits, loadStatsInput } from '../db/stats-store.js';
 import { computeDeltas, digestWeekKey, type DigestDeltas } from '../domain/digest.js';
 import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
@@ -315,11 +313,7 @@ export async function loadBoard(db: Db, scope: BoardScope, query: BoardQuery, no
     const weekKey = digestWeekKey(shanghaiInstant(today, '12:00'));
     const prev = await previousDigest(db, weekKey);
     deltas = computeDeltas(summarizeStats(stats), prev?.summary ?? null);
-    const rows = await db
-      .select({ weekKey: digests.weekKey, stats: digests.stats })
-      .from(digests)
-      .orderBy(desc(digests.weekKey))
-      .limit(12);
+    const rows = await recentDigestSummaries(db, 12);
     trend = rows
       .filter((r) => r.weekKey <= weekKey)
       .reverse()
@@ -374,12 +368,7 @@ export interface Evidence {
 export async function evidenceForAssignments(db: Db, assignmentIds: number[]): Promise<Map<number, Evidence[]>> {
   const out = new Map<number, Evidence[]>();
   if (assignmentIds.length === 0) return out;
-  const rows = await db
-    .select({ assignmentId: progressReports.assignmentId, url: progressReports.evidenceUrl, at: progressReports.createdAt, by: people.name })
-    .from(progressReports)
-    .leftJoin(people, eq(people.id, progressReports.personId))
-    .where(and(inArray(progressReports.assignmentId, assignmentIds), isNotNull(progressReports.evidenceUrl)))
-    .orderBy(asc(progressReports.createdAt));
+  const rows = await reportEvidenceLinks(db, assignmentIds);
   for (const r of rows) {
     const list = out.get(r.assignmentId) ?? [];
     list.push({ url: r.url, name: r.url ?? '', at: r.at, by: r.by });
@@ -432,20 +421,11 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
   const today = at ?? realToday;
   const plan = await findReportPlan(db);
   if (!plan) throw new BoardInputError('还没有导入方案，暂无数据。请办公室先导入方案。', 404);
-  const [task] = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.planId, plan.id), eq(tasks.code, code), eq(tasks.state, 'active')))
-    .limit(1);
+  const task = await activePlanTask(db, plan.id, code);
   if (!task) throw new BoardInputError(`没有编号为「${code}」的任务。请从看板上点选任务。`, 404);
   const [dl, asgRows] = await Promise.all([
-    db.select().from(deadlines).where(eq(deadlines.taskId, task.id)).orderBy(asc(deadlines.id)),
-    db
-      .select({ a: assignments, unitName: units.name, unitKind: units.kind })
-      .from(assignments)
-      .innerJoin(units, eq(units.id, assignments.unitId))
-      .where(eq(assignments.taskId, task.id))
-      .orderBy(asc(assignments.id)),
+    deadlinesInOrder(db, task.id),
+    assignmentsWithUnits(db, task.id),
   ]);
   const visible = asgRows
     .filter((r) => scope.all || scope.unitIds.includes(r.a.unitId))
@@ -455,17 +435,8 @@ export async function loadTask(db: Db, scope: BoardScope, code: string, at: stri
   }
   const ids = visible.map((r) => r.a.id);
   const [reports, exts, evidence] = await Promise.all([
-    ids.length
-      ? db
-          .select({ r: progressReports, by: people.name })
-          .from(progressReports)
-          .leftJoin(people, eq(people.id, progressReports.personId))
-          .where(inArray(progressReports.assignmentId, ids))
-          .orderBy(asc(progressReports.createdAt), asc(progressReports.id))
-      : Promise.resolve([]),
-    ids.length
-      ? db.select().from(extensionRequests).where(inArray(extensionRequests.assignmentId, ids)).orderBy(asc(extensionRequests.createdAt))
-      : Promise.resolve([]),
+    ids.length ? reportsWithNames(db, ids) : Promise.resolve([]),
+    ids.length ? extensionRequestsOf(db, ids) : Promise.resolve([]),
     evidenceForAssignments(db, ids),
   ]);
   const deadlineLikes = dl.map((d) => ({ kind: d.kind, dueDate: d.dueDate, recurrence: d.recurrence, label: d.label }));

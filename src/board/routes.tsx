@@ -1,6 +1,11 @@
 /** @jsxImportSource hono/jsx */
 // The board's HTTP routes (README "The office board"). Every page and every data route resolves the viewer from the
 // session cookie and the database on each request, and passes the viewer's scope to src/board/data.ts.
+// The folder: data.ts (what a page shows, computed as 统计 and the digest compute it), session.ts and tokens.ts
+// (links, cookies, the signing key), lark-login.ts (Feishu web login), views.tsx and assets.ts (pages); its tables
+// are read through src/db/board-store.ts and the shared stores. The 看板 command that sends a personal link lives
+// with the other commands (src/commands/board-command.ts): src/board/ imports nothing from src/commands/ or
+// src/evidence/.
 //
 //   GET  /board                     the board (filters ?chapter= ?unit= ?status= ?at=YYYY-MM-DD)
 //   GET  /board/data                the same, as JSON
@@ -19,18 +24,8 @@ import type { Actor } from '../domain/actor.js';
 import { BOARD_CSS, BOARD_JS } from './assets.js';
 import { BoardInputError, loadBoard, loadFilterContext, loadTask, parseBoardQuery, type BoardScope } from './data.js';
 import { authorizeUrl, loginWithCode } from './lark-login.js';
-import {
-  actorOf,
-  checkLink,
-  LINK_REFUSAL_ZH,
-  personForOpenId,
-  personOfSession,
-  redeemLink,
-  scopeOf,
-  SESSION_COOKIE,
-  startSession,
-  STATE_COOKIE,
-} from './session.js';
+import { actorOf, checkLink, LINK_REFUSAL_ZH, personOfSession, redeemLink, scopeOf, SESSION_COOKIE, startSession, STATE_COOKIE } from './session.js';
+import { personForOpenId } from '../db/people-store.js';
 import { boardSecret, randomToken, signToken, verifyToken } from './tokens.js';
 import { BoardPage, GatePage, LinkLandingPage, MessagePage, TaskPage } from './views.js';
 

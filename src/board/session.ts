@@ -1,9 +1,9 @@
 // Board sign-in: the personal link `看板` sends (signed, expiring, single-use), the session cookie it starts, and
 // the viewer behind a cookie, re-read from the database on every request (a contact unbound later loses access).
-import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { runBatch } from '../db/batch.js';
-import { boardLinks, people, roles } from '../db/schema.js';
+import { boardLinkByNonce, boardLinkWrites, claimBoardLink } from '../db/board-store.js';
+import { personWithRoles } from '../db/people-store.js';
 import type { Actor } from '../domain/actor.js';
 import { rolesOfRows } from '../domain/actor.js';
 import type { Config } from '../config.js';
@@ -35,11 +35,8 @@ export async function issueBoardLink(deps: BoardDeps, personId: number, now: num
   const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
   const nonce = randomToken(16);
   const expiresAt = now + deps.config.BOARD_LINK_MINUTES * 60_000;
-  await runBatch(deps.db, [
-    // Old links are kept a day past expiry (so a late click is told "expired", not "unknown"), then dropped.
-    deps.db.delete(boardLinks).where(lt(boardLinks.expiresAt, now - 86_400_000)),
-    deps.db.insert(boardLinks).values({ nonce, personId, expiresAt, createdAt: now }),
-  ]);
+  // Old links are kept a day past expiry (so a late click is told "expired", not "unknown"), then dropped.
+  await runBatch(deps.db, boardLinkWrites(deps.db, { nonce, personId, expiresAt }, now));
   const token = await signToken(secret, { k: 'link', p: personId, e: expiresAt, n: nonce });
   const url = `${base}/board/login?t=${encodeURIComponent(token)}`;
   return { url, applink: feishuApplink(url), expiresAt };
@@ -62,7 +59,7 @@ export async function checkLink(deps: BoardDeps, token: string, now: number): Pr
   const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
   const v = await verifyToken(secret, token, 'link', now);
   if (!v.ok) return v;
-  const [row] = await deps.db.select().from(boardLinks).where(eq(boardLinks.nonce, v.payload.n)).limit(1);
+  const row = await boardLinkByNonce(deps.db, v.payload.n);
   if (!row || row.personId !== v.payload.p) return { ok: false, reason: 'unknown' };
   if (row.usedAt !== null) return { ok: false, reason: 'used' };
   if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
@@ -82,12 +79,7 @@ export async function redeemLink(
   const c = await checkLink(deps, token, now);
   if (!c.ok) return c;
   if (currentPersonId !== null && currentPersonId !== c.personId) return { ok: false, reason: 'other_person' };
-  const claimed = await deps.db
-    .update(boardLinks)
-    .set({ usedAt: now })
-    .where(and(eq(boardLinks.nonce, c.nonce), eq(boardLinks.personId, c.personId), isNull(boardLinks.usedAt), gt(boardLinks.expiresAt, now)))
-    .returning({ nonce: boardLinks.nonce });
-  if (claimed.length === 0) return { ok: false, reason: 'used' };
+  if (!(await claimBoardLink(deps.db, c.nonce, c.personId, now))) return { ok: false, reason: 'used' };
   const s = await startSession(deps, c.personId, 'link', now);
   return { ok: true, personId: c.personId, ...s };
 }
@@ -114,9 +106,9 @@ export async function personOfSession(deps: BoardDeps, cookie: string | undefine
 
 /** Roles and units of a person id now; OFFICE_OPEN_IDS count as office, as in chat. */
 export async function actorOf(deps: BoardDeps, personId: number): Promise<Actor | null> {
-  const [person] = await deps.db.select().from(people).where(eq(people.id, personId)).limit(1);
-  if (!person) return null;
-  const rows = await deps.db.select().from(roles).where(eq(roles.personId, personId));
+  const found = await personWithRoles(deps.db, personId);
+  if (!found) return null;
+  const { person, roles: rows } = found;
   const configuredOffice = !!person.openId && deps.config.OFFICE_OPEN_IDS.includes(person.openId);
   return { personId, openId: person.openId ?? '', name: person.name, ...rolesOfRows(rows, configuredOffice) };
 }
@@ -126,17 +118,4 @@ export function scopeOf(actor: Actor): BoardScope | null {
   if (actor.roles.includes('office') || actor.roles.includes('leader')) return { all: true, unitIds: [] };
   if (actor.roles.includes('contact') && actor.unitIds.length > 0) return { all: false, unitIds: [...actor.unitIds] };
   return null;
-}
-
-/** The person behind a Feishu login (open_id), created on first sight as chat does; roles decide access. */
-export async function personForOpenId(db: Db, user: { open_id: string; union_id?: string; user_id?: string; name?: string }, now: number): Promise<number> {
-  await db
-    .insert(people)
-    .values({ openId: user.open_id, unionId: user.union_id ?? null, userId: user.user_id ?? null, name: user.name ?? null, createdAt: now })
-    .onConflictDoUpdate({
-      target: people.openId,
-      set: { name: sql`coalesce(${people.name}, excluded.name)`, unionId: sql`coalesce(${people.unionId}, excluded.union_id)` },
-    });
-  const [p] = await db.select({ id: people.id }).from(people).where(eq(people.openId, user.open_id)).limit(1);
-  return p!.id;
 }

@@ -4,9 +4,8 @@
 //
 // The key: BOARD_SECRET when set, else a random 32-byte key generated once and kept in `settings` under
 // 'board.secret' (the first writer wins; everyone reads the stored one), so both runtimes sign alike without setup.
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { settings } from '../db/schema.js';
+import { settingOrInsert } from '../db/board-store.js';
 
 export type TokenKind = 'link' | 'session' | 'state' | 'evidence';
 
@@ -125,12 +124,7 @@ export function boardSecret(db: Db, configured: string): Promise<string> {
   if (!s) {
     s = (async () => {
       // Insert-if-absent, then read: two isolates racing both end up with the first writer's key.
-      await db
-        .insert(settings)
-        .values({ key: SECRET_SETTING, value: randomToken(32), updatedAt: Date.now() })
-        .onConflictDoNothing({ target: settings.key });
-      const rows = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, SECRET_SETTING));
-      const v = rows[0]?.value;
+      const v = await settingOrInsert(db, SECRET_SETTING, randomToken(32), Date.now());
       if (typeof v !== 'string' || v.length < 32) throw new Error('board secret missing from settings');
       return v;
     })();

@@ -1,5 +1,5 @@
 // The weekly digest as a Feishu card (JSON 2.0) with native VChart bar charts; pure, and always under 30 KB.
-import { mdText } from './escape.js';
+import { mdText } from '../domain/text-escape.js';
 import { computeDeltas, formatDelta, reportedWeek, type DigestDeltas } from '../domain/digest.js';
 import { formatDateZh } from '../domain/dates.js';
 import { LIGHT_EMOJI } from '../domain/status.js';

@@ -1,7 +1,7 @@
 // Plain-text rendering of the digest card for the CLI and logs: markdown kept readable, charts as small tables.
 // (A general card-to-text renderer belongs to the Feishu edge; this one only knows the digest's elements.)
 
-import { decodeMdEntities } from './escape.js';
+import { decodeMdEntities } from '../domain/text-escape.js';
 
 type Element = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The reminder card a unit's contact receives (Feishu card JSON 2.0): pure, so it can be snapshot-tested.
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
-import { mdText } from './escape.js';
+import { mdText } from '../domain/text-escape.js';
 import type { CardButtonValue } from '../domain/types.js';
 
 export interface ReminderCardInput {

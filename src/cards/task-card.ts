@@ -2,9 +2,9 @@
 // about one assignment. Also the two forms the buttons open (progress report, extension request). Pure.
 import type { CardButtonValue } from '../domain/types.js';
 import { formatDateZh } from '../domain/dates.js';
-import { mdText } from './escape.js';
+import { mdText } from '../domain/text-escape.js';
 import { LIGHT_EMOJI, rollUpTaskStatus, type Light } from '../domain/status.js';
-import type { AssignmentView } from '../commands/store.js';
+import type { AssignmentView } from '../domain/assignment-view.js';
 
 type Card = Record<string, unknown>;
 

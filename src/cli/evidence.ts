@@ -4,9 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
-import { findTask, findUnit } from '../commands/store.js';
+import { findUnit, findTask } from '../commands/lookup.js';
 import { createFsBlobStore } from '../evidence/blob-fs.js';
-import { evidenceForExport } from '../evidence/store.js';
+import { evidenceForExport } from '../db/evidence-store.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 /** A file or folder name safe on Windows, macOS and Linux. */

@@ -9,7 +9,7 @@ import { plans } from '../db/schema.js';
 import { computeStats } from '../domain/stats.js';
 import { ledgerExtraSheets, ledgerReportSheets, type LedgerReport } from '../reports/ledger-sheets.js';
 import { eq } from 'drizzle-orm';
-import { evidenceForExport } from '../evidence/store.js';
+import { evidenceForExport } from '../db/evidence-store.js';
 import { evidenceSheet } from '../reports/evidence-sheet.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 

@@ -1,9 +1,9 @@
 // `npx duban people add|list`: the operator binds the first office members, contacts and leaders.
 import { desc, eq } from 'drizzle-orm';
-import { endRoleQueries, grantRole, rolesOf, upsertPerson } from '../commands/bind.js';
+import { endRoleQueries, rolesOf, grantRole, upsertPerson } from '../db/people-store.js';
 import { runBatch } from '../db/batch.js';
 import type { Role } from '../domain/actor.js';
-import { findUnit } from '../commands/store.js';
+import { findUnit } from '../commands/lookup.js';
 import { people, roleHistory, roles, units } from '../db/schema.js';
 import { ROLE_ZH } from '../domain/permissions.js';
 import { createLarkContactDirectory, isEmail, isMobile, type ContactDirectory } from '../lark/contact.js';

@@ -3,12 +3,14 @@
 // "may this person act for this unit" refusal is worded here once, for every place that checks it.
 import type { Actor } from '../domain/actor.js';
 import type { Refusal } from '../domain/assignment.js';
+import { assignmentLabel } from '../domain/assignment-view.js';
 import { formatDateZh } from '../domain/dates.js';
 import { mayUpdateUnit } from '../domain/permissions.js';
 import { LIGHT_EMOJI, type Assessment } from '../domain/status.js';
-import type { AssignmentView, TaskRow } from './store.js';
+import type { AssignmentView, TaskRow } from '../db/task-store.js';
 
-export const label = (v: AssignmentView) => `${v.task.code}（${v.unit.name}）`;
+/** How replies name one assignment: the domain's rule (also used outside commands/). */
+export const label = assignmentLabel;
 
 /** "截止 6月30日，还剩14天 🟡" for a reply. */
 export function dueLine(a: Assessment, today: string): string {

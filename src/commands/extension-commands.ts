@@ -19,7 +19,8 @@ import { clipNote, parseDate, parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, label, noticeInserts, officeRecipients, pickAssignment, reportInsert, unitRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { unitFromRest } from './report-commands.js';
-import { assignmentView, findTask, type AssignmentView } from './store.js';
+import { assignmentView, type AssignmentView } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

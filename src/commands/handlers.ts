@@ -14,7 +14,7 @@ import { isStranger, mayRun, refusalText, strangerHint } from '../domain/permiss
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
 import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
-import { resolveActor } from './actor.js';
+import { resolveActor } from '../db/people-store.js';
 import { allNames, buildRegistry } from './index.js';
 import {
   didYouMean,
@@ -35,11 +35,12 @@ import {
 import { NOT_YOUR_UNIT_TOAST, unitRefusal } from './assignment-text.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
-import { assignmentView, findTask, type AssignmentView } from './store.js';
+import { assignmentView, type AssignmentView } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
-import { attachByReply } from '../evidence/intake.js';
+import { attachByReply } from './evidence-intake.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -312,7 +313,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
         (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
         null;
-      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
+      // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/commands/evidence-intake.ts).
       if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
         const attached = await attachByReply(ctx, replyTo.targetMessageId, text);
         if (attached) return await reply(msg, { text: attached }, now);

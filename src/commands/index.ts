@@ -6,10 +6,10 @@ import { peopleCommands } from './people-commands.js';
 import type { CommandDef, ParseResult } from './registry.js';
 import type { Actor } from '../domain/actor.js';
 import { taskCommands } from './task-commands.js';
-import { boardCommand } from '../board/command.js';
+import { boardCommand } from './board-command.js';
 import { unmatchedCommands } from './unmatched-commands.js';
 import { undeliveredCommand } from './undelivered.js';
-import { evidenceCommands } from '../evidence/commands.js';
+import { evidenceCommands } from './evidence-commands.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandDef<any>;

@@ -32,9 +32,8 @@ import { outboxInsert } from '../db/outbox-store.js';
 import { withdrawReport } from '../domain/assignment.js';
 import { shanghaiDate } from '../domain/dates.js';
 import type { LifecycleEvent, OutboundMessage, RecallType } from '../domain/types.js';
-import { resolveActor } from './actor.js';
-import { officeOpenIds, unitContactOpenIds } from './store.js';
-import { removeEvidenceForMessage } from '../evidence/store.js';
+import { resolveActor, officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
+import { removeEvidenceForMessage } from '../db/evidence-store.js';
 
 type Deps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'evidenceStore'>;
 type Recipient = Pick<OutboundMessage, 'receiveIdType' | 'receiveId'>;

@@ -1,9 +1,9 @@
 // 指标: report an indicator's value against the plan's targets, or (without arguments) list the targets with their
 // latest values. A unit contact reports only targets of tasks assigned to their units; the office reports any.
-import { eq, inArray } from 'drizzle-orm';
 import { runBatch } from '../db/batch.js';
+import { metricReportInsert, newestPlanTargets, taskIdsOfUnits, type TargetRow } from '../db/metric-store.js';
 import { loadLatestMetrics } from '../db/stats-store.js';
-import { assignments, metricReports, plans, targets, units } from '../db/schema.js';
+import { allUnits, unitNameList, unitNamesOfTask, type UnitRow } from '../db/task-store.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import {
   COMPARATOR_ZH,
@@ -19,9 +19,6 @@ import { assessTarget } from '../domain/stats.js';
 import { clipNote } from './parse.js';
 import { commandAudit } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-
-type TargetRow = typeof targets.$inferSelect;
-type UnitRow = typeof units.$inferSelect;
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
@@ -45,29 +42,10 @@ function targetName(t: TargetRow): string {
   return short && !t.indicator.includes(short) ? `${t.indicator}（${short}）` : t.indicator;
 }
 
-/** Targets of the newest plan that lists each code, in task order. */
-async function allTargets(ctx: CommandContext): Promise<TargetRow[]> {
-  const rows = await ctx.deps.db.select({ t: targets, p: plans.id }).from(targets).innerJoin(plans, eq(plans.id, targets.planId));
-  const newest = Math.max(0, ...rows.map((r) => r.p));
-  return rows.filter((r) => r.p === newest).map((r) => r.t);
-}
-
-/** Task ids assigned to the given units (which targets a contact may report). */
-async function taskIdsOfUnits(ctx: CommandContext, unitIds: number[]): Promise<Map<number, number[]>> {
-  const out = new Map<number, number[]>();
-  if (!unitIds.length) return out;
-  const rows = await ctx.deps.db
-    .select({ taskId: assignments.taskId, unitId: assignments.unitId })
-    .from(assignments)
-    .where(inArray(assignments.unitId, unitIds.slice(0, 90)));
-  for (const r of rows) out.set(r.taskId, [...(out.get(r.taskId) ?? []), r.unitId]);
-  return out;
-}
-
 /** The targets the actor may report (office: all; contact: those of tasks assigned to their units). */
 async function reportable(ctx: CommandContext, all: TargetRow[]) {
   if (isOffice(ctx.actor)) return { list: all, unitsOf: new Map<number, number[]>() };
-  const unitsOf = await taskIdsOfUnits(ctx, ctx.actor.unitIds);
+  const unitsOf = await taskIdsOfUnits(ctx.deps.db, ctx.actor.unitIds);
   return { list: all.filter((t) => t.taskId !== null && unitsOf.has(t.taskId)), unitsOf };
 }
 
@@ -97,12 +75,12 @@ const STATUS_ZH = { met: '✅ 已达标', not_met: '⚠️ 未达标', no_data: 
 
 async function listTargets(ctx: CommandContext): Promise<string> {
   const { db } = ctx.deps;
-  const all = await allTargets(ctx);
+  const all = await newestPlanTargets(ctx.deps.db);
   if (!all.length) return '尚未导入指标目标。';
   const seeAll = isOffice(ctx.actor) || ctx.actor.roles.includes('leader');
   const list = seeAll ? all : (await reportable(ctx, all)).list;
   if (!list.length) return '本单位的任务没有量化指标。发送「指标」可在办公室或领导处查看全部指标。';
-  const unitNames = new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
+  const unitNames = new Map((await unitNameList(db)).map((u) => [u.id, u.name]));
   const lines: string[] = [];
   let met = 0;
   let notMet = 0;
@@ -158,7 +136,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
   async run(ctx, a) {
     if (a.list) return { text: await listTargets(ctx) };
     const { db } = ctx.deps;
-    const all = await allTargets(ctx);
+    const all = await newestPlanTargets(ctx.deps.db);
     if (!all.length) return { text: '尚未导入指标目标，无法报送。' };
     if (!isOffice(ctx.actor) && !ctx.actor.roles.includes('contact'))
       return { text: '指标由责任单位联络员或办公室报送；发送「指标」（不带参数）查看全部指标和最新值。' };
@@ -172,7 +150,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
     if (allowedHits.length === 0) {
       const t = hits[0]!;
       const owners = t.taskId
-        ? (await db.select({ name: units.name }).from(assignments).innerJoin(units, eq(units.id, assignments.unitId)).where(eq(assignments.taskId, t.taskId))).map((u) => u.name)
+        ? await unitNamesOfTask(db, t.taskId)
         : [];
       return {
         text: `「${targetName(t)}」由${owners.length ? ` ${owners.slice(0, 6).join('、')}${owners.length > 6 ? ' 等单位' : ''} ` : '办公室'}报送，不是你绑定单位的指标。${may}`,
@@ -183,7 +161,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
     let period: string | null = null;
     let unit: UnitRow | null = null;
     const note: string[] = [];
-    const unitRows = await db.select().from(units);
+    const unitRows = await allUnits(db);
     for (const tok of a.rest) {
       const p: ReturnType<typeof parsePeriod> = period === null ? parsePeriod(tok, ctx.today) : { ok: false };
       if (p.ok) {
@@ -208,7 +186,7 @@ export const metricCommand: CommandDef<MetricArgs> = {
     }
     const clipped = clipNote(note.join(' '));
     await runBatch(db, [
-      db.insert(metricReports).values({
+      metricReportInsert(db, {
         targetId: target.id,
         value: a.value,
         valueText: a.valueText !== String(a.value) ? a.valueText : null,

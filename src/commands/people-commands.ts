@@ -1,16 +1,29 @@
 // Commands about people and chats: 绑定, 解绑, 交接, 同意, 拒绝, 批量绑定, 本群设为.
-import { and, eq } from 'drizzle-orm';
 import { actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
-import { bindRequests, chats, people, units } from '../db/schema.js';
 import { isOffice } from '../domain/permissions.js';
 import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.js';
-import { contactsOf, endRoleQueries, grantRole, rolesOf, upsertPerson, type RoleRow } from './bind.js';
+import {
+  bindRequestDecision,
+  bindRequestInsert,
+  bindRequestWithParties,
+  chatRegistration,
+  contactsOf,
+  endRoleQueries,
+  grantRole,
+  pendingBindRequests,
+  personByOpenId,
+  rolesOf,
+  setPersonName,
+  upsertPerson,
+  type RoleRow,
+} from '../db/people-store.js';
+import { unitNameList } from '../db/task-store.js';
 import { parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, noticeInserts, officeRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import type { Role } from '../domain/actor.js';
-import { findUnit } from './store.js';
+import { findUnit } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
@@ -90,14 +103,11 @@ const bind: CommandDef<{ target: string; atText: boolean }> = {
     // The office must see who asks: a name from the message, the database or the Feishu directory, never an open_id.
     const name = givenName || ctx.actor.name || (await ctx.contacts?.nameOf?.(ctx.actor.openId)) || null;
     if (!name) return { text: `请写上你的姓名，便于办公室核对，例如：绑定 ${unit.value.name} 张三` };
-    if (name !== ctx.actor.name) await db.update(people).set({ name }).where(eq(people.id, ctx.actor.personId));
-    const pending = await db
-      .select()
-      .from(bindRequests)
-      .where(and(eq(bindRequests.personId, ctx.actor.personId), eq(bindRequests.unitId, unit.value.id), eq(bindRequests.status, 'pending')));
+    if (name !== ctx.actor.name) await setPersonName(db, ctx.actor.personId, name);
+    const pending = await pendingBindRequests(db, ctx.actor.personId, unit.value.id);
     if (pending.length) return { text: `你绑定 ${unit.value.name} 的申请 #${pending[0]!.id} 正在等待办公室批准。` };
     const [rows] = (await runBatch(db, [
-      db.insert(bindRequests).values({ personId: ctx.actor.personId, unitId: unit.value.id, createdAt: ctx.now }).returning({ id: bindRequests.id }),
+      bindRequestInsert(db, ctx.actor.personId, unit.value.id, ctx.now),
       commandAudit(ctx, {
         action: 'bind.request',
         entity: 'unit',
@@ -137,7 +147,7 @@ const unbind: CommandDef<{ target: string; atText: boolean }> = {
     const other = resolved[0];
     if ((other || unresolved) && !isOffice(ctx.actor)) return { text: '只有办公室可以解绑他人。要解绑自己，请发送「解绑」或「解绑 <单位>」。' };
     if (!other && unresolved) return { text: UNRESOLVED_MENTION };
-    const personId = other ? (await db.select().from(people).where(eq(people.openId, other.openId!)))[0]?.id : ctx.actor.personId;
+    const personId = other ? (await personByOpenId(db, other.openId!))?.id : ctx.actor.personId;
     const who = other ? other.name : '你';
     if (!personId) return { text: `${who} 没有任何身份，无需解绑。` };
     const current = await rolesOf(db, personId);
@@ -172,7 +182,7 @@ const unbind: CommandDef<{ target: string; atText: boolean }> = {
 };
 
 async function unitNames(ctx: CommandContext, ids: number[]): Promise<string[]> {
-  const all = await ctx.deps.db.select({ id: units.id, name: units.name }).from(units);
+  const all = await unitNameList(ctx.deps.db);
   return ids.map((id) => all.find((u) => u.id === id)?.name ?? `#${id}`);
 }
 
@@ -247,21 +257,11 @@ const handover: CommandDef<{ unit: string; atText: boolean }> = {
 
 async function decideBind(ctx: CommandContext, id: number, approve: boolean, reason: string) {
   const { db } = ctx.deps;
-  const row = (
-    await db
-      .select({ r: bindRequests, p: people, u: units })
-      .from(bindRequests)
-      .innerJoin(people, eq(people.id, bindRequests.personId))
-      .innerJoin(units, eq(units.id, bindRequests.unitId))
-      .where(eq(bindRequests.id, id))
-  )[0];
+  const row = await bindRequestWithParties(db, id);
   if (!row) return { text: `没有编号为 #${id} 的绑定申请。` };
   if (row.r.status !== 'pending') return { text: `绑定申请 #${id} 已处理过（${row.r.status === 'approved' ? '已同意' : row.r.status === 'withdrawn' ? '申请人已撤回' : '已拒绝'}）。` };
   const who = row.p.name ?? `申请人 #${id}`;
-  const decide = db
-    .update(bindRequests)
-    .set({ status: approve ? 'approved' : 'rejected', decidedBy: ctx.actor.personId, decidedAt: ctx.now })
-    .where(and(eq(bindRequests.id, id), eq(bindRequests.status, 'pending')));
+  const decide = bindRequestDecision(db, id, approve, ctx.actor.personId, ctx.now);
   const tell = approve
     ? `你绑定 ${row.u.name} 的申请已通过。发送「我的任务」查看本单位任务。`
     : `你绑定 ${row.u.name} 的申请未通过${reason ? `：${reason}` : ''}。如有疑问请联系办公室。`;
@@ -387,10 +387,7 @@ const setChat: CommandDef<{ purpose: string }> = {
     }
     const chatId = ctx.msg.chatId;
     await runBatch(db, [
-      db
-        .insert(chats)
-        .values({ chatId, purpose: kind, unitId, registeredBy: ctx.actor.personId, createdAt: ctx.now })
-        .onConflictDoUpdate({ target: chats.chatId, set: { purpose: kind, unitId, registeredBy: ctx.actor.personId } }),
+      chatRegistration(db, { chatId, purpose: kind, unitId, registeredBy: ctx.actor.personId }, ctx.now),
       commandAudit(ctx, {
         action: 'chat.register',
         entity: 'chat',

@@ -12,15 +12,9 @@ import type { OutboundMessage } from '../domain/types.js';
 import { dueLine, label, notYourUnitsText, refusalZh, unitRefusal } from './assignment-text.js';
 import { clipNote, MAX_NOTE_CHARS } from './parse.js';
 import type { CommandContext } from './registry.js';
-import {
-  findUnit,
-  officeOpenIds,
-  taskAssignments,
-  unitContactOpenIds,
-  type AssignmentView,
-  type Found,
-  type TaskRow,
-} from './store.js';
+import { officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
+import { taskAssignments, type AssignmentView, type TaskRow } from '../db/task-store.js';
+import { type Found, findUnit } from './lookup.js';
 
 export { dueLine, label } from './assignment-text.js';
 export type { ReportKind } from '../domain/assignment.js';

@@ -4,7 +4,8 @@
 import { looksLikePercent, parsePercent, splitFirst } from './parse.js';
 import { pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-import { findTask, taskAssignments } from './store.js';
+import { taskAssignments } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

@@ -8,12 +8,13 @@ import { applyClose, applyReturn, isRefusal, type CloseEvidence } from '../domai
 import { workdaysBetween } from '../domain/calendar.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import { asksForEvidence } from '../domain/evidence.js';
-import { countAttached, getEvidencePolicy } from '../evidence/store.js';
+import { countAttached, getEvidencePolicy } from '../db/evidence-store.js';
 import { refusalZh } from './assignment-text.js';
 import { clipNote, splitFirst } from './parse.js';
 import { commandAudit, label, noticeInserts, pickAssignment, reportInsert, sourceKey, unitRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-import { findTask, taskAssignments, type AssignmentView } from './store.js';
+import { taskAssignments, type AssignmentView } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

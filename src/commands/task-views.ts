@@ -5,20 +5,11 @@ import { formatDateZh } from '../domain/dates.js';
 import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI, taskStatusWord } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
-import { evidenceGroupsFor } from '../evidence/card.js';
+import { evidenceGroupsFor } from './evidence-card.js';
 import { isSectionCode, isTaskCode, normaliseCode, splitFirst } from './parse.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-import {
-  activeTasks,
-  assignmentView,
-  findTask,
-  recentReports,
-  taskAssignments,
-  taskTargets,
-  unitAssignments,
-  type AssignmentView,
-  type TaskRow,
-} from './store.js';
+import { activeTasks, assignmentView, recentReports, taskAssignments, taskTargets, unitAssignments, type AssignmentView, type TaskRow } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });

@@ -1,13 +1,14 @@
 // Messages the bot could not use have a home: the office lists them (未识别) and attaches one to a task (归入),
 // which records it as that unit's progress note, in the sender's name, with the original message id.
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { runBatch } from '../db/batch.js';
-import { people, progressReports, roles, unmatchedMessages } from '../db/schema.js';
+import { contactUnitIds, personByOpenId } from '../db/people-store.js';
+import { attachUnmatchedQueries, countUnmatched, unmatchedById, unmatchedPage } from '../db/unmatched-store.js';
 import { formatDateZh, SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
 import { clipNote, parseRequestNo, splitFirst } from './parse.js';
 import { commandAudit, label, pickAssignment } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
-import { findTask, taskAssignments } from './store.js';
+import { taskAssignments } from '../db/task-store.js';
+import { findTask } from './lookup.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
@@ -43,19 +44,11 @@ const listUnmatched: CommandDef<{ page: number; all: boolean }> = {
   },
   async run(ctx, { page, all }) {
     const { db } = ctx.deps;
-    const where = all ? undefined : isNull(unmatchedMessages.resolvedAt);
-    const [{ n }] = (await db.select({ n: sql<number>`count(*)` }).from(unmatchedMessages).where(where)) as [{ n: number }];
+    const n = await countUnmatched(db, all);
     if (!n) return { text: all ? '没有保存的未识别消息。' : '没有待处理的未识别消息。👍（「未识别 全部」含已归入的）' };
     const pages = Math.ceil(n / PAGE);
     if (page > pages) return { text: `共 ${n} 条，只有 ${pages} 页。` };
-    const rows = await db
-      .select({ m: unmatchedMessages, name: people.name })
-      .from(unmatchedMessages)
-      .leftJoin(people, eq(people.openId, unmatchedMessages.openId))
-      .where(where)
-      .orderBy(desc(unmatchedMessages.createdAt), desc(unmatchedMessages.id))
-      .limit(PAGE)
-      .offset((page - 1) * PAGE);
+    const rows = await unmatchedPage(db, all, PAGE, (page - 1) * PAGE);
     const y = Number(ctx.today.slice(0, 4));
     const lines = rows.map(({ m, name }) => {
       const text = [...m.text.replace(/\s+/g, ' ')].slice(0, 60).join('') + ([...m.text].length > 60 ? '…' : '');
@@ -84,18 +77,18 @@ const attach: CommandDef<{ id: number; code: string; unit: string | null }> = {
   },
   async run(ctx, a) {
     const { db } = ctx.deps;
-    const row = (await db.select().from(unmatchedMessages).where(eq(unmatchedMessages.id, a.id)))[0];
+    const row = await unmatchedById(db, a.id);
     if (!row) return { text: `没有编号为 #${a.id} 的未识别消息。发送「未识别」查看。` };
     if (row.resolvedAt) return { text: `消息 #${a.id} 已经归入过任务，不能重复归入。` };
     const note = clipNote(row.text).note;
     if (!note) return { text: `消息 #${a.id} 没有文字内容，无法记为进展说明。` };
     const t = await findTask(db, a.code, ctx.actor);
     if (!t.ok) return { text: t.error };
-    const sender = row.openId ? (await db.select().from(people).where(eq(people.openId, row.openId)))[0] : undefined;
+    const sender = row.openId ? await personByOpenId(db, row.openId) : undefined;
     // Without a unit named: the sender's unit among the task's units, else the task's only unit.
     let unitHint = a.unit;
     if (!unitHint && sender) {
-      const senderUnits = (await db.select({ unitId: roles.unitId }).from(roles).where(and(eq(roles.personId, sender.id), eq(roles.role, 'contact')))).map((r) => r.unitId);
+      const senderUnits = await contactUnitIds(db, sender.id);
       const views = await taskAssignments(db, t.value.id, ctx.today);
       const hit = views.filter((v) => senderUnits.includes(v.unit.id));
       if (hit.length === 1) unitHint = hit[0]!.unit.name;
@@ -104,20 +97,11 @@ const attach: CommandDef<{ id: number; code: string; unit: string | null }> = {
     if (!v.ok) return { text: v.error };
     const view = v.value;
     await runBatch(db, [
-      db.insert(progressReports).values({
-        assignmentId: view.asg.id,
-        personId: sender?.id ?? null,
-        kind: 'note',
-        percent: null,
-        note,
-        channel: 'attach',
-        sourceMessageId: row.messageId,
-        createdAt: ctx.now,
-      }),
-      db
-        .update(unmatchedMessages)
-        .set({ assignmentId: view.asg.id, resolvedBy: ctx.actor.personId, resolvedAt: ctx.now })
-        .where(and(eq(unmatchedMessages.id, a.id), isNull(unmatchedMessages.resolvedAt))),
+      ...attachUnmatchedQueries(
+        db,
+        { id: a.id, assignmentId: view.asg.id, personId: sender?.id ?? null, note, sourceMessageId: row.messageId, resolvedBy: ctx.actor.personId },
+        ctx.now,
+      ),
       commandAudit(ctx, {
         action: 'unmatched.attach',
         entity: 'unmatched_message',

@@ -6,7 +6,7 @@ import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
 import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
-import { inertTextMessage } from '../cards/escape.js';
+import { inertTextMessage } from '../domain/text-escape.js';
 
 /** Open ids as Feishu issues them; anything else is never put inside a tag. */
 const OPEN_ID = /^[\w-]{1,64}$/;
@@ -198,3 +198,9 @@ export async function pruneOutbox(db: Db, now: number): Promise<number> {
 
 /** What a sent row's content becomes once its payload is pruned. */
 export const PRUNED_CONTENT = '{}';
+
+/** Whether a message with this dedupe key is already in the outbox (e.g. a reply that was already written). */
+export async function outboxKeyExists(db: Db, dedupeKey: string): Promise<boolean> {
+  const [row] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);
+  return !!row;
+}

@@ -1,5 +1,5 @@
 // Who is speaking: the domain's words for roles and actors, and the one rule that turns a person's role rows into
-// roles and contact units. Chat (commands/actor.ts) and the board (board/session.ts) both decide who someone is
+// roles and contact units. Chat (resolveActor in db/people-store.ts) and the board (board/session.ts) both decide who someone is
 // by rolesOfRows.
 
 export type Role = 'office' | 'contact' | 'leader';

@@ -3,12 +3,19 @@
 // browser without login) or, without one, the board session cookie (the 台账's plain links open after `看板`).
 // Either way that person's roles and units are read from the database on every open. Refusals are a page that says
 // why and what to do; a tampered link (bad signature) and an expired one are told apart.
+//
+// The folder src/evidence/ is the file side of evidence: intake.ts (download, check, store and record a message's
+// files; fold a burst's confirmations), blob-store.ts / blob-fs.ts (the bytes, by sha256, on R2 or disk), links.ts
+// (personal signed links), backup.ts, urgent.ts (the buzz step after reminders), and this route. Its rows are in
+// src/db/evidence-store.ts; who sent a file and which assignment it belongs to, and the commands 佐证, 催办, 已读情况,
+// 佐证要求 and 加急, are in src/commands/ (evidence-intake.ts, evidence-commands.ts, evidence-card.ts). Nothing
+// here imports src/commands/; the board's tokens and session are shared with src/board/.
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../deps.js';
 import { actorOf, personOfSession, SESSION_COOKIE } from '../board/session.js';
 import { boardSecret, verifyToken } from '../board/tokens.js';
-import { evidenceWithContext } from './store.js';
+import { evidenceWithContext } from '../db/evidence-store.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 

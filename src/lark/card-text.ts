@@ -1,6 +1,6 @@
 // Render a card (JSON 2.0, or the older 1.0 shape) as readable plain text for the offline console and logs.
 
-import { decodeMdEntities } from '../cards/escape.js';
+import { decodeMdEntities } from '../domain/text-escape.js';
 
 type Node = Record<string, unknown>;
 
@@ -18,7 +18,7 @@ function renderElement(el: unknown, out: string[], indent: string): void {
   switch (tag) {
     case 'markdown':
     case 'lark_md':
-      // User text in markdown is entity-escaped (src/cards/escape.ts); show the characters it stands for.
+      // User text in markdown is entity-escaped (src/domain/text-escape.ts); show the characters it stands for.
       if (textOf(el)) out.push(indent + decodeMdEntities(textOf(el)));
       return;
     case 'plain_text':

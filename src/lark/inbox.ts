@@ -12,7 +12,7 @@ import { normalizeLarkBody } from './normalize.js';
 import { drainOutbox } from './sender.js';
 import { botOpenIdFor } from './bot-identity.js';
 import { allNames, buildRegistry } from '../commands/index.js';
-import { evidenceIntakeOf, handleEvidenceMessage } from '../evidence/intake.js';
+import { handleEvidenceMessage, evidenceIntakeOf } from '../commands/evidence-intake.js';
 
 export const UNSUPPORTED_REPLY = '暂时只能处理文字、图片和文件（佐证材料），请用文字回复，例如：进度 4.1.2 60%';
 const SUPPORTED_TYPES = new Set(['text', 'post']);

@@ -2,7 +2,7 @@
 // them (the real registry and resolveActor), and a cookie jar that follows the link flow over HTTP.
 import { eq } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
-import { resolveActor } from '../../src/commands/actor.js';
+import { resolveActor } from '../../src/db/people-store.js';
 import { buildRegistry, findCommand } from '../../src/commands/index.js';
 import type { CommandContext } from '../../src/commands/registry.js';
 import { assignments, people, roles, units } from '../../src/db/schema.js';

@@ -3,7 +3,7 @@
 // hostile text in unit names and notes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { resolveActor } from '../../src/commands/actor.js';
+import { resolveActor } from '../../src/db/people-store.js';
 import { buildRegistry, findCommand } from '../../src/commands/index.js';
 import type { CommandContext } from '../../src/commands/registry.js';
 import { assignments, people, progressReports, tasks, units } from '../../src/db/schema.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeMdEntities, inertTextMessage, mdText } from '../../src/cards/escape.js';
+import { inertTextMessage, decodeMdEntities, mdText } from '../../src/domain/text-escape.js';
 import { renderProgressRequestCard, renderReminderCard } from '../../src/cards/reminder-card.js';
 import { renderCardText } from '../../src/lark/card-text.js';
 import { openNodeDatabase } from '../../src/db/node.js';

@@ -5,7 +5,7 @@ import type { Actor } from '../../src/domain/actor.js';
 import type { RefusalCode } from '../../src/domain/assignment.js';
 import { assessAssignment } from '../../src/domain/status.js';
 import { notYourUnitsText, refusalZh, unitRefusal, type LifecycleEvent, type RefusalFacts } from '../../src/commands/assignment-text.js';
-import type { AssignmentView } from '../../src/commands/store.js';
+import type { AssignmentView } from '../../src/db/task-store.js';
 
 const asg = { id: 9, taskId: 1, unitId: 7, role: 'lead', proposed: false, state: 'in_progress', percent: 40, extendedTo: null, lastReportAt: null, claimedAt: null, closedAt: null, createdAt: 0, updatedAt: 0 };
 const view = {

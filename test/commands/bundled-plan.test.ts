@@ -1,7 +1,7 @@
 // The command layer on the real bundled Dingxi plan, with a reminder made by the real scheduler pass.
 import { and, eq, like } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { grantRole, upsertPerson } from '../../src/commands/bind.js';
+import { grantRole, upsertPerson } from '../../src/db/people-store.js';
 import { createInboundHandlers } from '../../src/commands/handlers.js';
 import { assignments, outbox, progressReports, units } from '../../src/db/schema.js';
 import type { InboundHandlers, IncomingMessage } from '../../src/domain/types.js';

@@ -15,7 +15,7 @@ import { openNodeDatabase } from '../../src/db/node.js';
 import { evidence } from '../../src/db/schema.js';
 import { createFsBlobStore } from '../../src/evidence/blob-fs.js';
 import { sha256Hex } from '../../src/evidence/blob-store.js';
-import { removeEvidenceForMessage } from '../../src/evidence/store.js';
+import { removeEvidenceForMessage } from '../../src/db/evidence-store.js';
 import { evidenceCommand } from '../../src/cli/evidence.js';
 import { backupCommand } from '../../src/cli/backup.js';
 import { seedFixture } from '../helpers/command-fixture.js';

@@ -1,18 +1,19 @@
-// Chat commands of issue 18: 佐证 (attach pending files), 催办 (chase a unit now), 已读 (read receipts of overdue
-// assignments' last reminders), 佐证要求 and 加急 (the office's policy for 销号 and buzz).
-import { and, desc, eq, gte, isNotNull, like } from 'drizzle-orm';
+// Chat commands of evidence and chasing (issue 18): 佐证 (attach pending files), 催办 (chase a unit now), 已读 (read
+// receipts of overdue assignments' last reminders), 佐证要求 and 加急 (the office's policy for 销号 and buzz).
 import { runBatch } from '../db/batch.js';
 import { auditInsert, actorOf } from '../db/audit.js';
 import { outboxInsert } from '../db/outbox-store.js';
-import { outbox, units } from '../db/schema.js';
+import { lastSentReminder, lastUrgeSince } from '../db/urgent-store.js';
 import { formatDateZh, shanghaiDate } from '../domain/dates.js';
 import { readVerdict, READ_VERDICT_ZH, type ReadVerdict } from '../domain/evidence.js';
-import { dueLine, label, unitRecipients } from '../commands/record.js';
-import { splitFirst } from '../commands/parse.js';
-import type { CommandContext, CommandDef, ParseResult } from '../commands/registry.js';
-import { findTask, findUnit, taskAssignments, unitAssignments, unitContactOpenIds, type AssignmentView } from '../commands/store.js';
-import { attachPendingTo } from './intake.js';
-import { getEvidencePolicy, setEvidencePolicy } from './store.js';
+import { dueLine, label, unitRecipients } from './record.js';
+import { splitFirst } from './parse.js';
+import type { CommandContext, CommandDef, ParseResult } from './registry.js';
+import { unitContactOpenIds } from '../db/people-store.js';
+import { taskAssignments, unitAssignments, unitNameList, type AssignmentView } from '../db/task-store.js';
+import { findUnit, findTask } from './lookup.js';
+import { attachPendingTo } from './evidence-intake.js';
+import { setEvidencePolicy, getEvidencePolicy } from '../db/evidence-store.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
@@ -74,14 +75,9 @@ const urgeCmd: CommandDef<{ code: string; unit: string | null }> = {
     const lines: string[] = [];
     const writes: unknown[] = [];
     for (const v of open) {
-      const recent = await db
-        .select({ createdAt: outbox.createdAt })
-        .from(outbox)
-        .where(and(like(outbox.dedupeKey, `urge:${v.asg.id}:%`), gte(outbox.createdAt, ctx.now - URGE_WINDOW_MS)))
-        .orderBy(desc(outbox.createdAt))
-        .limit(1);
-      if (recent[0]) {
-        const t = shanghaiTime(recent[0].createdAt);
+      const recent = await lastUrgeSince(db, v.asg.id, ctx.now - URGE_WINDOW_MS);
+      if (recent !== null) {
+        const t = shanghaiTime(recent);
         lines.push(`${label(v)}：${t} 已催办过，30 分钟内不重复发送。`);
         continue;
       }
@@ -139,20 +135,9 @@ const shanghaiTime = (ms: number) => {
   return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
 };
 
-/** The last reminder (red card or 催办) the bot sent to the unit about this assignment. */
-async function lastReminder(ctx: CommandContext, asgId: number) {
-  const [row] = await ctx.deps.db
-    .select()
-    .from(outbox)
-    .where(and(eq(outbox.assignmentId, asgId), eq(outbox.purpose, 'reminder'), eq(outbox.status, 'sent'), eq(outbox.op, 'send'), isNotNull(outbox.messageId)))
-    .orderBy(desc(outbox.sentAt), desc(outbox.id))
-    .limit(1);
-  return row ?? null;
-}
-
 /** The read-receipt verdict of one assignment (README "Read receipts"). */
 export async function readStatus(ctx: CommandContext, v: AssignmentView): Promise<{ verdict: ReadVerdict; sentAt: number | null; detail?: string }> {
-  const row = await lastReminder(ctx, v.asg.id);
+  const row = await lastSentReminder(ctx.deps.db, v.asg.id);
   const base = { sentAt: row?.sentAt ?? null, now: ctx.now, contacts: await unitContactOpenIds(ctx.deps.db, v.unit.id), lastReportAt: v.asg.lastReportAt };
   if (!row || row.sentAt == null || !row.messageId) return { verdict: readVerdict({ ...base, readers: null }), sentAt: null };
   const pre = readVerdict({ ...base, readers: [] });
@@ -187,7 +172,7 @@ const readCmd: CommandDef<{ code: string | null; unit: string | null }> = {
       views = r.views.filter((v) => v.assessment.open);
       if (views.length === 0) return { text: `${r.views.map(label).join('、')} 已申报完成或已销号。` };
     } else {
-      const allUnits = await db.select({ id: units.id }).from(units);
+      const allUnits = await unitNameList(db);
       views = (await unitAssignments(db, allUnits.map((u) => u.id), ctx.today)).filter((v) => v.assessment.open && v.assessment.overdueDays > 0);
       if (views.length === 0) return { text: '目前没有逾期任务。' };
       views.sort((x, y) => y.assessment.overdueDays - x.assessment.overdueDays || x.task.code.localeCompare(y.task.code, undefined, { numeric: true }));

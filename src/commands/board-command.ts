@@ -1,7 +1,7 @@
 // `看板` / `board`: a personal, signed, single-use link to the office board, sent only in a one-to-one chat (in a
 // group anyone could open it first). The link opens inside Feishu (applink); the raw https link works anywhere.
-import type { CommandDef, ParseResult } from '../commands/registry.js';
-import { issueBoardLink } from './session.js';
+import type { CommandDef, ParseResult } from './registry.js';
+import { issueBoardLink } from '../board/session.js';
 
 export const boardCommand: CommandDef<null> = {
   names: ['看板', 'board'],

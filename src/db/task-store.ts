@@ -1,35 +1,21 @@
-// Reads the command layer needs: tasks by code, units by name or alias, assignments with their deadlines.
+// The plan's live tables as the rest of the service reads them: tasks (by code, active), units, assignments joined
+// with their task, unit and deadlines into an AssignmentView (src/domain/assignment-view.ts) assessed for today,
+// recent reports and targets. Reads only; the Chinese lookups with "did you mean" (findTask, findUnit) sit on top of
+// these in src/commands/lookup.ts. One code path for both drivers.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { preparedFor } from '../db/prepared.js';
-import {
-  assignments,
-  deadlines,
-  people,
-  plans,
-  progressReports,
-  roles,
-  targets,
-  tasks,
-  units,
-} from '../db/schema.js';
-import { assessAssignment, compareLeadFirst, type Assessment } from '../domain/status.js';
-import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
-import type { Actor } from '../domain/actor.js';
-import type { Result } from '../domain/result.js';
+import type { Db } from './client.js';
+import { preparedFor } from './prepared.js';
+import { assignments, deadlines, plans, progressReports, targets, tasks, units } from './schema.js';
+import type { AssignmentView as ViewOf } from '../domain/assignment-view.js';
+import { assessAssignment, compareLeadFirst } from '../domain/status.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type UnitRow = typeof units.$inferSelect;
 export type AssignmentRow = typeof assignments.$inferSelect;
 export type DeadlineRow = typeof deadlines.$inferSelect;
 
-export interface AssignmentView {
-  asg: AssignmentRow;
-  task: TaskRow;
-  unit: UnitRow;
-  deadlines: DeadlineRow[];
-  assessment: Assessment;
-}
+/** The domain's assignment view with whole rows: what commands and evidence work with. */
+export type AssignmentView = ViewOf<AssignmentRow, TaskRow, UnitRow, DeadlineRow>;
 
 // The reads behind nearly every report or task command, prepared once per database.
 const ph = sql.placeholder;
@@ -60,43 +46,16 @@ const taskAssignmentRowsStmt = (db: Db) =>
 const deadlinesOfTaskStmt = (db: Db) =>
   preparedFor(db, 'store.deadlinesOfTask', (d) => d.select().from(deadlines).where(eq(deadlines.taskId, ph('taskId'))).prepare());
 
-export type Found<T> = Result<T>;
-
-/** The newest plan's active task with this code; a near-miss gets "did you mean". */
-export async function findTask(db: Db, rawCode: string, who?: Pick<Actor, 'roles'>): Promise<Found<TaskRow>> {
-  const code = normaliseCode(rawCode);
-  if (!isTaskCode(code)) {
-    const hint = await suggestCodes(db, code, who);
-    return { ok: false, error: `“${rawCode}”不是任务编号，编号形如 4.1.2（章.节.序号）。${hint}` };
-  }
+/** The newest plan's active task with this code (exact, already normalised), if any. */
+export async function activeTaskByCode(db: Db, code: string): Promise<TaskRow | null> {
   const rows = await taskByCodeStmt(db).execute({ code });
-  if (rows[0]) return { ok: true, value: rows[0].t };
-  return { ok: false, error: `没有编号为 ${code} 的任务。${await suggestCodes(db, code, who)}` };
+  return rows[0]?.t ?? null;
 }
 
-/**
- * What to say after an unknown code: close codes (one edit away, or the code's own section), then where to look,
- * by role: 「我的任务」 is a contact's list; the office and leaders search (「任务 <关键词>」) or see everything (「统计」).
- */
-async function suggestCodes(db: Db, code: string, who?: Pick<Actor, 'roles'>): Promise<string> {
+/** Codes of every active task (any plan), for "did you mean". */
+export async function activeTaskCodes(db: Db): Promise<string[]> {
   const all = await db.select({ code: tasks.code }).from(tasks).where(eq(tasks.state, 'active'));
-  const codes = [...new Set(all.map((r) => r.code))];
-  const near = didYouMean(code, codes, 3, 1);
-  const section = /^(\d+\.\d+)\./.exec(code)?.[1];
-  const inSection = section ? codes.filter((c) => c.startsWith(`${section}.`)).length : 0;
-  const close = near.length
-    ? `你是不是要找：${near.join('、')}？`
-    : inSection
-      ? `第 ${section} 节共有 ${inSection} 项任务，发送「任务 ${section}」查看。`
-      : '';
-  const roles = who?.roles ?? [];
-  const reader = roles.includes('office') || roles.includes('leader');
-  const contact = roles.includes('contact');
-  const where = [
-    ...(contact ? ['发送「我的任务」查看本单位的任务编号'] : []),
-    ...(reader || !contact ? ['发送「任务 <关键词>」按关键词查找，或「统计」查看全部任务'] : []),
-  ].join('；');
-  return `${close}${where}。`;
+  return [...new Set(all.map((r) => r.code))];
 }
 
 /** Active tasks of every plan, newest plan first, in code order (for section and keyword lists). */
@@ -110,25 +69,26 @@ export async function activeTasks(db: Db): Promise<TaskRow[]> {
   return [...newest.values()].sort((a, b) => a.chapter - b.chapter || a.section - b.section || a.seq - b.seq);
 }
 
-/** A unit by exact name, alias, or a unique name containing the input (e.g. 生态环境局 → 市生态环境局). */
-export async function findUnit(db: Db, raw: string): Promise<Found<UnitRow>> {
-  const name = raw.normalize('NFKC').trim();
-  const all = await db.select().from(units);
-  const exact = all.find((u) => u.name === name) ?? all.find((u) => u.aliases.includes(name));
-  if (exact) return { ok: true, value: exact };
-  if (name.length >= 2) {
-    const partial = all.filter((u) => u.name.includes(name) || name.includes(u.name));
-    if (partial.length === 1) return { ok: true, value: partial[0]! };
-    if (partial.length > 1)
-      return { ok: false, error: `“${raw}”对应多个单位：${partial.slice(0, 6).map((u) => u.name).join('、')}，请写全称。` };
-  }
-  const names = all.flatMap((u) => [u.name, ...u.aliases]);
-  const near = didYouMean(name, names, 3, Math.max(1, Math.floor([...name].length / 2)));
-  const nearUnits = [...new Set(near.map((n) => all.find((u) => u.name === n || u.aliases.includes(n))!.name))];
-  return {
-    ok: false,
-    error: `没有名为“${raw}”的单位。` + (nearUnits.length ? `你是不是要找：${nearUnits.join('、')}？` : ''),
-  };
+/** A task by id (any state). */
+export async function taskById(db: Db, id: number): Promise<TaskRow | null> {
+  const [t] = await db.select().from(tasks).where(eq(tasks.id, id)).limit(1);
+  return t ?? null;
+}
+
+/** Every unit. */
+export async function allUnits(db: Db): Promise<UnitRow[]> {
+  return db.select().from(units);
+}
+
+/** Every unit's id and name. */
+export async function unitNameList(db: Db): Promise<Array<{ id: number; name: string }>> {
+  return db.select({ id: units.id, name: units.name }).from(units);
+}
+
+/** Names of the units a task is assigned to. */
+export async function unitNamesOfTask(db: Db, taskId: number): Promise<string[]> {
+  const rows = await db.select({ name: units.name }).from(assignments).innerJoin(units, eq(units.id, assignments.unitId)).where(eq(assignments.taskId, taskId));
+  return rows.map((u) => u.name);
 }
 
 export async function taskDeadlines(db: Db, taskIds: number[]): Promise<Map<number, DeadlineRow[]>> {
@@ -188,24 +148,4 @@ export async function recentReports(db: Db, asgIds: number[], limit = 8) {
 
 export async function taskTargets(db: Db, taskId: number) {
   return db.select().from(targets).where(eq(targets.taskId, taskId));
-}
-
-/** open_ids of a unit's contacts (for notices to the unit). */
-export async function unitContactOpenIds(db: Db, unitId: number): Promise<string[]> {
-  const rows = await db
-    .select({ openId: people.openId })
-    .from(roles)
-    .innerJoin(people, eq(people.id, roles.personId))
-    .where(and(eq(roles.role, 'contact'), eq(roles.unitId, unitId)));
-  return rows.map((r) => r.openId).filter((x): x is string => !!x);
-}
-
-/** open_ids of office people in the database. */
-export async function officeOpenIds(db: Db): Promise<string[]> {
-  const rows = await db
-    .select({ openId: people.openId })
-    .from(roles)
-    .innerJoin(people, eq(people.id, roles.personId))
-    .where(eq(roles.role, 'office'));
-  return rows.map((r) => r.openId).filter((x): x is string => !!x);
 }

@@ -1,12 +1,19 @@
-// Evidence rows (佐证材料) and the office's evidence policy: reads, attach, recall. One code path for both drivers.
-import { and, asc, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { runBatch } from '../db/batch.js';
-import { assignments, auditLog, evidence, people, progressReports, settings, tasks, units } from '../db/schema.js';
+// Evidence rows (佐证材料) and the office's evidence policy: reads, intake's writes and the folding of quick
+// confirmations, attach, recall. The files' bytes are not here: they live in a BlobStore (src/evidence/blob-store.ts),
+// keyed by sha256. One code path for both drivers.
+import { and, asc, desc, eq, gte, inArray, isNull, like, ne, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { runBatch } from './batch.js';
+import { assignments, auditLog, evidence, outbox, people, progressReports, settings, tasks, units } from './schema.js';
 import { DEFAULT_EVIDENCE_POLICY, EVIDENCE_WINDOW_MS, type EvidencePolicy } from '../domain/evidence.js';
-import type { BlobStore } from './blob-store.js';
 
 export type EvidenceRow = typeof evidence.$inferSelect;
+export type EvidenceInsert = typeof evidence.$inferInsert;
+
+/** What recall needs of the blob store (src/evidence/blob-store.ts's BlobStore has it). */
+interface BlobDeleter {
+  delete(sha256: string): Promise<void>;
+}
 
 export const EVIDENCE_POLICY_KEY = 'evidence_policy';
 
@@ -169,7 +176,7 @@ export async function evidenceForExport(db: Db, filter: { taskCode?: string; uni
  * A recalled message takes its evidence with it: the rows go, and each blob no other row uses is deleted from the
  * store. For issue 14's `im.message.recalled_v1` handler to call. Returns the rows removed.
  */
-export async function removeEvidenceForMessage(db: Db, store: BlobStore | undefined, messageId: string, now: number): Promise<EvidenceRow[]> {
+export async function removeEvidenceForMessage(db: Db, store: BlobDeleter | undefined, messageId: string, now: number): Promise<EvidenceRow[]> {
   const removed = await db.delete(evidence).where(eq(evidence.messageId, messageId)).returning();
   if (removed.length === 0) return [];
   await db.insert(auditLog).values({
@@ -189,4 +196,79 @@ export async function removeEvidenceForMessage(db: Db, store: BlobStore | undefi
     }
   }
   return removed;
+}
+
+/** The insert of a message's evidence rows (for a batch); a redelivered message adds nothing twice. */
+export function evidenceInsert(db: Db, rows: EvidenceInsert[]) {
+  return db.insert(evidence).values(rows).onConflictDoNothing({ target: [evidence.messageId, evidence.fileKey] });
+}
+
+// Folding quick confirmations (src/evidence/intake.ts): several files to one assignment within a minute get one
+// confirmation, rewritten while it waits in the outbox.
+
+/** The newest confirmation about this assignment still waiting to be sent, created at or after `since`. */
+export async function waitingConfirmation(db: Db, assignmentId: number, since: number) {
+  const [prev] = await db
+    .select({ id: outbox.id, target: outbox.targetMessageId, createdAt: outbox.createdAt, content: outbox.content })
+    .from(outbox)
+    .where(and(eq(outbox.purpose, 'reply'), eq(outbox.assignmentId, assignmentId), eq(outbox.status, 'pending'), gte(outbox.createdAt, since), like(outbox.dedupeKey, 'reply:%')))
+    .orderBy(desc(outbox.id))
+    .limit(1);
+  return prev ?? null;
+}
+
+/** This sender's attached files on the assignment since `since`: how many, in how many messages. */
+export async function senderFilesSince(db: Db, assignmentId: number, openId: string, since: number): Promise<{ files: number; messages: number }> {
+  const earlier = await db
+    .select({ n: sql<number>`count(*)`, m: sql<number>`count(distinct ${evidence.messageId})` })
+    .from(evidence)
+    .where(and(eq(evidence.assignmentId, assignmentId), eq(evidence.senderOpenId, openId), gte(evidence.createdAt, since), eq(evidence.status, 'attached')));
+  return { files: Number(earlier[0]?.n ?? 0), messages: Number(earlier[0]?.m ?? 0) };
+}
+
+/** Whether this sender's files came with that message. */
+export async function senderSentFilesIn(db: Db, messageId: string, openId: string): Promise<boolean> {
+  const [own] = await db.select({ id: evidence.id }).from(evidence).where(and(eq(evidence.messageId, messageId), eq(evidence.senderOpenId, openId))).limit(1);
+  return !!own;
+}
+
+/** Rewrite a waiting confirmation's text and push its send back; false when it was sent (or taken) meanwhile. */
+export async function rewriteWaitingConfirmation(db: Db, outboxId: number, text: string, nextAttemptAt: number): Promise<boolean> {
+  const updated = await db
+    .update(outbox)
+    .set({ content: JSON.stringify({ text }), nextAttemptAt })
+    .where(and(eq(outbox.id, outboxId), eq(outbox.status, 'pending')))
+    .returning({ id: outbox.id });
+  return updated.length > 0;
+}
+
+/**
+ * The confirmation's counts again, in SQL, after the burst's rows are committed. The burst: this sender's files on
+ * this assignment from `since`, less those another answer already confirmed. The text is
+ * `words[0] <files> words[1] <messages> words[2] <all files of the assignment> words[3]`.
+ */
+export async function recountWaitingConfirmation(
+  db: Db,
+  outboxId: number,
+  burst: { assignmentId: number; openId: string; since: number },
+  words: [string, string, string, string],
+): Promise<void> {
+  const { assignmentId, openId, since } = burst;
+  const where = sql`assignment_id = ${assignmentId} and sender_open_id = ${openId} and created_at >= ${since} and status = 'attached'
+    and message_id not in (select o.target_message_id from outbox o where o.purpose = 'reply' and o.status <> 'merged' and o.id <> ${outboxId}
+      and o.created_at >= ${since} and o.target_message_id is not null)`;
+  await db
+    .update(outbox)
+    .set({
+      content: sql`json_object('text', ${words[0]} || (select count(*) from evidence where ${where}) || ${words[1]} || (select count(distinct message_id) from evidence where ${where}) || ${words[2]} || (select count(*) from evidence where assignment_id = ${assignmentId} and status = 'attached') || ${words[3]})`,
+    })
+    .where(and(eq(outbox.id, outboxId), eq(outbox.status, 'pending')));
+}
+
+/** The outbox row marking a message answered by a merged confirmation: never sent (status 'merged'), for a batch. */
+export function mergedAnswerInsert(db: Db, row: typeof outbox.$inferInsert) {
+  return db
+    .insert(outbox)
+    .values({ ...row, status: 'merged' })
+    .onConflictDoNothing({ target: outbox.dedupeKey });
 }

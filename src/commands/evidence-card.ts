@@ -1,10 +1,10 @@
 // The 佐证材料 block of the task card (`任务 <编号>`): per unit, what / who / when, each file with a personal link
 // for the reader when they may open it (office, leaders, the unit itself); other units' files only counted.
 import type { EvidenceGroup } from '../cards/task-card.js';
-import type { CommandContext } from '../commands/registry.js';
-import type { AssignmentView } from '../commands/store.js';
-import { evidenceLink } from './links.js';
-import { evidenceOfAssignments } from './store.js';
+import type { CommandContext } from './registry.js';
+import type { AssignmentView } from '../db/task-store.js';
+import { evidenceLink } from '../evidence/links.js';
+import { evidenceOfAssignments } from '../db/evidence-store.js';
 
 export async function evidenceGroupsFor(ctx: CommandContext, views: AssignmentView[]): Promise<EvidenceGroup[]> {
   const rows = await evidenceOfAssignments(ctx.deps.db, views.map((v) => v.asg.id));

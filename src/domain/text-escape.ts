@@ -1,4 +1,5 @@
-// The one place where text from users or imported tables is made safe before it enters a Feishu message.
+// The one place where text from users or imported tables is made safe before it enters a Feishu message (pure: the
+// card builders in src/cards/ and the outbox rows of src/db/ both use it, so it lives in the domain).
 //
 // Card `markdown` elements render `<at id=all></at>` (pings everyone), `<at user_id="…">`, `<font>`, `[text](url)`
 // (a link whose target is hidden), `**bold**`, headings, lists, code… Text messages (msg_type text) render `<at>`,
