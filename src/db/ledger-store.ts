@@ -66,8 +66,3 @@ export async function readPlanTargets(db: Db, planId: number) {
     .where(eq(targets.planId, planId))
     .orderBy(asc(targets.id));
 }
-
-/** Every unit's name by id. */
-export async function unitNamesById(db: Db): Promise<Map<number, string>> {
-  return new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
-}

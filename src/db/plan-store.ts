@@ -113,6 +113,11 @@ export async function planIdOf(db: Db, code: string): Promise<number | undefined
   return planRow?.id;
 }
 
+/** Every unit's name by id. */
+export async function unitNamesById(db: Db): Promise<Map<number, string>> {
+  return new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
+}
+
 /** Every stored unit (all columns). */
 export async function listUnits(db: Db) {
   return db.select().from(units);

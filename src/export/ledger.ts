@@ -1,8 +1,8 @@
 // The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
 // in the task-assignment table's own columns so an exported file re-imports cleanly.
 import type { Db } from '../db/client.js';
-import { readLatestReports, readLedgerAssignments, readPlanTargets, unitNamesById } from '../db/ledger-store.js';
-import { firstPlanCode, planIdOf, readStoredPlan } from '../db/plan-store.js';
+import { readLatestReports, readLedgerAssignments, readPlanTargets } from '../db/ledger-store.js';
+import { firstPlanCode, planIdOf, readStoredPlan, unitNamesById } from '../db/plan-store.js';
 import { loadLatestMetrics } from '../db/stats-store.js';
 import { COMPARATOR_ZH, formatTargetValue, periodZh } from '../domain/metric-value.js';
 import { assessTarget } from '../domain/stats.js';
