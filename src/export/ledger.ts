@@ -1,5 +1,8 @@
 // The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
 // in the task-assignment table's own columns so an exported file re-imports cleanly.
+// Built here from the stored plan (src/db/plan-store.ts) and the ledger reads (src/db/ledger-store.ts), with status
+// and targets judged by src/domain/; written as xlsx / csv / JSON by ./write.ts (with the report sheets of
+// src/reports/ and the CSV codec of src/import/, the one direction allowed between export/ and import/).
 import type { Db } from '../db/client.js';
 import { readLatestReports, readLedgerAssignments, readPlanTargets } from '../db/ledger-store.js';
 import { firstPlanCode, planIdOf, readStoredPlan, unitNamesById } from '../db/plan-store.js';

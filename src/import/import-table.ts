@@ -1,5 +1,9 @@
 // Import the office's task-assignment table into a plan: parse and check every row, merge the table into the
 // stored plan (or the bundled one), and apply it through applyPlan so a re-import updates in place.
+// The folder: read-file.ts (+ limits.ts, xlsx.ts, csv.ts, csv-safe.ts) turns bytes into rows or a plan, table.ts
+// turns rows into tasks (codes through src/domain/task-code.ts), and this file merges and hands the plan to
+// src/plans/load.ts; stored plans and units are read through src/db/plan-store.ts. import/ never imports export/
+// (export/ uses import/'s CSV codec).
 import type { Db } from '../db/client.js';
 import { listPlanCodes, listUnits, readStoredPlan } from '../db/plan-store.js';
 import { shanghaiDate } from '../domain/dates.js';
