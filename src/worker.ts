@@ -1,12 +1,11 @@
 // Workers entry: config from env bindings, D1 through drizzle, inbound work in ctx.waitUntil, Cron Triggers in
 // scheduled(). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
 import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
-import { drizzle } from 'drizzle-orm/d1';
 import { larkInboundStatus } from './lark/verify.js';
 import { createApp } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import type { Db } from './db/client.js';
-import * as schema from './db/schema.js';
+import { openD1Database } from './db/d1.js';
 import type { AppDeps } from './deps.js';
 import { processPendingInbound } from './lark/inbox.js';
 import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
@@ -56,7 +55,7 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   // Once per isolate (Workers have no start-up): say that /lark/* refuses everything until a secret is set.
   const inbound = larkInboundStatus(config);
   if (!inbound.enabled) logger.warn(`Feishu inbound disabled: ${inbound.reason}; set LARK_VERIFICATION_TOKEN or LARK_ENCRYPT_KEY (wrangler secret put)`);
-  const db = drizzle(env.DB as unknown as Parameters<typeof drizzle>[0], { schema }) as unknown as Db;
+  const db = openD1Database(env.DB);
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
   // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.
   const built: IsolateDeps = {

@@ -3,7 +3,6 @@
 // delivered in the sandbox, so replies (`> 文本`) and buttons (`:press 已完成`) work on it.
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
-import { and, desc, eq, gt, inArray, or } from 'drizzle-orm';
 import { createInboundHandlers } from '../commands/handlers.js';
 import type { InboundOptions } from '../commands/handlers.js';
 import { resolveActor } from '../db/people-store.js';
@@ -12,7 +11,8 @@ import { taskAssignments } from '../db/task-store.js';
 import { findTask } from '../commands/lookup.js';
 import type { CommandContext } from '../commands/registry.js';
 import type { AppDeps } from '../deps.js';
-import { chats, outbox, people } from '../db/schema.js';
+import { insertOutboxMessage, lastOutboxId, markOutboxShown, pendingOutboxAfter, recentOutboxTo, type OutboxRow } from '../db/outbox-store.js';
+import { chatIdsOfUnits, findPeopleBy } from '../db/roster-store.js';
 import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
 import { describeRoles } from '../domain/permissions.js';
 import { ensureBundledPlan } from '../plans/bundled.js';
@@ -37,7 +37,7 @@ const SANDBOX_HELP = [
   '  :quit                 退出',
 ].join('\n');
 
-type OutRow = typeof outbox.$inferSelect;
+type OutRow = OutboxRow;
 
 /** A card as terminal text, plus how to fill its form with :press when it has one. */
 function renderCard(card: Record<string, unknown>): string {
@@ -57,7 +57,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   const who = options.as;
   if (typeof who !== 'string' || !who) throw new CliUsageError('请用 --as 指定身份（open_id 或姓名）');
   const { db } = ctx.database();
-  const byName = (await db.select().from(people).where(eq(people.name, who)))[0];
+  const byName = (await findPeopleBy(db, 'name', who))[0];
   const openId = byName?.openId ?? (/^ou_|^[\w-]{6,}$/.test(who) ? who : null);
   if (!openId) {
     ctx.err(`没有名为“${who}”的人。用 npx duban people list 查看，或直接写 open_id。`);
@@ -80,7 +80,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
   const handlers = createInboundHandlers(deps, opts);
   const chatId = typeof options.group === 'string' ? options.group : `sandbox:${openId}`;
   const chatType = typeof options.group === 'string' ? 'group' : 'p2p';
-  let lastSeen = (await db.select({ id: outbox.id }).from(outbox)).reduce((m, r) => Math.max(m, r.id), 0);
+  let lastSeen = await lastOutboxId(db);
   let lastMessageId: string | null = null;
   let lastCard: Record<string, unknown> | null = null;
   let seq = 0;
@@ -100,8 +100,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     for (const r of rows) {
       // A message `tick` (or the service) already delivered keeps its id, so a reply to it ties to it.
       const mid = r.status === 'sent' && r.messageId ? r.messageId : `sandbox-${r.id}`;
-      if (r.status !== 'sent' || !r.messageId)
-        await db.update(outbox).set({ status: 'sent', messageId: mid, sentAt: r.sentAt ?? ctx.now() }).where(eq(outbox.id, r.id));
+      if (r.status !== 'sent' || !r.messageId) await markOutboxShown(db, r.id, mid, r.sentAt ?? ctx.now());
       let content: Record<string, unknown> | null = null;
       let body: string;
       try {
@@ -121,8 +120,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     }
   };
   const flush = async () => {
-    const rows = await db.select().from(outbox).where(and(gt(outbox.id, lastSeen), eq(outbox.status, 'pending')));
-    rows.sort((a, b) => a.id - b.id);
+    const rows = await pendingOutboxAfter(db, lastSeen);
     if (rows.length) lastSeen = rows[rows.length - 1]!.id;
     await show(rows);
   };
@@ -163,23 +161,10 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     if (line === ':help') ctx.out(SANDBOX_HELP);
     else if (line === ':reminders') {
       const me = await resolveActor(deps, { openId }, ctx.now());
-      const unitChats = me.unitIds.length
-        ? (await db.select().from(chats).where(inArray(chats.unitId, me.unitIds))).map((c) => c.chatId)
-        : [];
+      const unitChats = await chatIdsOfUnits(db, me.unitIds);
       // Reminders for this person (or their unit's chat): not yet delivered, and those `tick` or the service already
       // delivered; the newest last, so `> 文本` replies to it.
-      const rows = await db
-        .select()
-        .from(outbox)
-        .where(
-          and(
-            inArray(outbox.status, ['pending', 'sent']),
-            inArray(outbox.purpose, ['reminder', 'escalation', 'digest']),
-            or(eq(outbox.receiveId, openId), ...(unitChats.length ? [inArray(outbox.receiveId, unitChats)] : [])),
-          ),
-        )
-        .orderBy(desc(outbox.id))
-        .limit(REMINDERS_SHOWN + 1);
+      const rows = await recentOutboxTo(db, [openId, ...unitChats], ['reminder', 'escalation', 'digest'], REMINDERS_SHOWN + 1);
       if (rows.length === 0) ctx.out('没有发给你的提醒。可以用 :card <编号> 让机器人发来一张任务卡片，或先运行 npx duban tick --at <时间>。');
       else if (rows.length > REMINDERS_SHOWN) ctx.out(`（只显示最近 ${REMINDERS_SHOWN} 条提醒）`);
       await show(rows.slice(0, REMINDERS_SHOWN).sort((a, b) => a.id - b.id));
@@ -197,19 +182,21 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
         else {
           const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli' };
           const card = (await assignmentCard(cctx, mine.asg.id))!;
-          await db.insert(outbox).values({
-            dedupeKey: `sandbox:card:${mine.asg.id}:${session}:${seq++}`,
-            uuid: 'sandbox',
-            op: 'send',
-            receiveIdType: 'open_id',
-            receiveId: openId,
-            msgType: 'interactive',
-            content: JSON.stringify(card),
-            purpose: 'notice',
-            taskId: t.value.id,
-            assignmentId: mine.asg.id,
-            createdAt: ctx.now(),
-          });
+          await insertOutboxMessage(
+            db,
+            {
+              dedupeKey: `sandbox:card:${mine.asg.id}:${session}:${seq++}`,
+              op: 'send',
+              receiveIdType: 'open_id',
+              receiveId: openId,
+              msgType: 'interactive',
+              content: card,
+              purpose: 'notice',
+              taskId: t.value.id,
+              assignmentId: mine.asg.id,
+            },
+            ctx.now(),
+          );
           await flush();
         }
       }
@@ -254,7 +241,7 @@ export async function sandboxMentions(
   const resolved: Array<{ key: string; name: string; openId: string }> = [];
   const unknown: string[] = [];
   for (const name of names) {
-    const p = (await db.select().from(people).where(eq(people.name, name)))[0] ?? (await db.select().from(people).where(eq(people.openId, name)))[0];
+    const p = (await findPeopleBy(db, 'name', name))[0] ?? (await findPeopleBy(db, 'openId', name))[0];
     if (p?.openId) resolved.push({ key: `@_user_${resolved.length + 1}`, name: p.name ?? name, openId: p.openId });
     else unknown.push(name);
   }

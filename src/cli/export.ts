@@ -5,10 +5,9 @@ import { isIsoDate, shanghaiDate, shanghaiInstant } from '../domain/dates.js';
 import { buildLedger, resolveExportPlan } from '../export/ledger.js';
 import { ledgerToCsv, ledgerToJson, ledgerToXlsx, reportToCsv, reportToJson, reportToXlsx, type ExportFormat } from '../export/write.js';
 import { loadStatsInput } from '../db/stats-store.js';
-import { plans } from '../db/schema.js';
+import { planIdOf } from '../db/plan-store.js';
 import { computeStats } from '../domain/stats.js';
 import { ledgerExtraSheets, ledgerReportSheets, type LedgerReport } from '../reports/ledger-sheets.js';
-import { eq } from 'drizzle-orm';
 import { evidenceForExport } from '../db/evidence-store.js';
 import { evidenceSheet } from '../reports/evidence-sheet.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
@@ -50,8 +49,7 @@ export const exportCommand: CliCommand = {
       return 1;
     }
     // The summaries and the overdue list come from the same numbers as 统计 and the weekly digest.
-    const [planRow] = await db.select({ id: plans.id }).from(plans).where(eq(plans.code, ledger.plan.code));
-    const stats = computeStats(await loadStatsInput(db, planRow?.id, shanghaiDate(now)));
+    const stats = computeStats(await loadStatsInput(db, await planIdOf(db, ledger.plan.code), shanghaiDate(now)));
     const sheets = report
       ? ledgerReportSheets(stats, report)
       : [...ledgerExtraSheets(stats), evidenceSheet(await evidenceForExport(db), ctx.config.PUBLIC_BASE_URL)];

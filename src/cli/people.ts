@@ -1,10 +1,10 @@
 // `npx duban people add|list`: the operator binds the first office members, contacts and leaders.
-import { desc, eq } from 'drizzle-orm';
-import { endRoleQueries, rolesOf, grantRole, upsertPerson } from '../db/people-store.js';
+import { endRoleQueries, grantRole, rolesOf, upsertPerson } from '../db/people-store.js';
 import { runBatch } from '../db/batch.js';
 import type { Role } from '../domain/actor.js';
 import { findUnit } from '../commands/lookup.js';
-import { people, roleHistory, roles, units } from '../db/schema.js';
+import { unitNamesById } from '../db/plan-store.js';
+import { findPeopleBy, listPeopleWithRoles, listRoleHistory, type PersonRow } from '../db/roster-store.js';
 import { ROLE_ZH } from '../domain/permissions.js';
 import { createLarkContactDirectory, isEmail, isMobile, type ContactDirectory } from '../lark/contact.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
@@ -16,9 +16,9 @@ export async function runPeople(args: string[], ctx: CliContext, contacts?: Cont
   const { db } = ctx.database();
   if (sub === 'list') {
     if (rest.includes('--history')) return listHistory(ctx);
-    const rows = await db.select({ p: people, r: roles }).from(people).leftJoin(roles, eq(roles.personId, people.id));
-    const unitNames = new Map((await db.select().from(units)).map((u) => [u.id, u.name]));
-    const byPerson = new Map<number, { p: typeof people.$inferSelect; roles: string[] }>();
+    const rows = await listPeopleWithRoles(db);
+    const unitNames = await unitNamesById(db);
+    const byPerson = new Map<number, { p: PersonRow; roles: string[] }>();
     for (const { p, r } of rows) {
       const e = byPerson.get(p.id) ?? { p, roles: [] };
       if (r) e.roles.push(r.role === 'contact' ? `联络员(${unitNames.get(r.unitId) ?? r.unitId})` : ROLE_ZH[r.role as Role] ?? r.role);
@@ -82,8 +82,7 @@ async function removePerson(args: string[], ctx: CliContext): Promise<number> {
   if (keys.length !== 1) throw new CliUsageError('请给出且只给出 --open-id、--email、--mobile、--name 中的一个');
   const k = keys[0]!;
   const v = options[k] as string;
-  const col = k === 'open-id' ? people.openId : k === 'email' ? people.email : k === 'mobile' ? people.mobile : people.name;
-  const found = await db.select().from(people).where(eq(col, v));
+  const found = await findPeopleBy(db, k === 'open-id' ? 'openId' : k, v);
   if (found.length === 0) {
     ctx.err(`没有找到 ${v}。用 npx duban people list 查看。`);
     return 1;
@@ -110,7 +109,7 @@ async function removePerson(args: string[], ctx: CliContext): Promise<number> {
     ctx.out(`${label} 没有${unitId !== undefined ? '该单位的联络员身份' : role ? ROLE_ZH[role] + '身份' : '任何身份'}，无需移除。`);
     return 0;
   }
-  const unitNames = new Map((await db.select().from(units)).map((u) => [u.id, u.name]));
+  const unitNames = await unitNamesById(db);
   const what = ending.map((r) => (r.role === 'contact' ? `${unitNames.get(r.unitId) ?? r.unitId}联络员` : ROLE_ZH[r.role as Role] ?? r.role)).join('、');
   await runBatch(
     db,
@@ -124,12 +123,12 @@ async function removePerson(args: string[], ctx: CliContext): Promise<number> {
 
 async function listHistory(ctx: CliContext): Promise<number> {
   const { db } = ctx.database();
-  const rows = await db.select({ h: roleHistory, name: people.name, openId: people.openId }).from(roleHistory).innerJoin(people, eq(people.id, roleHistory.personId)).orderBy(desc(roleHistory.endedAt));
+  const rows = await listRoleHistory(db);
   if (rows.length === 0) {
     ctx.out('没有已结束的身份。');
     return 0;
   }
-  const unitNames = new Map((await db.select().from(units)).map((u) => [u.id, u.name]));
+  const unitNames = await unitNamesById(db);
   const REASON: Record<string, string> = { unbind: '解绑', handover: '交接', removed: '移除' };
   const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
   for (const { h, name, openId } of rows) {

@@ -1,22 +1,17 @@
 // Atomic multi-statement writes on both drivers: D1's db.batch(), or one better-sqlite3 transaction.
 // Never use db.transaction(): D1 rejects BEGIN. Results of queries with .returning() are row arrays on both.
+// Raw statements, bulk reads and sized multi-row inserts for those batches are built here too; whatever needs
+// drizzle's internals to do it is in src/db/drizzle-adapter.ts.
 import type { SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { d1RawItem, executeBatch, hasNativeBatch, preparedItem, sqliteRunSql, sqliteRunText, syncItem, type BatchItem } from './drizzle-adapter.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Query = any;
+type Query = BatchItem;
 
 export async function runBatch(db: Db, queries: Query[]): Promise<unknown[]> {
   if (queries.length === 0) return [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const d = db as any;
-  if (typeof d.batch === 'function') return d.batch(queries);
-  const client = d.$client;
-  if (!client || typeof client.transaction !== 'function') {
-    throw new Error('runBatch: unsupported database driver');
-  }
   // better-sqlite3 is synchronous: the whole batch runs inside one transaction, nothing can interleave.
-  return client.transaction(() => queries.map((q: Query) => q._prepare().execute().sync()))();
+  return executeBatch(db, queries);
 }
 
 /**
@@ -25,9 +20,8 @@ export async function runBatch(db: Db, queries: Query[]): Promise<unknown[]> {
  * its own, so there `build` makes the same query afresh.
  */
 export function boundStatement(db: Db, prepared: { execute(values: Record<string, unknown>): unknown }, values: Record<string, unknown>, build: () => Query): Query {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  if (typeof (db as any).batch === 'function') return build();
-  return { _prepare: () => ({ execute: () => prepared.execute(values) }) };
+  if (hasNativeBatch(db)) return build();
+  return preparedItem(prepared, values);
 }
 
 /**
@@ -36,8 +30,7 @@ export function boundStatement(db: Db, prepared: { execute(values: Record<string
  * so one code path writes thousands of rows in a few statements on Node and stays legal on D1.
  */
 export function maxBoundParams(db: Db): number {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return typeof (db as any).batch === 'function' ? D1_MAX_PARAMS : SQLITE_MAX_PARAMS;
+  return hasNativeBatch(db) ? D1_MAX_PARAMS : SQLITE_MAX_PARAMS;
 }
 
 export const D1_MAX_PARAMS = 100;
@@ -58,13 +51,8 @@ export function rawRunQuery(db: Db, query: SQL): Query {
 }
 
 function deferred(db: Db, query: SQL, method: 'all' | 'run'): Query {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const d = db as any;
-  if (typeof d.batch === 'function') {
-    const prepared = d.session.prepareQuery(d.dialect.sqlToQuery(query), undefined, method, true);
-    return { _prepare: () => prepared };
-  }
-  return { _prepare: () => ({ execute: () => ({ sync: () => (method === 'all' ? d.values(query) : d.run(query)) }) }) };
+  if (hasNativeBatch(db)) return d1RawItem(db, query, method);
+  return syncItem(() => sqliteRunSql(db, query, method));
 }
 
 /**
@@ -73,17 +61,8 @@ function deferred(db: Db, query: SQL, method: 'all' | 'run'): Query {
  * SQLite's own work.
  */
 export function rawTextQuery(db: Db, text: string, params: unknown[], method: 'all' | 'run'): Query {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const d = db as any;
-  if (typeof d.batch === 'function') {
-    const prepared = d.session.prepareQuery({ sql: text, params }, undefined, method, true);
-    return { _prepare: () => prepared };
-  }
-  const run = () => {
-    const stmt = d.$client.prepare(text);
-    return method === 'all' ? stmt.raw(true).all(params) : stmt.run(params);
-  };
-  return { _prepare: () => ({ execute: () => ({ sync: run }) }) };
+  if (hasNativeBatch(db)) return d1RawItem(db, { sql: text, params }, method);
+  return syncItem(() => sqliteRunText(db, text, params, method));
 }
 
 export interface RowsRead {

@@ -1,6 +1,6 @@
 // Writing to the durable outbox. A message is a row before it is anything else; the sender delivers rows.
 import { createHash } from 'node:crypto';
-import { and, eq, gte, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { boundStatement, insertRowsQueries } from './batch.js';
 import { preparedFor } from './prepared.js';
 import type { Db } from './client.js';
@@ -203,4 +203,35 @@ export const PRUNED_CONTENT = '{}';
 export async function outboxKeyExists(db: Db, dedupeKey: string): Promise<boolean> {
   const [row] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);
   return !!row;
+}
+
+// ---- the CLI sandbox (`npx duban chat`): it shows queued rows itself and marks them delivered ------------------
+
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** The highest outbox id (0 when empty). */
+export async function lastOutboxId(db: Db): Promise<number> {
+  const [r] = await db.select({ m: sql<number>`coalesce(max(${outbox.id}), 0)` }).from(outbox);
+  return Number(r?.m ?? 0);
+}
+
+/** Pending rows queued after `afterId`, in id order. */
+export async function pendingOutboxAfter(db: Db, afterId: number): Promise<OutboxRow[]> {
+  const rows = await db.select().from(outbox).where(and(gt(outbox.id, afterId), eq(outbox.status, 'pending')));
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/** Mark a row delivered with `messageId` (the sandbox showed it; nothing is sent to Feishu). */
+export async function markOutboxShown(db: Db, id: number, messageId: string, sentAt: number): Promise<void> {
+  await db.update(outbox).set({ status: 'sent', messageId, sentAt }).where(eq(outbox.id, id));
+}
+
+/** The newest `limit` pending or sent rows of `purposes` addressed to any of `receiveIds`, newest first. */
+export async function recentOutboxTo(db: Db, receiveIds: string[], purposes: string[], limit: number): Promise<OutboxRow[]> {
+  return db
+    .select()
+    .from(outbox)
+    .where(and(inArray(outbox.status, ['pending', 'sent']), inArray(outbox.purpose, purposes), inArray(outbox.receiveId, receiveIds)))
+    .orderBy(desc(outbox.id))
+    .limit(limit);
 }

@@ -1,9 +1,12 @@
 // The 台账 (ledger): every active task of a plan with its units, deadlines, status and latest progress,
 // in the task-assignment table's own columns so an exported file re-imports cleanly.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+// Built here from the stored plan (src/db/plan-store.ts) and the ledger reads (src/db/ledger-store.ts), with status
+// and targets judged by src/domain/; written as xlsx / csv / JSON by ./write.ts (with the report sheets of
+// src/reports/ and the CSV codec of src/import/, the one direction allowed between export/ and import/).
 import type { Db } from '../db/client.js';
+import { readLatestReports, readLedgerAssignments, readPlanTargets } from '../db/ledger-store.js';
+import { firstPlanCode, planIdOf, readStoredPlan, unitNamesById } from '../db/plan-store.js';
 import { loadLatestMetrics } from '../db/stats-store.js';
-import { assignments, plans, progressReports, targets, tasks, units } from '../db/schema.js';
 import { COMPARATOR_ZH, formatTargetValue, periodZh } from '../domain/metric-value.js';
 import { assessTarget } from '../domain/stats.js';
 import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../domain/dates.js';
@@ -11,7 +14,6 @@ import { formatDeadlines } from '../domain/deadline-text.js';
 import { taskStatusWord } from '../domain/status.js';
 import type { PlanFile } from '../domain/plan-file.js';
 import { assessAssignment } from '../domain/status.js';
-import { readStoredPlan } from '../plans/read.js';
 
 export const LEDGER_COLUMNS = [
   '序号',
@@ -115,59 +117,22 @@ function formatInstant(ms: number): string {
 /** Pick the plan: the given code, else the only (or first) stored plan. */
 export async function resolveExportPlan(db: Db, code?: string): Promise<string | null> {
   if (code) return code;
-  const [first] = await db.select({ code: plans.code }).from(plans).orderBy(asc(plans.id)).limit(1);
-  return first?.code ?? null;
+  return firstPlanCode(db);
 }
 
 /** Build the ledger of plan `code` as of `now`. Withdrawn tasks are left out (re-importing must not revive them). */
 export async function buildLedger(db: Db, code: string, now: number): Promise<Ledger | null> {
   const plan = await readStoredPlan(db, code);
   if (!plan) return null;
-  const [planRow] = await db.select({ id: plans.id }).from(plans).where(eq(plans.code, code));
+  const planId = (await planIdOf(db, code))!;
   const today = shanghaiDate(now);
 
-  const rows = await db
-    .select({
-      id: assignments.id,
-      taskCode: sql<string>`(select code from tasks where tasks.id = ${assignments.taskId})`,
-      role: assignments.role,
-      unit: units.name,
-      state: assignments.state,
-      percent: assignments.percent,
-      extendedTo: assignments.extendedTo,
-      lastReportAt: assignments.lastReportAt,
-    })
-    .from(assignments)
-    .innerJoin(units, eq(units.id, assignments.unitId))
-    .where(sql`${assignments.taskId} in (select id from tasks where plan_id = ${planRow!.id} and state = 'active')`);
+  const rows = await readLedgerAssignments(db, planId);
   const byTask = new Map<string, typeof rows>();
   for (const r of rows) byTask.set(r.taskCode, [...(byTask.get(r.taskCode) ?? []), r]);
 
-  // Latest report per assignment, in chunks of ids (D1's bound-parameter limit).
-  const latestByAssignment = new Map<number, { note: string | null; percent: number | null; createdAt: number; kind: string }>();
-  const ids = rows.map((r) => r.id);
-  for (let i = 0; i < ids.length; i += 90) {
-    const part = ids.slice(i, i + 90);
-    const latest = await db
-      .select({
-        assignmentId: progressReports.assignmentId,
-        note: progressReports.note,
-        percent: progressReports.percent,
-        kind: progressReports.kind,
-        createdAt: progressReports.createdAt,
-      })
-      .from(progressReports)
-      .where(
-        and(
-          inArray(progressReports.assignmentId, part),
-          // The unit's latest real progress (see UNIT_NOTE_KINDS): 无变化 never hides it, 退回's reason is the office's,
-          // and a report withdrawn by recalling its message no longer counts.
-          sql`${progressReports.id} = (select max(p2.id) from progress_reports p2 where p2.assignment_id = ${progressReports.assignmentId}
-            and p2.kind in ('progress', 'done_claim', 'note') and p2.withdrawn_at is null)`,
-        ),
-      );
-    for (const l of latest) latestByAssignment.set(l.assignmentId, l);
-  }
+  // Latest report per assignment.
+  const latestByAssignment = await readLatestReports(db, rows.map((r) => r.id));
 
   const chapterTitle = new Map(plan.chapters.map((c) => [c.number, c.title]));
   const order = (code: string) => code.split('.').map(Number);
@@ -231,16 +196,11 @@ export async function buildLedger(db: Db, code: string, now: number): Promise<Le
   }
 
   // Every target with its latest reported value.
-  const tg = await db
-    .select({ t: targets, taskCode: tasks.code })
-    .from(targets)
-    .leftJoin(tasks, eq(tasks.id, targets.taskId))
-    .where(eq(targets.planId, planRow!.id))
-    .orderBy(asc(targets.id));
-  const unitName = new Map((await db.select({ id: units.id, name: units.name }).from(units)).map((u) => [u.id, u.name]));
+  const tg = await readPlanTargets(db, planId);
+  const unitName = await unitNamesById(db);
   const targetRows: LedgerTarget[] = [];
   // The city-wide latest value, by the same rule as the digest, 统计, the board and 指标 (never a county's value).
-  const latestMetrics = await loadLatestMetrics(db, planRow!.id);
+  const latestMetrics = await loadLatestMetrics(db, planId);
   for (const { t, taskCode } of tg) {
     const m = latestMetrics.get(t.id)?.city ?? null;
     const status = assessTarget(t.comparator, t.value, m?.value);

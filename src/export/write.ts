@@ -2,7 +2,7 @@
 // .csv (UTF-8 with BOM for Excel, title line first) and JSON (tasks, assignments and targets).
 import ExcelJS from 'exceljs';
 import { formatCsv } from '../import/csv.js';
-import { csvSafeCell } from './csv-safe.js';
+import { csvSafeCell } from '../import/csv-safe.js';
 import { LEDGER_COLUMNS, ledgerCells, ledgerTitle, type Ledger } from './ledger.js';
 import { sheetToRecords, type Sheet } from '../reports/ledger-sheets.js';
 

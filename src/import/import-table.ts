@@ -1,13 +1,16 @@
 // Import the office's task-assignment table into a plan: parse and check every row, merge the table into the
 // stored plan (or the bundled one), and apply it through applyPlan so a re-import updates in place.
+// The folder: read-file.ts (+ limits.ts, xlsx.ts, csv.ts, csv-safe.ts) turns bytes into rows or a plan, table.ts
+// turns rows into tasks (codes through src/domain/task-code.ts), and this file merges and hands the plan to
+// src/plans/load.ts; stored plans and units are read through src/db/plan-store.ts. import/ never imports export/
+// (export/ uses import/'s CSV codec).
 import type { Db } from '../db/client.js';
-import { plans, units } from '../db/schema.js';
+import { listPlanCodes, listUnits, readStoredPlan } from '../db/plan-store.js';
 import { shanghaiDate } from '../domain/dates.js';
 import type { PlanFile, TaskSpec } from '../domain/plan-file.js';
 import { createUnitResolver } from '../domain/unit-names.js';
 import { bundledPlan } from '../plans/bundled.js';
 import { applyPlan, type PlanChangeReport } from '../plans/load.js';
-import { readStoredPlan } from '../plans/read.js';
 import type { ImportSource } from './read-file.js';
 import { EXPECTED_COLUMNS, findHeader, parseTaskTable } from './table.js';
 import { ImportFileError, type RowError } from './types.js';
@@ -54,11 +57,11 @@ export function guessUnitKind(name: string): 'county' | 'office' | 'department' 
 async function choosePlanCode(db: Db, source: ImportSource, opts: ImportOptions): Promise<string> {
   if (opts.planCode) return opts.planCode;
   if (source.kind === 'table' && source.planCode) return source.planCode;
-  const stored = await db.select({ code: plans.code }).from(plans);
-  if (stored.length === 1) return stored[0]!.code;
+  const stored = await listPlanCodes(db);
+  if (stored.length === 1) return stored[0]!;
   if (stored.length > 1) {
     throw new ImportFileError(
-      `数据库中有 ${stored.length} 个计划（${stored.map((p) => p.code).join('、')}），请用 --plan <计划编号> 指定要导入到哪个计划。`,
+      `数据库中有 ${stored.length} 个计划（${stored.join('、')}），请用 --plan <计划编号> 指定要导入到哪个计划。`,
     );
   }
   return bundledPlan().code;
@@ -103,7 +106,7 @@ export async function importTaskTable(db: Db, source: ImportSource, opts: Import
     base = structuredClone(bundledPlan());
   }
   // Units the table may name: the plan's (or bundled) units plus every unit already stored.
-  const stored = await db.select().from(units);
+  const stored = await listUnits(db);
   const allUnits: PlanFile['units'] = [
     ...base.units,
     ...stored

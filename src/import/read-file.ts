@@ -6,7 +6,7 @@ import { findHeader } from './table.js';
 import { ImportFileError, type CellValue, type SheetRow } from './types.js';
 import { readXlsx } from './xlsx.js';
 import { checkImportSize, checkRowCount, checkXlsxShape } from './limits.js';
-import { csvUnguardCell } from '../export/csv-safe.js';
+import { csvUnguardCell } from './csv-safe.js';
 
 export type ImportSource =
   | { kind: 'plan'; format: 'json'; plan: unknown }

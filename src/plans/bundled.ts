@@ -1,7 +1,6 @@
 // The plan bundled with duban (src/plans/dingxi-2022.json), loaded into an empty database on first start.
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { plans } from '../db/schema.js';
+import { hasAnyPlan } from '../db/plan-store.js';
 import { planFile, type PlanFile } from '../domain/plan-file.js';
 import bundledJson from './dingxi-2022.json' with { type: 'json' };
 import { applyPlan, type PlanChangeReport } from './load.js';
@@ -26,7 +25,3 @@ export async function ensureBundledPlan(db: Db, now: number): Promise<boolean> {
   }
 }
 
-async function hasAnyPlan(db: Db): Promise<boolean> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(plans);
-  return Number(row?.n ?? 0) > 0;
-}

@@ -1,10 +1,12 @@
 // The weekly digest run: compute, store once per ISO week, and queue the card to leaders' and office chats.
 // Safe to call from every scheduler pass and from overlapping processes: the week is claimed by one INSERT.
-import { and, desc, eq, inArray, isNotNull, lt } from 'drizzle-orm';
+// The numbers come from src/domain/stats.ts over the stats store's input, the card from src/cards/digest-card.ts;
+// the digests table and the audience are read and written through src/db/digest-store.ts, the outbox through
+// src/db/outbox-store.ts.
 import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
+import { claimDigestWeek, digestAudience, digestStored, previousDigest, releaseDigestClaim, storedDigestCard } from '../db/digest-store.js';
 import { enqueueOutbox } from '../db/outbox-store.js';
-import { chats, digests, people, roles } from '../db/schema.js';
 import { loadStatsInput } from '../db/stats-store.js';
 import { renderDigestCard } from '../cards/digest-card.js';
 import { digestWeekKey, isDigestDue } from '../domain/digest.js';
@@ -51,17 +53,8 @@ export interface DigestRunOptions {
   actor?: 'scheduler' | 'cli';
 }
 
-/** The latest stored digest of a week before weekKey. */
-export async function previousDigest(db: Db, weekKey: string) {
-  const rows = await db
-    .select({ weekKey: digests.weekKey, stats: digests.stats })
-    .from(digests)
-    .where(lt(digests.weekKey, weekKey))
-    .orderBy(desc(digests.weekKey))
-    .limit(1);
-  const r = rows[0];
-  return r ? { weekKey: r.weekKey, summary: r.stats as unknown as StatsSummary } : null;
-}
+/** The latest stored digest of a week before weekKey (src/db/digest-store.ts). */
+export { previousDigest };
 
 /** The digest as of `at` without storing anything (also what `周报` answers with). */
 export async function buildDigest(db: Db, at: number, planId?: number) {
@@ -79,17 +72,7 @@ export async function buildDigest(db: Db, at: number, planId?: number) {
  * that group has none (never registered, or the bot was removed from it), its people by direct message.
  */
 export async function digestRecipients(db: Db): Promise<DigestRecipient[]> {
-  const chatRows = await db
-    .select({ chatId: chats.chatId, purpose: chats.purpose })
-    .from(chats)
-    .where(inArray(chats.purpose, ['leaders', 'office']))
-    .orderBy(chats.purpose, chats.chatId);
-  const personRows = await db
-    .select({ openId: people.openId, role: roles.role })
-    .from(roles)
-    .innerJoin(people, eq(people.id, roles.personId))
-    .where(and(inArray(roles.role, ['leader', 'office']), isNotNull(people.openId)))
-    .orderBy(roles.role, people.openId);
+  const { chatRows, personRows } = await digestAudience(db);
   const seen = new Set<string>();
   const out: DigestRecipient[] = [];
   for (const [purpose, role] of [['leaders', 'leader'], ['office', 'office']] as const) {
@@ -136,18 +119,14 @@ export function createDigestHook(deps: DigestDeps): (input: DigestHookInput) => 
   return async ({ now }) => {
     const built = await buildDigest(deps.db, now);
     if (!built.hasPlan) return [];
-    const claimed = await deps.db
-      .insert(digests)
-      .values({
-        weekKey: built.weekKey,
-        generatedAt: now,
-        stats: summarizeStats(built.stats) as unknown as Record<string, unknown>,
-        card: JSON.stringify(built.card),
-      })
-      .onConflictDoNothing({ target: digests.weekKey })
-      .returning({ id: digests.id });
+    const claimed = await claimDigestWeek(deps.db, {
+      weekKey: built.weekKey,
+      generatedAt: now,
+      stats: summarizeStats(built.stats) as unknown as Record<string, unknown>,
+      card: JSON.stringify(built.card),
+    });
     let card = built.card;
-    if (claimed.length > 0) {
+    if (claimed !== null) {
       await auditInsert(deps.db, {
         at: now,
         actor: 'scheduler',
@@ -158,8 +137,8 @@ export function createDigestHook(deps: DigestDeps): (input: DigestHookInput) => 
         detail: { red: built.stats.lights.red, overdue: built.stats.overdue.length },
       });
     } else {
-      const stored = await deps.db.select({ card: digests.card }).from(digests).where(eq(digests.weekKey, built.weekKey)).limit(1);
-      if (stored[0]) card = JSON.parse(stored[0].card) as Record<string, unknown>;
+      const stored = await storedDigestCard(deps.db, built.weekKey);
+      if (stored !== undefined) card = JSON.parse(stored) as Record<string, unknown>;
     }
     const recipients = await digestRecipients(deps.db);
     if (recipients.length === 0) {
@@ -184,8 +163,7 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
   }
   if (!opts.dryRun) {
     // Cheap check first so a pass later in the week does not compute the whole plan for nothing.
-    const existing = await db.select({ id: digests.id }).from(digests).where(eq(digests.weekKey, weekKey)).limit(1);
-    if (existing.length > 0) return { status: 'already_sent', weekKey, today, recipients: [], outboxIds: [] };
+    if (await digestStored(db, weekKey)) return { status: 'already_sent', weekKey, today, recipients: [], outboxIds: [] };
   }
   const built = await buildDigest(db, at, opts.planId);
   const base = { weekKey, today, stats: built.stats, card: built.card, previous: built.previous };
@@ -193,17 +171,13 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
   const recipients = await digestRecipients(db);
   if (opts.dryRun) return { ...base, status: 'dry_run', recipients, outboxIds: [] };
 
-  const claimed = await db
-    .insert(digests)
-    .values({
-      weekKey,
-      generatedAt: at,
-      stats: summarizeStats(built.stats) as unknown as Record<string, unknown>,
-      card: JSON.stringify(built.card),
-    })
-    .onConflictDoNothing({ target: digests.weekKey })
-    .returning({ id: digests.id });
-  if (claimed.length === 0) return { ...base, status: 'already_sent', recipients: [], outboxIds: [] };
+  const claimed = await claimDigestWeek(db, {
+    weekKey,
+    generatedAt: at,
+    stats: summarizeStats(built.stats) as unknown as Record<string, unknown>,
+    card: JSON.stringify(built.card),
+  });
+  if (claimed === null) return { ...base, status: 'already_sent', recipients: [], outboxIds: [] };
 
   const messages = digestMessages(weekKey, built.card, recipients);
   let outboxIds: number[];
@@ -219,7 +193,7 @@ export async function runDigest(deps: DigestDeps, at: number, opts: DigestRunOpt
       detail: { recipients: recipients.length, red: built.stats.lights.red, overdue: built.stats.overdue.length },
     });
   } catch (e) {
-    await db.delete(digests).where(eq(digests.id, claimed[0]!.id));
+    await releaseDigestClaim(db, claimed);
     throw e;
   }
   if (recipients.length === 0) {

@@ -8,7 +8,7 @@ import { runCli } from '../../src/cli.js';
 import { openNodeDatabase } from '../../src/db/node.js';
 import { readImportBytes, readImportFile } from '../../src/import/read-file.js';
 import { MAX_IMPORT_BYTES, MAX_IMPORT_ROWS } from '../../src/import/limits.js';
-import { csvSafeCell, csvUnguardCell } from '../../src/export/csv-safe.js';
+import { csvSafeCell, csvUnguardCell } from '../../src/import/csv-safe.js';
 import { ImportFileError } from '../../src/import/types.js';
 import { makeXlsx, patchSheetXml } from '../helpers/xlsx.js';
 import { smallPlan } from '../fixtures/small-plan.js';

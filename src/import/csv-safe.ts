@@ -5,6 +5,9 @@
 // Decision: plain numeric literals ("-5", "+3", "-0.5") are left alone: no spreadsheet evaluates them as anything but
 // the number, and the office reads them (percentages, metric values) as numbers. Everything else that starts with a
 // trigger character, including "-1+1" and "=1", is prefixed.
+//
+// It lives beside the CSV codec (./csv.ts) that both directions share: export/ writes with it, import/ reads with it,
+// and export/ → import/ is the one allowed direction between the two.
 
 const TRIGGER = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
