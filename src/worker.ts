@@ -1,5 +1,6 @@
 // Workers entry: config from env bindings, D1 through drizzle, inbound work in ctx.waitUntil, Cron Triggers in
-// scheduled() (each trigger one run of the scheduled jobs, src/scheduler/run.ts, jobs per cron in worker-schedule.ts). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
+// scheduled() (each trigger one run of the scheduled jobs, src/scheduler/run.ts; the jobs per cron in
+// worker-schedule.ts). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
 import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
 import { drizzle } from 'drizzle-orm/d1';
 import { larkInboundStatus } from './lark/verify.js';
