@@ -12,8 +12,8 @@ import { assignments, chats, people, plans, reminderLog, roles, schedulerSlices,
 
 // --- the bulk read ---------------------------------------------------------------------------------------------
 // Rows come back as arrays straight from SQLite (no per-row objects from the ORM) and are handed out as named
-// rows through ONE view object per read, refilled for each row: a read of 100,000 assignments allocates nothing
-// per row here. A view is valid until the next step of its iteration: copy what you keep.
+// rows through ONE view object per iteration, refilled for each row: a read of 100,000 assignments allocates
+// nothing per row here. A view is valid until the next step of its iteration: copy what you keep.
 
 export interface OpenAssignmentRow {
   id: number;
@@ -59,54 +59,80 @@ const OPEN_SQL = `('not_started', 'in_progress')`;
 
 const LOG_COLUMNS = 'assignment_id, step_key, planned_at, due_date, escalation_level';
 
-function* openAssignmentRows(rows: Iterable<unknown[]>): Generator<OpenAssignmentRow> {
-  const v: OpenAssignmentRow = { id: 0, taskId: 0, unitId: 0, state: '', percent: 0, extendedTo: null, lastReportAt: null };
-  for (const r of rows as Iterable<[number, number, number, string, number, string | null, number | null]>) {
-    v.id = r[0];
-    v.taskId = r[1];
-    v.unitId = r[2];
-    v.state = r[3];
-    v.percent = r[4];
-    v.extendedTo = r[5];
-    v.lastReportAt = r[6];
-    yield v;
-  }
+/**
+ * Named rows over a bulk read's arrays: the iterator hands out one view, refilled from each array, in one reused
+ * result object, so iterating allocates nothing per row beyond what the underlying read yields.
+ */
+function namedRows<T extends object, R extends unknown[]>(rows: Iterable<unknown[]>, view: () => T, fill: (v: T, r: R) => void): Iterable<T> {
+  return {
+    [Symbol.iterator](): Iterator<T> {
+      const inner = rows[Symbol.iterator]();
+      const v = view();
+      const step: IteratorYieldResult<T> = { value: v, done: false };
+      return {
+        next(): IteratorResult<T> {
+          const r = inner.next();
+          if (r.done) return { value: undefined, done: true };
+          fill(v, r.value as R);
+          return step;
+        },
+      };
+    },
+  };
 }
 
-function* activeTaskRows(rows: Iterable<unknown[]>): Generator<ActiveTaskRow> {
-  const v: ActiveTaskRow = { id: 0, code: '', title: '', planId: 0 };
-  for (const r of rows as Iterable<[number, string, string, number]>) {
-    v.id = r[0];
-    v.code = r[1];
-    v.title = r[2];
-    v.planId = r[3];
-    yield v;
-  }
-}
+const openAssignmentRows = (rows: Iterable<unknown[]>) =>
+  namedRows<OpenAssignmentRow, [number, number, number, string, number, string | null, number | null]>(
+    rows,
+    () => ({ id: 0, taskId: 0, unitId: 0, state: '', percent: 0, extendedTo: null, lastReportAt: null }),
+    (v, r) => {
+      v.id = r[0];
+      v.taskId = r[1];
+      v.unitId = r[2];
+      v.state = r[3];
+      v.percent = r[4];
+      v.extendedTo = r[5];
+      v.lastReportAt = r[6];
+    },
+  );
 
-function* deadlineRows(rows: Iterable<unknown[]>): Generator<DeadlineRow> {
-  const v: DeadlineRow = { taskId: 0, kind: '', dueDate: null, recurrence: null, label: '' };
-  for (const r of rows as Iterable<[number, string, string | null, string | null, string]>) {
-    v.taskId = r[0];
-    v.kind = r[1];
-    v.dueDate = r[2];
-    v.recurrence = r[3];
-    v.label = r[4];
-    yield v;
-  }
-}
+const activeTaskRows = (rows: Iterable<unknown[]>) =>
+  namedRows<ActiveTaskRow, [number, string, string, number]>(
+    rows,
+    () => ({ id: 0, code: '', title: '', planId: 0 }),
+    (v, r) => {
+      v.id = r[0];
+      v.code = r[1];
+      v.title = r[2];
+      v.planId = r[3];
+    },
+  );
 
-function* stepLogRows(rows: Iterable<unknown[]>): Generator<StepLogRow> {
-  const v: StepLogRow = { assignmentId: 0, stepKey: '', plannedAt: 0, dueDate: null, escalationLevel: 0 };
-  for (const r of rows as Iterable<[number, string, number, string | null, number]>) {
-    v.assignmentId = r[0];
-    v.stepKey = r[1];
-    v.plannedAt = r[2];
-    v.dueDate = r[3];
-    v.escalationLevel = r[4];
-    yield v;
-  }
-}
+const deadlineRows = (rows: Iterable<unknown[]>) =>
+  namedRows<DeadlineRow, [number, string, string | null, string | null, string]>(
+    rows,
+    () => ({ taskId: 0, kind: '', dueDate: null, recurrence: null, label: '' }),
+    (v, r) => {
+      v.taskId = r[0];
+      v.kind = r[1];
+      v.dueDate = r[2];
+      v.recurrence = r[3];
+      v.label = r[4];
+    },
+  );
+
+const stepLogRows = (rows: Iterable<unknown[]>) =>
+  namedRows<StepLogRow, [number, string, number, string | null, number]>(
+    rows,
+    () => ({ assignmentId: 0, stepKey: '', plannedAt: 0, dueDate: null, escalationLevel: 0 }),
+    (v, r) => {
+      v.assignmentId = r[0];
+      v.stepKey = r[1];
+      v.plannedAt = r[2];
+      v.dueDate = r[3];
+      v.escalationLevel = r[4];
+    },
+  );
 
 export interface PlanningRows {
   /** Open assignments (not started, in progress), without joins. */
@@ -142,9 +168,9 @@ export async function readPlanningRows(db: Db): Promise<PlanningRows> {
       .where(and(eq(roles.role, 'contact'), isNotNull(people.openId))),
   ]);
   return {
-    assignments: { [Symbol.iterator]: () => openAssignmentRows(asgRows!) },
-    tasks: { [Symbol.iterator]: () => activeTaskRows(taskRows!) },
-    deadlines: { [Symbol.iterator]: () => deadlineRows(dlRows!) },
+    assignments: openAssignmentRows(asgRows!),
+    tasks: activeTaskRows(taskRows!),
+    deadlines: deadlineRows(dlRows!),
     units: unitRows,
     contacts: contactRows as ContactRow[],
   };
@@ -169,7 +195,7 @@ export async function readOpenStepLog(db: Db, dueDates: string[], stepKeys: stri
       chunkBits: 13,
     },
   ]);
-  return { [Symbol.iterator]: () => stepLogRows(rows!) };
+  return stepLogRows(rows!);
 }
 
 export interface PendingClaimRow {
@@ -203,7 +229,7 @@ export async function readRecheckSteps(db: Db): Promise<Iterable<StepLogRow>> {
       chunkBits: 13,
     },
   ]);
-  return { [Symbol.iterator]: () => stepLogRows(rows!) };
+  return stepLogRows(rows!);
 }
 
 // --- recipients --------------------------------------------------------------------------------------------------
