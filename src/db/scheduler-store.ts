@@ -134,6 +134,7 @@ const stepLogRows = (rows: Iterable<unknown[]>) =>
     },
   );
 
+/** The iterables hand out a reused view per row (see above): copy fields while iterating, never keep the row. */
 export interface PlanningRows {
   /** Open assignments (not started, in progress), without joins. */
   assignments: Iterable<OpenAssignmentRow>;
