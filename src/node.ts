@@ -138,7 +138,7 @@ export async function startNodeService(
   urgentTimer?.unref();
 
   // The reminder scheduler: a pass every 15 minutes (the scheduled jobs, src/scheduler/run.ts); what it queues wakes
-  // the outbox loop, which delivers it.
+  // the outbox loop, which delivers it (the cron runs no 'send' job here: the loop is Node's sender).
   const scheduler = config.SCHEDULER_ENABLED
     ? startSchedulerCron({ ...deps, outbox: createOutboxFlush(deps, { maxMs: 20_000, asOf: 'clock', kick: () => deps.kickOutbox?.() }) })
     : null;
