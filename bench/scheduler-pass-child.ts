@@ -13,7 +13,8 @@ import { startWalCheckpointer } from '../src/db/checkpointer.js';
 import { openNodeDatabase } from '../src/db/node.js';
 import { planReminders } from '../src/domain/reminder-plan.js';
 import { silentLogger } from '../src/logger.js';
-import { loadPlanInput, runSchedulerPass } from '../src/scheduler/pass.js';
+import { runSchedulerPass } from '../src/scheduler/pass.js';
+import { loadPlanInput } from '../src/scheduler/plan-input.js';
 
 await runChild(process.argv[2]!, process.argv[3]!, Number(process.argv[4]));
 process.exit(0);

@@ -8,6 +8,7 @@ import { registerLarkRoutes } from './lark/routes.js';
 import { larkInboundStatus } from './lark/verify.js';
 import { ADMIN_BODY_LIMIT_BYTES, bodyCap } from './lark/body-cap.js';
 import { registerSchedulerRoutes } from './scheduler/routes.js';
+import { createOutboxFlush } from './lark/outbox-flush.js';
 import { registerBoardRoutes } from './board/routes.js';
 import { registerEvidenceRoutes } from './evidence/routes.js';
 
@@ -52,7 +53,8 @@ export function createApp(deps: AppDeps) {
   // is read whole unbounded (an unauthenticated 200 MB POST /board/login took the service from 160 to 930 MB).
   const otherCap = bodyCap(ADMIN_BODY_LIMIT_BYTES);
   app.use('*', (c, next) => (c.req.path.startsWith('/lark/') ? next() : otherCap(c, next)));
-  registerSchedulerRoutes(app, deps);
+  // The admin route delivers what its pass queued for ~20 s; the outbox loop (Node) or the next drain (Workers) sends the rest.
+  registerSchedulerRoutes(app, deps, createOutboxFlush(deps, { maxMs: 20_000, asOf: 'pass' }));
   registerBoardRoutes(app, deps);
   registerEvidenceRoutes(app, deps);
 

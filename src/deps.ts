@@ -6,7 +6,7 @@ import type { LarkCrypto } from './lark/crypto.js';
 import type { InboundRecorder } from './lark/inbox.js';
 import type { IntakeGauge } from './lark/work-queue.js';
 import type { Messenger } from './lark/messenger.js';
-import type { BuildDigest } from './scheduler/pass.js';
+import type { BuildDigest } from './ports.js';
 import type { BlobStore } from './evidence/blob-store.js';
 import type { LarkIm } from './lark/im-extras.js';
 

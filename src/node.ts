@@ -1,4 +1,5 @@
-// Node entry: config from process.env, SQLite via better-sqlite3, Hono on @hono/node-server, node-cron.
+// Node entry: config from process.env, SQLite via better-sqlite3, Hono on @hono/node-server, node-cron (the scheduled
+// jobs of src/scheduler/run.ts every 15 minutes) and the outbox loop.
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { parseConfig, type Config } from './config.js';
@@ -11,6 +12,7 @@ import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
 import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
 import { createOutboxLoop } from './lark/sender.js';
+import { createOutboxFlush } from './lark/outbox-flush.js';
 import { nodeLarkCrypto } from './lark/crypto-node.js';
 import {
   claimPendingInbound, createInboundRecorder, processPendingInbound, releaseInbound, runClaimedInbound,
@@ -136,9 +138,10 @@ export async function startNodeService(
     : null;
   urgentTimer?.unref();
 
-  // The reminder scheduler: a pass every 15 minutes; what it queues is delivered by the outbox loop.
+  // The reminder scheduler: a pass every 15 minutes (the scheduled jobs, src/scheduler/run.ts); what it queues wakes
+  // the outbox loop, which delivers it (the cron runs no 'send' job here: the loop is Node's sender).
   const scheduler = config.SCHEDULER_ENABLED
-    ? startSchedulerCron({ ...deps, onQueued: () => deps.kickOutbox?.() })
+    ? startSchedulerCron({ ...deps, outbox: createOutboxFlush(deps, { maxMs: 20_000, asOf: 'clock', kick: () => deps.kickOutbox?.() }) })
     : null;
   if (scheduler) logger.info('scheduler enabled: a pass every 15 minutes (Asia/Shanghai working hours)');
 

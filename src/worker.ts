@@ -1,5 +1,6 @@
 // Workers entry: config from env bindings, D1 through drizzle, inbound work in ctx.waitUntil, Cron Triggers in
-// scheduled(). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
+// scheduled() (each trigger one run of the scheduled jobs, src/scheduler/run.ts; the jobs per cron in
+// worker-schedule.ts). Only runtime-neutral modules are imported here (no better-sqlite3, node-cron, node:fs).
 import type { D1Database, ExecutionContext, ScheduledController } from '@cloudflare/workers-types';
 import { larkInboundStatus } from './lark/verify.js';
 import { createApp } from './app.js';
@@ -9,12 +10,12 @@ import { openD1Database } from './db/d1.js';
 import type { AppDeps } from './deps.js';
 import { processPendingInbound } from './lark/inbox.js';
 import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
-import { drainOutbox } from './lark/sender.js';
+import { createOutboxFlush } from './lark/outbox-flush.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
 import { createDigestHook } from './reports/digest-run.js';
-import { withSchedulerLease } from './scheduler/lease.js';
-import { runSchedulerPass, type PassResult } from './scheduler/pass.js';
+import type { PassResult } from './scheduler/pass.js';
+import { runScheduledJobs } from './scheduler/run.js';
 import { jobsForCron } from './worker-schedule.js';
 import { createR2BlobStore, type BlobStore, type R2Like } from './evidence/blob-store.js';
 import { createLarkIm, type LarkIm } from './lark/im-extras.js';
@@ -89,29 +90,36 @@ export interface ScheduledRun {
 }
 
 /**
- * Run the jobs a cron trigger stands for at its scheduled instant: the scheduler pass (under the same lease as
- * Node, so overlapping triggers do the work once; correctness never depends on it: steps and outbox rows are
- * claimed by single conditional statements), then the outbox drain.
+ * Run the jobs a cron trigger stands for at its scheduled instant (the one composition, src/scheduler/run.ts): the
+ * scheduler pass (under the same lease as Node, so overlapping triggers do the work once; correctness never depends
+ * on it: steps and outbox rows are claimed by single conditional statements), then the outbox flush, with the
+ * chores Node runs on timers of its own around them.
  */
 export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: number): Promise<ScheduledRun> {
-  const jobs = jobsForCron(cron);
-  const out: ScheduledRun = { pass: null, sent: 0 };
-  if (jobs.includes('pass')) {
-    // Requests never load the plan (they must answer within 3 s); the first pass into an empty D1 does, at the
-    // cost of one count query on every later pass. PLAN_AUTOLOAD=false leaves loading to the operator.
-    if (deps.config.PLAN_AUTOLOAD && (await ensureBundledPlan(deps.db, scheduledTime))) {
-      deps.logger.info('bundled plan loaded into an empty D1 database');
-    }
-    out.pass = await runLeasedPass(deps, scheduledTime);
-  }
-  if (jobs.includes('send')) {
-    // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
-    // sweeps these on a timer; here the every-minute trigger does.
-    await processPendingInbound(deps, deps.clock());
-    out.sent = (await drainOutbox(deps, { maxMs: SEND_BUDGET_MS, maxMessages: SEND_MAX_MESSAGES })).sent;
-    // Buzz what was just sent, where the office's policy says so; a fallback message goes out with the next drain.
-    await runUrgentStep(deps, deps.clock());
-  }
+  const run = await runScheduledJobs(
+    {
+      ...deps,
+      leaseHolder: `worker:${crypto.randomUUID()}`,
+      outbox: createOutboxFlush(deps, { maxMs: SEND_BUDGET_MS, maxMessages: SEND_MAX_MESSAGES, asOf: 'clock' }),
+      chores: {
+        // Requests never load the plan (they must answer within 3 s); the first pass into an empty D1 does, at the
+        // cost of one count query on every later pass. PLAN_AUTOLOAD=false leaves loading to the operator.
+        beforePass: async (at) => {
+          if (deps.config.PLAN_AUTOLOAD && (await ensureBundledPlan(deps.db, at))) {
+            deps.logger.info('bundled plan loaded into an empty D1 database');
+          }
+        },
+        // Events acknowledged but not processed (an isolate evicted mid-waitUntil, a failure due for retry): Node
+        // sweeps these on a timer; here the every-minute trigger does.
+        beforeSend: () => processPendingInbound(deps, deps.clock()),
+        // Buzz what was just sent, where the office's policy says so; a fallback message goes out with the next drain.
+        afterSend: () => runUrgentStep(deps, deps.clock()),
+      },
+    },
+    jobsForCron(cron),
+    scheduledTime,
+  );
+  const out: ScheduledRun = { pass: run.pass, sent: run.delivered?.sent ?? 0 };
   deps.logger.info('scheduled run', {
     cron,
     at: new Date(scheduledTime).toISOString(),
@@ -119,10 +127,6 @@ export async function runScheduled(deps: AppDeps, cron: string, scheduledTime: n
     sent: out.sent,
   });
   return out;
-}
-
-async function runLeasedPass(deps: AppDeps, at: number): Promise<PassResult | null> {
-  return withSchedulerLease(deps.db, `worker:${crypto.randomUUID()}`, at, () => runSchedulerPass(deps, at));
 }
 
 /**

@@ -1,9 +1,10 @@
 // `npx duban tick [--at <ISO>]`: one scheduler pass by hand, for now or any instant; prints what it queued.
 import { createConsoleMessenger, createLarkMessenger } from '../lark/messenger.js';
+import { createOutboxFlush } from '../lark/outbox-flush.js';
 import { createLogger } from '../logger.js';
 import { createDigestHook } from '../reports/digest-run.js';
-import { runSchedulerPass } from '../scheduler/pass.js';
-import { createDrainDelivery, formatDelivery, formatPass } from '../scheduler/run.js';
+import { formatDelivery, formatPass } from '../scheduler/format.js';
+import { runScheduledJobs } from '../scheduler/run.js';
 import { CliUsageError, parseArgs, type CliCommand } from './types.js';
 
 export const tickCommand: CliCommand = {
@@ -25,12 +26,21 @@ export const tickCommand: CliCommand = {
     const logger = createLogger('warn', ctx.err);
     // Offline (no LARK_APP_ID) every message is printed instead of sent.
     const messenger = ctx.config.larkConfigured ? createLarkMessenger(ctx.config) : createConsoleMessenger(ctx.out);
-    const deliverOutbox = createDrainDelivery({ db, clock: ctx.now, messenger, logger }, 120_000);
-    const pass = await runSchedulerPass({ db, config: ctx.config, logger, buildDigest: createDigestHook({ db, logger }) }, at);
-    for (const line of formatPass(pass)) ctx.out(line);
-    if (pass.outboxIds.length) ctx.out(ctx.config.larkConfigured ? '正在发送…' : '离线模式（未设置 LARK_APP_ID）：以下为将要发送的消息：');
-    const delivered = pass.outboxIds.length ? await deliverOutbox(at) : null;
-    for (const line of formatDelivery({ ...pass, delivered })) ctx.out(line);
+    const outbox = createOutboxFlush({ db, clock: ctx.now, messenger, logger }, { maxMs: 120_000, asOf: 'pass' });
+    // The operator's run: the pass unguarded by the lease, printed, then the delivery of what it queued.
+    const run = await runScheduledJobs(
+      { db, config: ctx.config, logger, buildDigest: createDigestHook({ db, logger }), outbox, leaseHolder: null },
+      ['pass', 'send'],
+      at,
+      {
+        sendOnlyQueued: true,
+        onPass: (pass) => {
+          for (const line of formatPass(pass)) ctx.out(line);
+          if (pass.outboxIds.length) ctx.out(ctx.config.larkConfigured ? '正在发送…' : '离线模式（未设置 LARK_APP_ID）：以下为将要发送的消息：');
+        },
+      },
+    );
+    for (const line of formatDelivery({ ...run.pass!, delivered: run.delivered })) ctx.out(line);
     return 0;
   },
 };

@@ -14,6 +14,7 @@ import { shanghaiDate } from '../domain/dates.js';
 import { computeStats, summarizeStats, type Stats, type StatsSummary } from '../domain/stats.js';
 import type { OutboundMessage } from '../domain/types.js';
 import type { Logger } from '../logger.js';
+import type { BuildDigest } from '../ports.js';
 
 export { isDigestDue } from '../domain/digest.js';
 
@@ -103,19 +104,12 @@ export function digestMessages(weekKey: string, card: Record<string, unknown>, r
   }));
 }
 
-/** What the scheduler pass hands its digest hook (src/scheduler/pass.ts DigestHookInput). */
-export interface DigestHookInput {
-  weekKey: string;
-  date: string;
-  now: number;
-}
-
 /**
  * The scheduler's digest hook (`SchedulerDeps.buildDigest`): the pass decides the digest is due and claims its
  * step; this stores the week's digest (or reuses the one already stored, e.g. sent from the CLI) and returns
  * the messages for the pass to queue. Re-running it is harmless: the messages' keys are per week and recipient.
  */
-export function createDigestHook(deps: DigestDeps): (input: DigestHookInput) => Promise<OutboundMessage[]> {
+export function createDigestHook(deps: DigestDeps): BuildDigest {
   return async ({ now }) => {
     const built = await buildDigest(deps.db, now);
     if (!built.hasPlan) return [];

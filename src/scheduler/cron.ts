@@ -1,16 +1,19 @@
-// The Node runtime's clock for the scheduler: node-cron every 15 minutes (Asia/Shanghai), one pass per tick
-// under a lease. node-cron never catches up missed slots; the pass itself does (reminder_log is its memory).
+// The Node runtime's clock for the scheduler: node-cron every 15 minutes (Asia/Shanghai), each slot one run of the
+// scheduled jobs (run.ts) under the scheduler lease: the pass, whose queued messages wake the outbox loop.
+// node-cron never catches up missed slots; the pass itself does (reminder_log is its memory).
 import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
-import { SCHEDULER_LEASE, withSchedulerLease } from './lease.js';
-import { type DeliverOutbox, type SchedulerDeps } from './pass.js';
-import { runTick, type TickResult } from './run.js';
+import type { OutboxFlush } from '../ports.js';
+import type { TickResult } from './format.js';
+import { SCHEDULER_LEASE } from './lease.js';
+import type { SchedulerDeps } from './pass.js';
+import { runScheduledJobs, type ScheduledJob } from './run.js';
 
 export const SCHEDULER_CRON = '*/15 * * * *';
 export { SCHEDULER_LEASE };
 
 export interface SchedulerRuntime {
-  /** One guarded pass now (what each cron slot runs); null when another process holds the lease. */
+  /** One guarded run now (what each cron slot runs); null when another process holds the lease. */
   runOnce(now?: number): Promise<TickResult | null>;
   stop(): Promise<void>;
 }
@@ -18,23 +21,25 @@ export interface SchedulerRuntime {
 export function startSchedulerCron(
   deps: SchedulerDeps & {
     clock: () => number;
-    /** Delivers synchronously after the pass (tests, one-shot runs). */
-    deliverOutbox?: DeliverOutbox;
-    /** Called when a pass queued messages (Node: wake the outbox loop). */
-    onQueued?: () => void;
+    /** kick: wake the outbox loop after a pass queued messages; flush: only with the 'send' job. */
+    outbox: OutboxFlush;
   },
-  opts: { expression?: string; holder?: string; schedule?: boolean } = {},
+  opts: {
+    expression?: string;
+    holder?: string;
+    schedule?: boolean;
+    /** Default ['pass'] (the outbox loop sends); ['pass', 'send'] also flushes what the pass queued before returning. */
+    jobs?: ScheduledJob[];
+  } = {},
 ): SchedulerRuntime {
   const holder = opts.holder ?? `node:${randomUUID()}`;
+  const jobs = opts.jobs ?? ['pass'];
   let running: Promise<unknown> | null = null;
 
   const runOnce = async (now = deps.clock()): Promise<TickResult | null> => {
     // The lease only avoids duplicate work; two passes at once would still queue nothing twice.
-    return withSchedulerLease(deps.db, holder, now, async () => {
-      const r = await runTick(deps, now);
-      if (r.outboxIds.length) deps.onQueued?.();
-      return r;
-    });
+    const run = await runScheduledJobs({ ...deps, leaseHolder: holder }, jobs, now, { sendOnlyQueued: true });
+    return run.pass && { ...run.pass, delivered: run.delivered };
   };
 
   const task =

@@ -1,26 +1,8 @@
-// Leases for singleton jobs across processes: a conditional upsert, so only one holder runs at a time.
-// Idempotency never depends on the lease; it only avoids two passes doing the same work at once.
-import { and, eq, sql } from 'drizzle-orm';
+// The scheduler lease: one pass at a time across processes and isolates (the lease table itself is
+// db/lease-store.ts). Idempotency never depends on it: steps and outbox rows are claimed by single conditional
+// statements; the lease only avoids two passes doing the same work at once.
 import type { Db } from '../db/client.js';
-import { leases } from '../db/schema.js';
-
-/** Take (or renew) the lease `name` until now + ttlMs; false when someone else holds an unexpired lease. */
-export async function acquireLease(db: Db, name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
-  const rows = await db
-    .insert(leases)
-    .values({ name, holder, until: now + ttlMs })
-    .onConflictDoUpdate({
-      target: leases.name,
-      set: { holder, until: now + ttlMs },
-      setWhere: sql`${leases.until} <= ${now} or ${leases.holder} = ${holder}`,
-    })
-    .returning({ holder: leases.holder });
-  return rows.length === 1 && rows[0]!.holder === holder;
-}
-
-export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
-  await db.delete(leases).where(and(eq(leases.name, name), eq(leases.holder, holder)));
-}
+import { acquireLease, releaseLease } from '../db/lease-store.js';
 
 /** The lease every scheduler pass takes, on Node (node-cron) and on Workers (Cron Triggers) alike. */
 export const SCHEDULER_LEASE = 'scheduler';

@@ -1,10 +1,12 @@
-// POST /api/scheduler/run: one scheduler pass for any instant, behind the admin token (ADMIN_TOKEN, bearer).
+// POST /api/scheduler/run: one run of the scheduled jobs (run.ts) for any instant, behind the admin token
+// (ADMIN_TOKEN, bearer): the pass, unguarded like tick, then the flush of what it queued through `outbox`.
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
+import type { OutboxFlush } from '../ports.js';
 import { SKIP_REASON_ZH } from './pass.js';
-import { createDrainDelivery, runTick } from './run.js';
+import { runScheduledJobs } from './run.js';
 
 const body = z
   .object({ at: z.iso.datetime({ offset: true, message: 'at 应为 ISO-8601 时刻，例如 2022-06-16T09:30:00+08:00' }).optional() })
@@ -19,7 +21,8 @@ export function tokensEqual(given: string, expected: string): boolean {
   return diff === 0;
 }
 
-export function registerSchedulerRoutes(app: Hono, deps: AppDeps): void {
+/** `outbox` delivers what the pass queued (the composition root gives the Lark sender, ~20 s at most). */
+export function registerSchedulerRoutes(app: Hono, deps: AppDeps, outbox: OutboxFlush): void {
   app.post('/api/scheduler/run', async (c) => {
     const expected = deps.config.ADMIN_TOKEN;
     if (!expected) {
@@ -51,7 +54,8 @@ export function registerSchedulerRoutes(app: Hono, deps: AppDeps): void {
     }
     const at = parsed.data.at ? Date.parse(parsed.data.at) : deps.clock();
     // Deliver what fits in ~20 s here; the outbox loop (Node) or the next drain (Workers) sends the rest.
-    const r = await runTick({ ...deps, deliverOutbox: createDrainDelivery(deps, 20_000) }, at);
+    const run = await runScheduledJobs({ ...deps, outbox, leaseHolder: null }, ['pass', 'send'], at, { sendOnlyQueued: true });
+    const r = { ...run.pass!, delivered: run.delivered };
     deps.kickOutbox?.();
     return c.json({
       at: new Date(r.at).toISOString(),

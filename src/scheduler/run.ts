@@ -1,86 +1,71 @@
-// Run one pass and deliver what it queued: shared by the cron job, `npx duban tick` and the admin route.
-import { formatDateZh, shanghaiDate, shanghaiMinutes } from '../domain/dates.js';
-import type { AppDeps } from '../deps.js';
-import { drainOutbox } from '../lark/sender.js';
-import {
-  runSchedulerPass, SKIP_REASON_ZH, type DeliverOutbox, type DeliveryReport, type PassResult, type SchedulerDeps,
-} from './pass.js';
+// The scheduled jobs, composed ONCE (runScheduledJobs) for every runtime: node-cron on Node (cron.ts), Cron Triggers
+// on Workers (worker.ts + worker-schedule.ts), `npx duban tick` (cli/tick.ts) and the admin route (routes.ts).
+// 'pass': the scheduler pass (pass.ts), under the scheduler lease (lease.ts) for the clocks, unguarded for an
+// operator's explicit run; reminders, escalations, calendar warnings and the weekly digest are all steps it plans.
+// 'send': the outbox flush (the OutboxFlush port, src/ports.ts: the Lark sender at the edge, never imported here).
+// The runtimes only choose the jobs, the lease holder, the flush and their own chores around them.
+import type { OutboxFlush, OutboxFlushResult } from '../ports.js';
+import { withSchedulerLease } from './lease.js';
+import { runSchedulerPass, type PassResult, type SchedulerDeps } from './pass.js';
 
-export interface TickResult extends PassResult {
-  delivered: DeliveryReport | null;
+export type ScheduledJob = 'pass' | 'send';
+
+/** A runtime's own work around the jobs (Workers: what Node does on timers of its own). */
+export interface ScheduledChores {
+  /** Before the pass (Workers: load the bundled plan into an empty D1). */
+  beforePass?: (at: number) => Promise<unknown>;
+  /** Before the flush (Workers: events acknowledged but never processed). */
+  beforeSend?: () => Promise<unknown>;
+  /** After the flush (Workers: the urgent buzz of what was just sent). */
+  afterSend?: () => Promise<unknown>;
 }
 
-/**
- * Delivery through the Lark sender. Rows of a pass are due from the pass's instant, so a pass "in the future"
- * (tick --at) is drained at that instant; a pass in the past at the real clock.
- */
-export function createDrainDelivery(
-  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>,
-  maxMs: number,
-): DeliverOutbox {
-  // Claims use the later of the pass instant and the clock (leases stay real), but a pass rehearsed in the past
-  // (`tick --at 2022-06-16…`) delivers at its own instant: its reminders are on time, not "延迟送达" by years.
-  return (at) => drainOutbox(deps, { now: Math.max(at, deps.clock()), maxMs, deliveredAt: at });
+export interface ScheduledJobsDeps extends SchedulerDeps {
+  outbox: OutboxFlush;
+  /**
+   * Who takes the scheduler lease for the pass ('node:<uuid>', 'worker:<uuid>'): a clock's pass runs only if no
+   * one else's is running. null: an operator's explicit run (tick, the admin route) runs the pass unguarded.
+   */
+  leaseHolder: string | null;
+  chores?: ScheduledChores;
 }
 
-export async function runTick(deps: SchedulerDeps & { deliverOutbox?: DeliverOutbox }, at: number): Promise<TickResult> {
-  const pass = await runSchedulerPass(deps, at);
-  const delivered = deps.deliverOutbox && pass.outboxIds.length ? await deps.deliverOutbox(at) : null;
-  return { ...pass, delivered };
+export interface ScheduledJobsOptions {
+  /**
+   * Flush only when this run's pass queued messages (an operator's run delivers what it queued); by default 'send'
+   * always flushes (a trigger's minute).
+   */
+  sendOnlyQueued?: boolean;
+  /** Called with the pass's result before anything is sent (tick prints it first). */
+  onPass?: (pass: PassResult) => void;
 }
 
-/** The Chinese summary printed by `npx duban tick`: the pass, then (when delivered) the delivery. */
-export function formatTick(r: TickResult): string[] {
-  return [...formatPass(r), ...formatDelivery(r)];
+export interface ScheduledRun {
+  /** null when the run had no pass, or another holder had the lease. */
+  pass: PassResult | null;
+  /** null when nothing was flushed. */
+  delivered: OutboxFlushResult | null;
 }
 
-export function formatPass(r: PassResult): string[] {
-  const m = shanghaiMinutes(r.at);
-  const time = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-  const out = [`督办巡检：${formatDateZh(shanghaiDate(r.at))} ${time}（北京时间）`];
-  if (r.skippedReason) out.push(`跳过：${SKIP_REASON_ZH[r.skippedReason]}。`);
-  if (r.queued.length === 0 && !r.skippedReason) out.push('没有到期的提醒（已发过的不会重复发送）。');
-  if (r.queued.length) {
-    out.push(`本次排队 ${r.queued.length} 项，消息 ${r.outboxIds.length} 条：`);
-    // Many items with the same recipient and step (monthly requests, no-contact notices) print as one line.
-    const groups = new Map<string, typeof r.queued>();
-    for (const q of r.queued) {
-      const k = `${q.recipient}\u0000${q.step}`;
-      const g = groups.get(k);
-      if (g) g.push(q);
-      else groups.set(k, [q]);
-    }
-    for (const g of groups.values()) {
-      const q = g[0]!;
-      if (g.length <= 3) {
-        for (const x of g) out.push(`  • ${x.recipient} ← ${x.task ? `${x.task}｜` : ''}${x.step}`);
-      } else {
-        const tasks = g.slice(0, 3).map((x) => x.task ?? x.stepKey).join('、');
-        out.push(`  • ${q.recipient} ← ${q.step}：${g.length} 项（${tasks} 等）`);
-      }
-    }
+export async function runScheduledJobs(
+  deps: ScheduledJobsDeps,
+  jobs: readonly ScheduledJob[],
+  at: number,
+  opts: ScheduledJobsOptions = {},
+): Promise<ScheduledRun> {
+  const run: ScheduledRun = { pass: null, delivered: null };
+  if (jobs.includes('pass')) {
+    await deps.chores?.beforePass?.(at);
+    const pass = () => runSchedulerPass(deps, at);
+    run.pass = deps.leaseHolder === null ? await pass() : await withSchedulerLease(deps.db, deps.leaseHolder, at, pass);
+    if (run.pass) opts.onPass?.(run.pass);
+    // What the pass queued goes out with the runtime's own sender too (Node: wake the outbox loop).
+    if (run.pass?.outboxIds.length) deps.outbox.kick();
   }
-  if (r.suppressed) out.push(`另有 ${r.suppressed} 项因单位已报送进度而跳过。`);
-  for (const w of r.warnings) out.push(`注意：${w}`);
-  return out;
-}
-
-export function formatDelivery(r: TickResult): string[] {
-  const out: string[] = [];
-  if (r.outboxIds.length) {
-    if (r.delivered) {
-      const d = r.delivered;
-      const extra = [
-        d.failed ? `失败 ${d.failed} 条（原因见 outbox 表）` : '',
-        d.retried ? `${d.retried} 条稍后重试` : '',
-        d.rateLimited ? `${d.rateLimited} 条因限流稍后发送` : '',
-      ].filter(Boolean);
-      out.push(`已投递 ${d.sent} 条${extra.length ? `；${extra.join('，')}` : ''}。`);
-      const left = r.outboxIds.length - d.sent - d.failed;
-      if (left > 0) out.push(`其余消息留在发件箱（outbox），由服务的发送程序继续投递。`);
-    } else {
-      out.push('消息已写入发件箱（outbox），由发送程序投递。');
-    }
+  if (jobs.includes('send') && (!opts.sendOnlyQueued || run.pass?.outboxIds.length)) {
+    await deps.chores?.beforeSend?.();
+    run.delivered = await deps.outbox.flush(at);
+    await deps.chores?.afterSend?.();
   }
-  return out;
+  return run;
 }

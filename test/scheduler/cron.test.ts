@@ -5,7 +5,7 @@ import type { NodeDatabase } from '../../src/db/node.js';
 import { outbox } from '../../src/db/schema.js';
 import { shanghaiInstant } from '../../src/domain/dates.js';
 import { startSchedulerCron } from '../../src/scheduler/cron.js';
-import { acquireLease, releaseLease } from '../../src/scheduler/lease.js';
+import { acquireLease, releaseLease } from '../../src/db/lease-store.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { bindContacts, seedPlan } from './fixture.js';
 
@@ -35,26 +35,34 @@ describe('scheduler runtime', () => {
   it('runs a guarded pass, delivers what it queued, and skips while another process holds the lease', async () => {
     const now = shanghaiInstant('2022-06-16', '09:30');
     const delivered: number[] = [];
+    let kicks = 0;
     const deps = {
       db: database.db, config: parseConfig({}), clock: () => now,
-      deliverOutbox: async (t: number) => { delivered.push(t); return { sent: 8, failed: 0 }; },
+      outbox: {
+        flush: async (t: number) => { delivered.push(t); return { sent: 8, failed: 0, retried: 0, rateLimited: 0 }; },
+        kick: () => { kicks++; },
+      },
     };
-    const one = startSchedulerCron(deps, { schedule: false, holder: 'one' });
-    const two = startSchedulerCron(deps, { schedule: false, holder: 'two' });
+    const one = startSchedulerCron(deps, { schedule: false, holder: 'one', jobs: ['pass', 'send'] });
+    const two = startSchedulerCron(deps, { schedule: false, holder: 'two', jobs: ['pass', 'send'] });
     await acquireLease(database.db, 'scheduler', 'two', now, 60_000);
     expect(await one.runOnce()).toBeNull();
     await releaseLease(database.db, 'scheduler', 'two');
     const r = await one.runOnce();
     expect(r!.outboxIds.length).toBe((await database.db.select().from(outbox)).length);
-    expect(r!.delivered).toEqual({ sent: 8, failed: 0 });
+    expect(r!.delivered).toEqual({ sent: 8, failed: 0, retried: 0, rateLimited: 0 });
     expect(delivered).toEqual([now]);
+    expect(kicks).toBe(1); // the pass queued messages: the runtime's sender is woken too
     expect((await two.runOnce())!.queued).toHaveLength(0); // lease released after the pass; nothing left to do
+    expect(delivered).toEqual([now]); // nothing queued: nothing flushed
+    expect(kicks).toBe(1);
     await one.stop();
     await two.stop();
   });
   it('schedules with node-cron and stops cleanly', async () => {
     const names = () => [...cron.getTasks().values()].map((t) => t.name);
-    const rt = startSchedulerCron({ db: database.db, config: parseConfig({}), clock: () => Date.now() });
+    const outbox = { flush: async () => ({ sent: 0, failed: 0, retried: 0, rateLimited: 0 }), kick: () => undefined };
+    const rt = startSchedulerCron({ db: database.db, config: parseConfig({}), clock: () => Date.now(), outbox });
     expect(names()).toContain('duban-scheduler');
     await rt.stop();
     expect(names()).not.toContain('duban-scheduler');
