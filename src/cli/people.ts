@@ -6,7 +6,9 @@ import type { Role } from '../domain/actor.js';
 import { findUnit } from '../commands/store.js';
 import { people, roleHistory, roles, units } from '../db/schema.js';
 import { ROLE_ZH } from '../domain/permissions.js';
-import { createLarkContactDirectory, isEmail, isMobile, type ContactDirectory } from '../lark/contact.js';
+import { createLarkContactDirectory } from '../lark/contact.js';
+import { isMobile, isEmail } from '../domain/contact-keys.js';
+import { type ContactDirectory } from '../ports.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
 
 const ROLES: Role[] = ['office', 'contact', 'leader'];

@@ -1,4 +1,5 @@
-// Inbound handlers: turn a normalised message or card action into command effects and replies.
+// The command half of the inbound entry point (./inbound.ts): turn a normalised message or card action into command
+// effects and replies.
 // Every message gets exactly one reply (outbox key `reply:<message_id>`); text the bot cannot use is kept in
 // unmatched_messages, so nothing a person types is lost.
 import { loadCalendarOverrides } from '../db/calendar-store.js';
@@ -13,7 +14,7 @@ import { shanghaiDate } from '../domain/dates.js';
 import { isStranger, mayRun, mayUpdateUnit, refusalText, strangerHint } from '../domain/permissions.js';
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
-import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
+import type { ContactDirectory } from '../ports.js';
 import { resolveActor } from './actor.js';
 import { allNames, buildRegistry } from './index.js';
 import {
@@ -35,7 +36,6 @@ import {
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
 import { assignmentView, findTask, type AssignmentView } from './store.js';
-import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
 import { attachByReply } from '../evidence/intake.js';
@@ -94,12 +94,8 @@ const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报�
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
   const registry = buildRegistry();
   const names = allNames(registry);
-  let contacts = opts.contacts;
-  // Built on first use: most messages never need the directory (or its SDK client).
-  const lazyContacts: ContactDirectory = {
-    resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
-    nameOf: async (openId) => (contacts ??= createLarkContactDirectory(deps.config)).nameOf?.(openId) ?? null,
-  };
+  // The directory from the composition root (built on first use there: most messages never need it), or a test's.
+  const contacts: ContactDirectory = opts.contacts ?? deps.contacts;
 
   // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.
   const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();
@@ -296,7 +292,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       now,
       today: shanghaiDate(now),
       channel: 'chat',
-      contacts: lazyContacts,
+      contacts,
     };
     try {
       const text = normaliseText([...msg.text].slice(0, MAX_PARSE_CHARS).join(''));
@@ -306,8 +302,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       }
       // The direct parent first, then the thread root: both can be the bot's card.
       const replyTo =
-        (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
-        (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
+        (msg.parentId ? await deps.sentMessages.lookup(msg.parentId) : undefined) ??
+        (msg.rootId && msg.rootId !== msg.parentId ? await deps.sentMessages.lookup(msg.rootId) : undefined) ??
         null;
       // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
       if (replyTo?.op === 'reply' && replyTo.targetMessageId) {

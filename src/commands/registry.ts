@@ -3,7 +3,7 @@
 import type { AppDeps } from '../deps.js';
 import type { Actor, Role } from '../domain/actor.js';
 import type { IncomingMessage } from '../domain/types.js';
-import type { ContactDirectory } from '../lark/contact.js';
+import type { ContactDirectory } from '../ports.js';
 
 export interface CommandReply {
   text?: string;

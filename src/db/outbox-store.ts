@@ -8,6 +8,9 @@ import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
 import { inertTextMessage } from '../cards/escape.js';
 
+/** An outbox row as stored. */
+export type OutboxRow = typeof outbox.$inferSelect;
+
 /** Open ids as Feishu issues them; anything else is never put inside a tag. */
 const OPEN_ID = /^[\w-]{1,64}$/;
 

@@ -18,7 +18,7 @@ import { auditInsert, actorOf } from '../db/audit.js';
 import { evidence, outbox, tasks } from '../db/schema.js';
 import { shanghaiDate } from '../domain/dates.js';
 import {
-  acceptFile, attachmentsOf, evidenceName, leadingTaskCode, MAX_FILES_PER_MESSAGE, type Attachment,
+  acceptFile, evidenceName, leadingTaskCode, MAX_FILES_PER_MESSAGE, type Attachment,
 } from '../domain/evidence.js';
 import { mayUpdateUnit, strangerHint } from '../domain/permissions.js';
 import type { IncomingMessage } from '../domain/types.js';
@@ -27,7 +27,6 @@ import { matchCommandName, normaliseText } from '../commands/parse.js';
 import { label, pickAssignment } from '../commands/record.js';
 import type { CommandContext } from '../commands/registry.js';
 import { assignmentView, findTask, type AssignmentView } from '../commands/store.js';
-import { lookupSentMessage } from '../lark/sender.js';
 import { sha256Hex } from './blob-store.js';
 import { attachPending, countAttached, pendingOf, recentReportAssignment, reportOfMessage } from './store.js';
 
@@ -37,11 +36,8 @@ export interface EvidenceIntake {
   textFirst: boolean;
 }
 
-/** The files a stored event body carries, and whether its text is a command to run first. */
-export function evidenceIntakeOf(body: Record<string, unknown>, msg: IncomingMessage, commandNames: string[]): EvidenceIntake | null {
-  const m = ((body.event as Record<string, unknown> | undefined)?.message ?? {}) as { message_type?: unknown; content?: unknown };
-  if (typeof m.content !== 'string' || typeof m.message_type !== 'string') return null;
-  const files = attachmentsOf(m.message_type, m.content);
+/** The files a message carries (read from the event by lark/inbox.ts), and whether its text is a command to run first. */
+export function evidenceIntakeOf(files: Attachment[], msg: IncomingMessage, commandNames: string[]): EvidenceIntake | null {
   if (files.length === 0) return null;
   const text = normaliseText(msg.text);
   const textFirst = msg.messageType === 'post' && !!text && !leadingTaskCode(text) && !!matchCommandName(text, commandNames);
@@ -53,8 +49,8 @@ type Placement = { view: AssignmentView; via: 'reply' | 'code' | 'window' } | { 
 async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, files: Attachment[]): Promise<Placement> {
   const { db } = deps;
   const sent =
-    (msg.parentId ? await lookupSentMessage(db, msg.parentId) : undefined) ??
-    (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(db, msg.rootId) : undefined);
+    (msg.parentId ? await deps.sentMessages.lookup(msg.parentId) : undefined) ??
+    (msg.rootId && msg.rootId !== msg.parentId ? await deps.sentMessages.lookup(msg.rootId) : undefined);
   if (sent?.assignmentId) {
     const v = await assignmentView(db, sent.assignmentId, ctx.today);
     if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'reply' };
@@ -102,8 +98,8 @@ export async function handleEvidenceMessage(
   }
   const actor = await resolveActor(deps, msg.sender, now);
   const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat' };
-  // Node only (its sender polls every second; Workers drain at once): hold confirmations a few seconds to merge them.
-  const batching = !!deps.kickOutbox && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
+  // Node only (its sender loop polls every second; Workers drain at once): hold confirmations a few seconds to merge them.
+  const batching = deps.outbox.background && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
   const answer = async (text: string, extra: unknown[] = [], asgId: number | null = null): Promise<void> => {
     await runBatch(db, [
       ...extra,

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { runBatch } from '../db/batch.js';
 import { assignments, auditLog, evidence, people, progressReports, settings, tasks, units } from '../db/schema.js';
 import { DEFAULT_EVIDENCE_POLICY, EVIDENCE_WINDOW_MS, type EvidencePolicy } from '../domain/evidence.js';
-import type { BlobStore } from './blob-store.js';
+import type { BlobStore } from '../ports.js';
 
 export type EvidenceRow = typeof evidence.$inferSelect;
 

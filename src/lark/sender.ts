@@ -4,8 +4,8 @@ import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
 import { leases, outbox } from '../db/schema.js';
-import { preparedFor } from '../db/prepared.js';
-import type { DeliverResult, OutboxRow } from './messenger.js';
+import type { OutboxRow } from '../db/outbox-store.js';
+import type { DeliverResult, DrainResult, OutboundEnvelope, OutboxFlush } from '../ports.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { alertOfficeUndelivered } from '../db/undelivered.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
@@ -25,21 +25,30 @@ export interface DrainOptions {
   deliveredAt?: number;
 }
 
-export interface DrainResult {
-  sent: number;
-  failed: number;
-  retried: number;
-  rateLimited: number;
-}
+export type { DrainResult };
 
 // A transient failure is retried forever (an outage of any length loses nothing): the backoff grows to this cap
-// and stays there. Only a permanent error (send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
+// and stays there. Only a permanent error (domain/send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
 const BACKOFF_BASE_MS = 2_000;
 export const BACKOFF_CAP_MS = 15 * 60_000;
 /** Messages whose late arrival is said on them (lateNoteText). */
 const LATE_NOTE_PURPOSES = new Set(['reminder', 'escalation']);
 /** A row waiting longer than this behind a rate limit goes back to the queue instead of holding the drain. */
 const MAX_INLINE_WAIT_MS = 2_000;
+
+/** What the Messenger needs of a claimed row: the plain envelope (src/ports.ts), with the content as sent. */
+function envelopeOf(row: OutboxRow, content: string): OutboundEnvelope {
+  return {
+    id: row.id,
+    op: row.op,
+    receiveIdType: row.receiveIdType,
+    receiveId: row.receiveId,
+    targetMessageId: row.targetMessageId,
+    msgType: row.msgType,
+    content,
+    uuid: row.uuid,
+  };
+}
 
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1), BACKOFF_CAP_MS);
@@ -227,7 +236,7 @@ export async function drainOutbox(
         if (LATE_NOTE_PURPOSES.has(row.purpose) && (opts.deliveredAt ?? dbNow()) - dueAt > LATE_NOTE_AFTER_MS) {
           content = withLateNote(row.msgType, content, lateNoteText(dueAt, row.attempts > 1));
         }
-        res = await deps.messenger.deliver({ ...row, content });
+        res = await deps.messenger.deliver(envelopeOf(row, content));
       } catch (err) {
         res =
           err instanceof StoredCardError
@@ -265,22 +274,6 @@ export async function drainOutbox(
   return result;
 }
 
-/** The outbox row for a message the bot sent (task / assignment it was about), to route replies to it. */
-export async function lookupSentMessage(db: Db, messageId: string): Promise<OutboxRow | undefined> {
-  // Card patches carry the id of the message they update: the original send/reply is what the message was about.
-  const stmt = preparedFor(db, 'sender.sentMessage', (d) =>
-    d
-      .select()
-      .from(outbox)
-      .where(and(eq(outbox.messageId, sql.placeholder('messageId')), inArray(outbox.op, ['send', 'reply'])))
-      .orderBy(asc(outbox.id))
-      .limit(1)
-      .prepare(),
-  );
-  const rows = await stmt.execute({ messageId });
-  return rows[0];
-}
-
 export interface OutboxLoop {
   start(): void;
   /** Drain now (coalesced with a drain already running). */
@@ -291,7 +284,7 @@ export interface OutboxLoop {
 
 /** Node: drain every intervalMs and whenever kicked; one drain at a time; one limiter for the process. */
 export function createOutboxLoop(
-  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'> & Partial<Pick<AppDeps, 'config'>>,
   opts: { intervalMs?: number; limiter?: RateLimiter } = {},
 ): OutboxLoop {
   const limiter = opts.limiter ?? createRateLimiter();
@@ -332,5 +325,40 @@ export function createOutboxLoop(
       timer = undefined;
       while (running) await running;
     },
+  };
+}
+
+type FlushDeps = Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger' | 'config'>;
+
+/**
+ * Delivery now for the rows due at `at`. Claims use the later of `at` and the clock (leases stay real); a late note
+ * measures against `at`, so a pass rehearsed in the past delivers on time at its own instant.
+ */
+function flushAt(deps: FlushDeps, budget: { maxMs?: number; maxMessages?: number }) {
+  return (at: number) =>
+    drainOutbox(deps, { now: Math.max(at, deps.clock()), deliveredAt: at, maxMs: budget.maxMs ?? 20_000, ...(budget.maxMessages ? { maxMessages: budget.maxMessages } : {}) });
+}
+
+/**
+ * The OutboxFlush port where a background sender sends (Node: the outbox loop, or with SCHEDULER_ENABLED=false the
+ * loop of another process): work that queued messages only kicks the loop awake.
+ */
+export function createLoopOutboxFlush(deps: FlushDeps, loop: OutboxLoop | undefined, budget: { maxMs?: number } = {}): OutboxFlush {
+  const kick = () => loop?.kick();
+  return { flush: flushAt(deps, budget), kick, sendQueued: async () => kick(), background: true };
+}
+
+/**
+ * The OutboxFlush port where nothing sends in the background (Workers, tests, the CLI sandbox): the work that queued
+ * a message drains the outbox itself (on Workers inside ctx.waitUntil); the every-minute trigger sends the rest.
+ */
+export function createInlineOutboxFlush(deps: FlushDeps, budget: { maxMs?: number; maxMessages?: number } = {}): OutboxFlush {
+  return {
+    flush: flushAt(deps, budget),
+    kick() {},
+    async sendQueued(now) {
+      await drainOutbox(deps, { maxMs: 10_000, ...(now !== undefined ? { now } : {}) });
+    },
+    background: false,
   };
 }

@@ -24,16 +24,7 @@ import {
 import { currentDue, type DeadlineLike } from '../domain/status.js';
 import type { OutboundMessage } from '../domain/types.js';
 import type { Logger } from '../logger.js';
-
-export interface DigestHookInput {
-  weekKey: string;
-  /** The Shanghai date of the pass. */
-  date: string;
-  now: number;
-}
-
-/** Builds the weekly digest messages (another module owns the digest card); the pass queues what it returns. */
-export type BuildDigest = (input: DigestHookInput) => Promise<OutboundMessage[]>;
+import type { BuildDigest } from '../ports.js';
 
 /** Delivers pending outbox rows now (the Lark sender's drainOutbox); returns what it did, for printing. */
 export type DeliverOutbox = (now: number) => Promise<DeliveryReport>;
@@ -49,7 +40,7 @@ export interface SchedulerDeps {
   db: Db;
   config: Pick<Config, 'WORK_DAY_START' | 'WORK_DAY_END' | 'OFFICE_OPEN_IDS'>;
   logger?: Logger;
-  buildDigest?: BuildDigest;
+  buildDigest?: BuildDigest | null;
   /** Real time, for telling a dead pass's slices from a live one's (the pass's instant may be any time). */
   clock?: () => number;
 }

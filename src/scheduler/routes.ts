@@ -52,7 +52,7 @@ export function registerSchedulerRoutes(app: Hono, deps: AppDeps): void {
     const at = parsed.data.at ? Date.parse(parsed.data.at) : deps.clock();
     // Deliver what fits in ~20 s here; the outbox loop (Node) or the next drain (Workers) sends the rest.
     const r = await runTick({ ...deps, deliverOutbox: createDrainDelivery(deps, 20_000) }, at);
-    deps.kickOutbox?.();
+    deps.outbox.kick();
     return c.json({
       at: new Date(r.at).toISOString(),
       date: r.date,
