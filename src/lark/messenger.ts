@@ -1,4 +1,5 @@
-// Two implementations of the Messenger port (src/ports.ts): the official Lark SDK (online) and a console printer (offline).
+// Two implementations of the Messenger port (src/ports.ts), which delivers one plain envelope: the official Lark SDK
+// (online) and a console printer (offline).
 import * as lark from '@larksuiteoapi/node-sdk';
 import { renderContentText } from './card-text.js';
 import type { BotInfo, DeliverResult, Messenger, OutboundEnvelope } from '../ports.js';
