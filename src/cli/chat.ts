@@ -199,7 +199,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
         const mine = views.find((v) => me.unitIds.includes(v.unit.id)) ?? views[0];
         if (!mine) ctx.out(`${t.value.code} 没有责任单位。`);
         else {
-          const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli' };
+          const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli', sentMessages: deps.sentMessages };
           const card = (await assignmentCard(cctx, mine.asg.id))!;
           await db.insert(outbox).values({
             dedupeKey: `sandbox:card:${mine.asg.id}:${session}:${seq++}`,

@@ -292,6 +292,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       now,
       today: shanghaiDate(now),
       channel: 'chat',
+      sentMessages: deps.sentMessages,
       contacts,
     };
     try {
@@ -302,8 +303,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       }
       // The direct parent first, then the thread root: both can be the bot's card.
       const replyTo =
-        (msg.parentId ? await deps.sentMessages.lookup(msg.parentId) : undefined) ??
-        (msg.rootId && msg.rootId !== msg.parentId ? await deps.sentMessages.lookup(msg.rootId) : undefined) ??
+        (msg.parentId ? await ctx.sentMessages.lookup(msg.parentId) : undefined) ??
+        (msg.rootId && msg.rootId !== msg.parentId ? await ctx.sentMessages.lookup(msg.rootId) : undefined) ??
         null;
       // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/evidence/intake.ts).
       if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
@@ -383,7 +384,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     const v = buttonValue.safeParse(action.value);
     if (!v.success) return { toast: { type: 'error', content: '看不懂这个按钮，请发送「帮助」' } };
     const actor = await resolveActor(deps, action.operator, now);
-    const ctx: CommandContext = { deps, actor, msg: null, now, today: shanghaiDate(now), channel: 'card' };
+    const ctx: CommandContext = { deps, actor, msg: null, now, today: shanghaiDate(now), channel: 'card', sentMessages: deps.sentMessages };
     const view = await assignmentView(deps.db, v.data.asg, ctx.today);
     if (!view) return { toast: { type: 'error', content: '这项任务已不存在' } };
     if (!mayUpdateUnit(actor, view.unit.id))

@@ -49,8 +49,8 @@ type Placement = { view: AssignmentView; via: 'reply' | 'code' | 'window' } | { 
 async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, files: Attachment[]): Promise<Placement> {
   const { db } = deps;
   const sent =
-    (msg.parentId ? await deps.sentMessages.lookup(msg.parentId) : undefined) ??
-    (msg.rootId && msg.rootId !== msg.parentId ? await deps.sentMessages.lookup(msg.rootId) : undefined);
+    (msg.parentId ? await ctx.sentMessages.lookup(msg.parentId) : undefined) ??
+    (msg.rootId && msg.rootId !== msg.parentId ? await ctx.sentMessages.lookup(msg.rootId) : undefined);
   if (sent?.assignmentId) {
     const v = await assignmentView(db, sent.assignmentId, ctx.today);
     if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'reply' };
@@ -97,7 +97,7 @@ export async function handleEvidenceMessage(
     return;
   }
   const actor = await resolveActor(deps, msg.sender, now);
-  const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat' };
+  const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat', sentMessages: deps.sentMessages };
   // Node only (its sender loop polls every second; Workers drain at once): hold confirmations a few seconds to merge them.
   const batching = deps.outbox.background && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
   const answer = async (text: string, extra: unknown[] = [], asgId: number | null = null): Promise<void> => {
