@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';
 import { assignments, outbox, tasks, units } from '../src/db/schema.js';
 import type { AppDeps } from '../src/deps.js';
+import { composeAppDeps } from '../src/compose.js';
 import type { IncomingMessage } from '../src/domain/types.js';
 import { createConsoleMessenger } from '../src/lark/messenger.js';
 import { silentLogger } from '../src/logger.js';
@@ -42,7 +43,7 @@ async function main() {
     const now = Date.parse('2022-06-20T01:30:00Z');
     const config = parseConfig({ SCHEDULER_ENABLED: 'false', PLAN_AUTOLOAD: 'false' });
     await ensureBundledPlan(db, now);
-    const deps: AppDeps = { db, config, logger: silentLogger, clock: () => now, defer: () => undefined, messenger: createConsoleMessenger(() => undefined) };
+    const deps: AppDeps = composeAppDeps({ db, config, logger: silentLogger, clock: () => now, defer: () => undefined, messenger: createConsoleMessenger(() => undefined) });
     const env = (await db.select().from(units).where(eq(units.name, '市生态环境局')))[0]!.id;
     const pid = await upsertPerson(db, { openId: 'ou_env', name: '张环' }, now);
     await grantRole(db, pid, 'contact', env, { at: now, actor: 'cli', personId: null, channel: 'cli' });

@@ -9,7 +9,10 @@ import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { openNodeDatabase } from '../src/db/node.js';
 import type { AppDeps } from '../src/deps.js';
-import { eventKey, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent } from '../src/lark/inbox.js';
+import { composeAppDeps } from '../src/compose.js';
+import { createLoopOutboxFlush } from '../src/lark/outbox-flush.js';
+import { processInboundAfterAck } from '../src/lark/inbox.js';
+import { recordInboundEvent, OWNED_CLAIM_MS, eventKey } from '../src/db/inbox-store.js';
 import { createConsoleMessenger } from '../src/lark/messenger.js';
 import { verifyLarkRequest } from '../src/lark/verify.js';
 import { nodeLarkCrypto } from '../src/lark/crypto-node.js';
@@ -40,16 +43,18 @@ async function main() {
     const config = parseConfig({ LARK_ENCRYPT_KEY: BENCH_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: BENCH_VERIFICATION_TOKEN, SCHEDULER_ENABLED: 'false' });
     await ensureBundledPlan(database.db, Date.now());
     const deferred: Array<Promise<unknown>> = [];
-    const deps: AppDeps = {
-      db: database.db,
-      config,
-      logger: silentLogger,
-      clock: () => Date.now(),
-      defer: (p) => void deferred.push(p),
-      messenger: createConsoleMessenger(() => undefined),
-      kickOutbox: () => undefined,
-      larkCrypto: nodeLarkCrypto,
-    };
+    const deps: AppDeps = composeAppDeps(
+      {
+        db: database.db,
+        config,
+        logger: silentLogger,
+        clock: () => Date.now(),
+        defer: (p) => void deferred.push(p),
+        messenger: createConsoleMessenger(() => undefined),
+      },
+      // As the Node service: replies wait for a sender loop (none here), crypto on node:crypto.
+      { larkCrypto: nodeLarkCrypto, outbox: (d) => createLoopOutboxFlush(d, undefined) },
+    );
     const per = (ms: number) => (ms / N) * 1000;
 
     const v = requests('v');

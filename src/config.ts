@@ -1,7 +1,16 @@
 // Configuration: one zod schema over an environment-like record; one error that lists every bad key.
 import { z } from 'zod';
-import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS } from './lark/verify.js';
 import { DubanError } from './domain/errors.js';
+
+/**
+ * Freshness window for X-Lark-Request-Timestamp. Feishu re-pushes an unacknowledged event 15 s, 5 min, 1 h and 6 h
+ * after the first try (~7.1 h in all) and does not say whether a re-push is signed afresh; no official SDK applies
+ * a window at all. 12 h never refuses one of Feishu's own re-pushes, even with its first timestamp and a clock off by
+ * a few minutes; replays inside the window are stopped by the de-dup rows in the database (src/lark/verify.ts).
+ */
+export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 12 * 3600;
+/** The configured window is capped so that the de-dup rows always outlive it (config refuses larger values). */
+export const MAX_TIMESTAMP_TOLERANCE_SECONDS = 24 * 3600;
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])

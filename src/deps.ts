@@ -1,14 +1,15 @@
-// Everything the app needs from its runtime, passed in by the entry files (node.ts, worker.ts, tests).
+// AppDeps: everything the app needs from its runtime, as one TYPE. Every member is required: each runtime supplies
+// a real implementation of each port (src/ports.ts), built by src/compose.ts for the Node service (node.ts), Workers
+// (worker.ts), the CLI sandbox and the tests. Where a runtime lacks something the product can do without (evidence
+// files with no store, Feishu's IM calls offline, the weekly digest in tests), the member is an explicit null, and
+// the code that needs it says so to the user.
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
-import type { LarkCrypto } from './lark/crypto.js';
-import type { InboundRecorder } from './lark/inbox.js';
-import type { IntakeGauge } from './lark/work-queue.js';
-import type { Messenger } from './lark/messenger.js';
-import type { BuildDigest } from './ports.js';
-import type { BlobStore } from './evidence/blob-store.js';
-import type { LarkIm } from './lark/im-extras.js';
+import type {
+  AfterAck, BlobStore, BuildDigest, ContactDirectory, InboundHandler, InboundRecorder, IntakeGauge, LarkCrypto, LarkIm,
+  Messenger, Outbox, SentMessageLookup,
+} from './ports.js';
 
 export interface AppDeps {
   db: Db;
@@ -17,43 +18,36 @@ export interface AppDeps {
   /** Epoch ms: time is an input. */
   clock: () => number;
   /**
-   * Run work after the HTTP response (Workers: ctx.waitUntil; Node: fire and track). Inbound events are
-   * acknowledged first and processed here.
+   * Run work after the HTTP response (Workers: ctx.waitUntil; Node: fire and track; tests: tracked for settle()).
+   * Card callbacks' follow-ups and start-up chores go here.
    */
   defer: (work: Promise<unknown>) => void;
-  /**
-   * Node: queue the processing of an acknowledged event to run in slices after the ack (see lark/work-queue.ts),
-   * so processing cannot starve the accept path. Returns false when the queue is full (the caller's durable state
-   * covers the task). Absent (Workers, tests): the work goes to `defer` at once.
-   */
-  queueWork?: (task: () => Promise<unknown>) => boolean;
-  /** Delivers outbox rows: the Lark SDK when configured, else the console printer. */
+  /** Delivers outbox messages: the Lark SDK when configured, else the console printer. */
   messenger: Messenger;
-  /**
-   * Node: wake the in-process outbox loop after queueing messages. Absent (Workers): the deferred work drains
-   * the outbox itself.
-   */
-  kickOutbox?: () => void;
-  /** Node: records inbound events in groups, one commit per event-loop turn. Absent: one statement per event. */
-  recordInbound?: InboundRecorder;
-  /**
-   * Node: whether queueWork would take a task now. False means full: the caller stores the event pending instead
-   * and, once that is committed, calls leftPending, so the sweep picks it up as soon as the queue drains.
-   */
-  queueHasRoom?: () => boolean;
-  leftPending?: () => void;
-  /** Node: counts requests being taken in, so queued processing yields to them (see lark/work-queue.ts). */
-  intake?: IntakeGauge;
-  /** Inbound signature and decryption (Node: node:crypto); absent: WebCrypto, which both runtimes have. */
-  larkCrypto?: LarkCrypto;
-  /** How long a card callback may run before it is answered with a "处理中" toast (default 2.5 s; Feishu allows 3). */
-  cardAnswerMs?: number;
-  /** A test seam: a slow step injected before a card action's work (to drive the late-answer path). */
+  /** Gets queued outbox rows sent: Node kicks its sender loop; Workers and tests drain inline. */
+  outbox: Outbox;
+  /** Records inbound events at the ack (Node: grouped, one commit per event-loop turn; else one statement each). */
+  recordInbound: InboundRecorder;
+  /** Processes acknowledged events after the ack (Node: the work queue; Workers: waitUntil; tests: deferred). */
+  afterAck: AfterAck;
+  /** Counts requests being taken in, so queued processing yields to them (only Node's work queue reads it). */
+  intake: IntakeGauge;
+  /** THE inbound entry point (commands/inbound.ts): what lark/ hands every normalised event to. */
+  inbound: InboundHandler;
+  /** Inbound signature and decryption: node:crypto on Node, WebCrypto elsewhere. */
+  larkCrypto: LarkCrypto;
+  /** Which bot message a reply answers (db/sent-messages.ts). */
+  sentMessages: SentMessageLookup;
+  /** Resolves emails/mobiles to open_ids and names (the Lark directory, built on first use; offline: says so). */
+  contacts: ContactDirectory;
+  /** How long a card callback may run before it is answered with a "处理中" toast (2.5 s; Feishu allows 3; tests lower it). */
+  cardAnswerMs: number;
+  /** A test seam, never set by a runtime: a slow step injected before a card action's work (the late-answer path). */
   slowCardStep?: () => Promise<void>;
-  /** Builds the weekly digest messages when the scheduler finds one due (absent: digests are not planned). */
-  buildDigest?: BuildDigest;
-  /** Where evidence files are kept (Node: EVIDENCE_DIR; Workers: the R2 binding EVIDENCE). Absent: files are refused. */
-  evidenceStore?: BlobStore;
-  /** Feishu calls for files, read receipts and buzz (absent offline). */
-  larkIm?: LarkIm;
+  /** Builds the weekly digest messages when the scheduler finds one due; null: digests are not planned. */
+  buildDigest: BuildDigest | null;
+  /** Where evidence files are kept (Node: EVIDENCE_DIR; Workers: the R2 binding EVIDENCE); null: files are refused. */
+  evidenceStore: BlobStore | null;
+  /** Feishu calls for files, read receipts and buzz; null offline (no LARK_APP_ID). */
+  larkIm: LarkIm | null;
 }

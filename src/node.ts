@@ -12,12 +12,11 @@ import { startSchedulerCron } from './scheduler/cron.js';
 import { VERSION } from './version.js';
 import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
 import { createOutboxLoop } from './lark/sender.js';
-import { createOutboxFlush } from './lark/outbox-flush.js';
+import { createLoopOutboxFlush } from './lark/outbox-flush.js';
 import { nodeLarkCrypto } from './lark/crypto-node.js';
-import {
-  claimPendingInbound, createInboundRecorder, processPendingInbound, releaseInbound, runClaimedInbound,
-} from './lark/inbox.js';
-import type { AppDeps } from './deps.js';
+import { processInboundAfterAck, processPendingInbound, runClaimedInbound } from './lark/inbox.js';
+import { claimPendingInbound, createInboundRecorder, releaseInbound } from './db/inbox-store.js';
+import { composeAppDeps } from './compose.js';
 import { botOpenIdFor } from './lark/bot-identity.js';
 import { createDigestHook } from './reports/digest-run.js';
 import { createIntakeGauge, createWorkQueue } from './lark/work-queue.js';
@@ -60,15 +59,8 @@ export async function startNodeService(
   };
 
   const messenger = config.larkConfigured ? createLarkMessenger(config) : createConsoleMessenger();
-  // The weekly digest: the scheduler's pass decides when it is due; the hook builds, stores and addresses it.
-  const base = {
-    db, config, logger, clock, defer, messenger, larkCrypto: nodeLarkCrypto, buildDigest: createDigestHook({ db, logger }),
-    // Evidence files beside the database (EVIDENCE_DIR); downloads through the SDK (src/lark/im-extras.ts).
-    evidenceStore: createFsBlobStore(config.EVIDENCE_DIR),
-    ...(config.larkConfigured ? { larkIm: createLarkIm(config, { download: 'sdk' }) } : {}),
-  };
   // SCHEDULER_ENABLED=false: this process only queues; another process sends.
-  const loop = config.SCHEDULER_ENABLED ? createOutboxLoop(base) : undefined;
+  const loop = config.SCHEDULER_ENABLED ? createOutboxLoop({ db, config, logger, clock, messenger }) : undefined;
   // Processing after the ack runs in slices between accepts; a full queue drops the task, and the pending-inbound
   // sweep below picks the stored event up instead (nothing acknowledged is lost).
   // After an overflow, the events left pending are swept in small slices through the queue as soon as it has
@@ -93,7 +85,7 @@ export async function startNodeService(
     for (const row of rows) {
       const queued = work.push(async () => {
         await runClaimedInbound(deps, row, clock());
-        deps.kickOutbox?.();
+        deps.outbox.kick();
       });
       if (!queued) {
         await releaseInbound(db, row.key);
@@ -102,8 +94,6 @@ export async function startNodeService(
     }
     if (more) overflowed = true;
   };
-  const queueWork = (task: () => Promise<unknown>) => work.push(task);
-  const queueHasRoom = () => work.room() > 0;
   // An event was stored pending for the sweep (queue full): sweep now if the queue is idle, else when it drains.
   const leftPending = () => {
     if (!overflowed) logger.warn('inbound work queue full: events stay pending and are swept once it drains');
@@ -113,15 +103,30 @@ export async function startNodeService(
       if (!work.push(sweepOverflow)) overflowed = true;
     }
   };
-  const deps: AppDeps = {
-    ...base,
-    queueWork,
-    queueHasRoom,
-    leftPending,
-    intake,
-    recordInbound: createInboundRecorder(db),
-    kickOutbox: loop ? () => loop.kick() : () => undefined,
-  };
+  const deps = composeAppDeps(
+    { db, config, logger, clock, defer, messenger },
+    {
+      larkCrypto: nodeLarkCrypto,
+      // The weekly digest: the scheduler's pass decides when it is due; the hook builds, stores and addresses it.
+      buildDigest: createDigestHook({ db, logger }),
+      // Evidence files beside the database (EVIDENCE_DIR); downloads through the SDK (src/lark/im-extras.ts).
+      evidenceStore: createFsBlobStore(config.EVIDENCE_DIR),
+      larkIm: config.larkConfigured ? createLarkIm(config, { download: 'sdk' }) : null,
+      intake,
+      recordInbound: createInboundRecorder(db),
+      outbox: (d) => createLoopOutboxFlush(d, loop),
+      // After the ack: the work queue. Filled up between hasRoom() and take(): the claim is let go for the sweep.
+      afterAck: (d) => ({
+        hasRoom: () => work.room() > 0,
+        async take(owned) {
+          if (work.push(() => processInboundAfterAck(d, owned))) return;
+          await releaseInbound(db, owned.key);
+          leftPending();
+        },
+        leftPending,
+      }),
+    },
+  );
   const app = createApp(deps);
 
   // The bot's own open_id (its @mention in group messages): asked of Feishu once at start, then kept in the database.
@@ -134,14 +139,14 @@ export async function startNodeService(
   loop?.start();
   // Buzz (加急) sent reminders of long-overdue assignments when the office's policy says so (src/evidence/urgent.ts).
   const urgentTimer = config.SCHEDULER_ENABLED
-    ? setInterval(() => defer(runUrgentStep(deps, clock()).then((r) => (r.buzzed || r.fallback) && deps.kickOutbox?.())), 60_000)
+    ? setInterval(() => defer(runUrgentStep(deps, clock()).then((r) => (r.buzzed || r.fallback) && deps.outbox.kick())), 60_000)
     : null;
   urgentTimer?.unref();
 
   // The reminder scheduler: a pass every 15 minutes (the scheduled jobs, src/scheduler/run.ts); what it queues wakes
   // the outbox loop, which delivers it (the cron runs no 'send' job here: the loop is Node's sender).
   const scheduler = config.SCHEDULER_ENABLED
-    ? startSchedulerCron({ ...deps, outbox: createOutboxFlush(deps, { maxMs: 20_000, asOf: 'clock', kick: () => deps.kickOutbox?.() }) })
+    ? startSchedulerCron(deps)
     : null;
   if (scheduler) logger.info('scheduler enabled: a pass every 15 minutes (Asia/Shanghai working hours)');
 

@@ -9,7 +9,11 @@ import type { Db } from './db/client.js';
 import { openD1Database } from './db/d1.js';
 import type { AppDeps } from './deps.js';
 import { processPendingInbound } from './lark/inbox.js';
-import { createConsoleMessenger, createLarkMessenger, type Messenger } from './lark/messenger.js';
+import { createConsoleMessenger, createLarkMessenger } from './lark/messenger.js';
+import type { BlobStore, BuildDigest, ContactDirectory, LarkIm, Messenger, SentMessageLookup } from './ports.js';
+import { composeAppDeps } from './compose.js';
+import { createSentMessageLookup } from './db/sent-messages.js';
+import { createLazyLarkContactDirectory } from './lark/contact.js';
 import { createOutboxFlush } from './lark/outbox-flush.js';
 import { createLogger, type Logger } from './logger.js';
 import { ensureBundledPlan } from './plans/bundled.js';
@@ -17,8 +21,8 @@ import { createDigestHook } from './reports/digest-run.js';
 import type { PassResult } from './scheduler/pass.js';
 import { runScheduledJobs } from './scheduler/run.js';
 import { jobsForCron } from './worker-schedule.js';
-import { createR2BlobStore, type BlobStore, type R2Like } from './evidence/blob-store.js';
-import { createLarkIm, type LarkIm } from './lark/im-extras.js';
+import { createR2BlobStore, type R2Like } from './evidence/blob-store.js';
+import { createLarkIm } from './lark/im-extras.js';
 import { runUrgentStep } from './evidence/urgent.js';
 
 export interface WorkerEnv {
@@ -26,17 +30,19 @@ export interface WorkerEnv {
   [key: string]: unknown;
 }
 
-/** What is built once per isolate and env: parsed config, the drizzle handle, the logger, the messenger. */
+/** What is built once per isolate and env: parsed config, the drizzle handle, the logger, the messenger, the ports. */
 interface IsolateDeps {
   db: Db;
   config: Config;
   logger: Logger;
   /** Holds the SDK client and its token cache: one tenant token per isolate, not one per request. */
   messenger: Messenger;
-  buildDigest: AppDeps['buildDigest'];
-  /** The R2 bucket bound as EVIDENCE (absent: evidence files are refused with a message). */
-  evidenceStore?: BlobStore;
-  larkIm?: LarkIm;
+  buildDigest: BuildDigest;
+  /** The R2 bucket bound as EVIDENCE (null: evidence files are refused with a message). */
+  evidenceStore: BlobStore | null;
+  larkIm: LarkIm | null;
+  sentMessages: SentMessageLookup;
+  contacts: ContactDirectory;
 }
 
 /** Workers Logs rank console.error lines as errors: only warnings and errors go there. */
@@ -61,26 +67,29 @@ function isolateDeps(env: WorkerEnv): IsolateDeps {
   // As on Node: the pass decides when the weekly digest is due; the hook builds, stores and addresses it.
   const built: IsolateDeps = {
     db, config, logger, messenger, buildDigest: createDigestHook({ db, logger }),
-    ...(env.EVIDENCE ? { evidenceStore: createR2BlobStore(env.EVIDENCE as R2Like) } : {}),
+    evidenceStore: env.EVIDENCE ? createR2BlobStore(env.EVIDENCE as R2Like) : null,
     // The SDK's messageResource.get needs Node streams: downloads use fetch with the tenant token here (LARK.md §3).
-    ...(config.larkConfigured ? { larkIm: createLarkIm(config, { download: 'fetch' }) } : {}),
+    larkIm: config.larkConfigured ? createLarkIm(config, { download: 'fetch' }) : null,
+    sentMessages: createSentMessageLookup(db),
+    contacts: createLazyLarkContactDirectory(config),
   };
   isolateCache.set(env, built);
   return built;
 }
 
 /**
- * AppDeps for one invocation: deferred work is bound to this invocation's ctx.waitUntil. No kickOutbox: there is
- * no sender loop on Workers, so inbound work drains the outbox itself inside waitUntil (see flushOutbox).
+ * AppDeps for one invocation: deferred work is bound to this invocation's ctx.waitUntil, and so is the work after an
+ * ack (compose.ts deferredAfterAck). There is no sender loop on Workers: the outbox port drains inline, so inbound
+ * work sends its replies itself inside waitUntil, and the every-minute trigger sends the rest.
  */
 export function createWorkerDeps(env: WorkerEnv, ctx: ExecutionContext, clock: () => number = Date.now): AppDeps {
-  const base = isolateDeps(env);
+  const { db, config, logger, messenger, ...ports } = isolateDeps(env);
   const defer = (work: Promise<unknown>) => {
     ctx.waitUntil(
-      work.catch((err) => base.logger.error('background work failed', { error: (err as Error).message })),
+      work.catch((err) => logger.error('background work failed', { error: (err as Error).message })),
     );
   };
-  return { ...base, clock, defer };
+  return composeAppDeps({ db, config, logger, clock, defer, messenger }, ports);
 }
 
 export interface ScheduledRun {

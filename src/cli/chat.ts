@@ -18,6 +18,8 @@ import { describeRoles } from '../domain/permissions.js';
 import { ensureBundledPlan } from '../plans/bundled.js';
 import { silentLogger } from '../logger.js';
 import { createConsoleMessenger } from '../lark/messenger.js';
+import { createLoopOutboxFlush } from '../lark/outbox-flush.js';
+import { composeAppDeps } from '../compose.js';
 import { renderCardText } from '../lark/card-text.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
 import { listPlanLive } from '../db/plan-live-store.js';
@@ -64,19 +66,22 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     return 1;
   }
   const pending = new Set<Promise<unknown>>();
-  const deps: AppDeps = {
-    db,
-    config: ctx.config,
-    logger: silentLogger,
-    // The sandbox shows queued messages itself (see flush); nothing is sent to Feishu from here.
-    messenger: createConsoleMessenger(() => undefined),
-    kickOutbox: () => undefined,
-    clock: ctx.now,
-    defer: (w) => {
-      const p = w.catch(() => undefined).finally(() => pending.delete(p));
-      pending.add(p);
+  const deps: AppDeps = composeAppDeps(
+    {
+      db,
+      config: ctx.config,
+      logger: silentLogger,
+      // The sandbox shows queued messages itself (see flush); nothing is sent to Feishu from here.
+      messenger: createConsoleMessenger(() => undefined),
+      clock: ctx.now,
+      defer: (w) => {
+        const p = w.catch(() => undefined).finally(() => pending.delete(p));
+        pending.add(p);
+      },
     },
-  };
+    // Like the service's sender loop, the sandbox's own display takes queued messages: work never drains them.
+    { outbox: (d) => createLoopOutboxFlush(d, undefined) },
+  );
   const handlers = createInboundHandlers(deps, opts);
   const chatId = typeof options.group === 'string' ? options.group : `sandbox:${openId}`;
   const chatType = typeof options.group === 'string' ? 'group' : 'p2p';
@@ -180,7 +185,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
         const mine = views.find((v) => me.unitIds.includes(v.unit.id)) ?? views[0];
         if (!mine) ctx.out(`${t.value.code} 没有责任单位。`);
         else {
-          const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli' };
+          const cctx: CommandContext = { deps, actor: me, msg: null, now: ctx.now(), today, channel: 'cli', sentMessages: deps.sentMessages };
           const card = (await assignmentCard(cctx, mine.asg.id))!;
           await insertOutboxMessage(
             db,

@@ -6,7 +6,9 @@ import { findUnit } from '../commands/lookup.js';
 import { unitNamesById } from '../db/plan-store.js';
 import { findPeopleBy, listPeopleWithRoles, listRoleHistory, type PersonRow } from '../db/roster-store.js';
 import { ROLE_ZH } from '../domain/permissions.js';
-import { createLarkContactDirectory, isEmail, isMobile, type ContactDirectory } from '../lark/contact.js';
+import { createLarkContactDirectory } from '../lark/contact.js';
+import { isMobile, isEmail } from '../domain/contact-keys.js';
+import { type ContactDirectory } from '../ports.js';
 import { CliUsageError, parseArgs, type CliCommand, type CliContext } from './types.js';
 
 const ROLES: Role[] = ['office', 'contact', 'leader'];

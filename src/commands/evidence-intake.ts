@@ -18,11 +18,10 @@ import { outboxInsert, outboxKeyExists } from '../db/outbox-store.js';
 import { resolveActor } from '../db/people-store.js';
 import { assignmentView, taskById, type AssignmentView } from '../db/task-store.js';
 import { shanghaiDate } from '../domain/dates.js';
-import { attachmentsOf, leadingTaskCode, type Attachment } from '../domain/evidence.js';
+import { leadingTaskCode, type Attachment } from '../domain/evidence.js';
 import { mayUpdateUnit, strangerHint } from '../domain/permissions.js';
 import type { IncomingMessage } from '../domain/types.js';
 import { evidenceWrites, keepFiles, mergeIntoPending, type Placed } from '../evidence/intake.js';
-import { lookupSentMessage } from '../lark/sender.js';
 import { findTask } from './lookup.js';
 import { matchCommandName, normaliseText } from './parse.js';
 import { label, pickAssignment } from './record.js';
@@ -34,11 +33,8 @@ export interface EvidenceIntake {
   textFirst: boolean;
 }
 
-/** The files a stored event body carries, and whether its text is a command to run first. */
-export function evidenceIntakeOf(body: Record<string, unknown>, msg: IncomingMessage, commandNames: string[]): EvidenceIntake | null {
-  const m = ((body.event as Record<string, unknown> | undefined)?.message ?? {}) as { message_type?: unknown; content?: unknown };
-  if (typeof m.content !== 'string' || typeof m.message_type !== 'string') return null;
-  const files = attachmentsOf(m.message_type, m.content);
+/** The files a message carries (read from the event by lark/inbox.ts), and whether its text is a command to run first. */
+export function evidenceIntakeOf(files: Attachment[], msg: IncomingMessage, commandNames: string[]): EvidenceIntake | null {
   if (files.length === 0) return null;
   const text = normaliseText(msg.text);
   const textFirst = msg.messageType === 'post' && !!text && !leadingTaskCode(text) && !!matchCommandName(text, commandNames);
@@ -50,8 +46,8 @@ type Placement = { view: AssignmentView; via: 'reply' | 'code' | 'window' } | { 
 async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, files: Attachment[]): Promise<Placement> {
   const { db } = deps;
   const sent =
-    (msg.parentId ? await lookupSentMessage(db, msg.parentId) : undefined) ??
-    (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(db, msg.rootId) : undefined);
+    (msg.parentId ? await ctx.sentMessages.lookup(msg.parentId) : undefined) ??
+    (msg.rootId && msg.rootId !== msg.parentId ? await ctx.sentMessages.lookup(msg.rootId) : undefined);
   if (sent?.assignmentId) {
     const v = await assignmentView(db, sent.assignmentId, ctx.today);
     if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'reply' };
@@ -97,9 +93,9 @@ export async function handleEvidenceMessage(
     return;
   }
   const actor = await resolveActor(deps, msg.sender, now);
-  const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat' };
+  const ctx: CommandContext = { deps, actor, msg, now, today: shanghaiDate(now), channel: 'chat', sentMessages: deps.sentMessages };
   // Node only (its sender polls every second; Workers drain at once): hold confirmations a few seconds to merge them.
-  const batching = !!deps.kickOutbox && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
+  const batching = deps.outbox.background && deps.config.EVIDENCE_BATCH_SECONDS > 0 && !intake.textFirst;
   const answer = async (text: string, extra: unknown[] = [], asgId: number | null = null): Promise<void> => {
     await runBatch(db, [
       ...extra,

@@ -1,19 +1,18 @@
-// Inbound handlers: turn a normalised message or card action into command effects and replies.
+// The command half of the inbound entry point (./inbound.ts): turn a normalised message or card action into command
+// effects and replies.
 // Every message gets exactly one reply (outbox key `reply:<message_id>`); text the bot cannot use is kept in
 // unmatched_messages, so nothing a person types is lost.
 import { loadCalendarOverrides } from '../db/calendar-store.js';
-import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
-import { insertOutboxMessage, outboxInsert, outboxInsertPrepared } from '../db/outbox-store.js';
-import { preparedFor } from '../db/prepared.js';
-import { outbox, tasks, unmatchedMessages } from '../db/schema.js';
+import { insertOutboxMessage, outboxInsert, outboxInsertPrepared, outboxKeyExists } from '../db/outbox-store.js';
+import { unmatchedInsert } from '../db/unmatched-store.js';
 import { shanghaiDate } from '../domain/dates.js';
 import { isStranger, mayRun, refusalText, strangerHint } from '../domain/permissions.js';
 import type { CardAction, CardActionResult, IncomingMessage, InboundHandlers } from '../domain/types.js';
 import { renderExtendForm, renderProgressForm } from '../cards/task-card.js';
-import { createLarkContactDirectory, type ContactDirectory } from '../lark/contact.js';
+import type { ContactDirectory } from '../ports.js';
 import { resolveActor } from '../db/people-store.js';
 import { allNames, buildRegistry } from './index.js';
 import {
@@ -35,9 +34,8 @@ import {
 import { NOT_YOUR_UNIT_TOAST, unitRefusal } from './assignment-text.js';
 import { label, pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandReply } from './registry.js';
-import { assignmentView, type AssignmentView } from '../db/task-store.js';
+import { assignmentView, taskById, type AssignmentView } from '../db/task-store.js';
 import { findTask } from './lookup.js';
-import { lookupSentMessage } from '../lark/sender.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
 import { attachByReply } from './evidence-intake.js';
@@ -96,12 +94,8 @@ const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报�
 export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
   const registry = buildRegistry();
   const names = allNames(registry);
-  let contacts = opts.contacts;
-  // Built on first use: most messages never need the directory (or its SDK client).
-  const lazyContacts: ContactDirectory = {
-    resolve: (keys) => (contacts ??= createLarkContactDirectory(deps.config)).resolve(keys),
-    nameOf: async (openId) => (contacts ??= createLarkContactDirectory(deps.config)).nameOf?.(openId) ?? null,
-  };
+  // The directory from the composition root (built on first use there: most messages never need it), or a test's.
+  const contacts: ContactDirectory = opts.contacts ?? deps.contacts;
 
   // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.
   const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();
@@ -131,7 +125,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     }
     if (unmatchedReason) {
       q.push(
-        deps.db.insert(unmatchedMessages).values({
+        unmatchedInsert(deps.db, {
           messageId: msg.messageId,
           openId: msg.sender.openId,
           chatId: msg.chatId,
@@ -146,11 +140,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
   }
 
   async function alreadyAnswered(messageId: string): Promise<boolean> {
-    const stmt = preparedFor(deps.db, 'handlers.answered', (d) =>
-      d.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, sql.placeholder('key'))).limit(1).prepare(),
-    );
-    const rows = await stmt.execute({ key: `reply:${messageId}` });
-    return rows.length > 0;
+    return outboxKeyExists(deps.db, `reply:${messageId}`);
   }
 
   /** A free-text reply to one of the bot's cards: becomes a report on that card's assignment. */
@@ -172,7 +162,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         'reply_untied',
       );
     if (!view && sent.taskId) {
-      const t = await findTaskById(sent.taskId);
+      const t = await taskById(deps.db, sent.taskId);
       if (t) {
         const v = await pickAssignment(ctx, t, null);
         if (!v.ok) return reply(msg, { text: v.error }, ctx.now);
@@ -269,10 +259,6 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     return true;
   }
 
-  async function findTaskById(id: number) {
-    return (await deps.db.select().from(tasks).where(eq(tasks.id, id)))[0] ?? null;
-  }
-
   async function onMessage(msg: IncomingMessage, now: number, withReply: unknown[] = []): Promise<boolean> {
     if (withReply.length === 0) {
       await handleMessage(msg, now);
@@ -300,7 +286,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       now,
       today: shanghaiDate(now),
       channel: 'chat',
-      contacts: lazyContacts,
+      sentMessages: deps.sentMessages,
+      contacts,
     };
     try {
       const text = normaliseText([...msg.text].slice(0, MAX_PARSE_CHARS).join(''));
@@ -310,8 +297,8 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       }
       // The direct parent first, then the thread root: both can be the bot's card.
       const replyTo =
-        (msg.parentId ? await lookupSentMessage(deps.db, msg.parentId) : undefined) ??
-        (msg.rootId && msg.rootId !== msg.parentId ? await lookupSentMessage(deps.db, msg.rootId) : undefined) ??
+        (msg.parentId ? await ctx.sentMessages.lookup(msg.parentId) : undefined) ??
+        (msg.rootId && msg.rootId !== msg.parentId ? await ctx.sentMessages.lookup(msg.rootId) : undefined) ??
         null;
       // "4.1.1" in reply to the bot's "which task?" about files kept pending: attach them (src/commands/evidence-intake.ts).
       if (replyTo?.op === 'reply' && replyTo.targetMessageId) {
@@ -391,7 +378,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     const v = buttonValue.safeParse(action.value);
     if (!v.success) return { toast: { type: 'error', content: '看不懂这个按钮，请发送「帮助」' } };
     const actor = await resolveActor(deps, action.operator, now);
-    const ctx: CommandContext = { deps, actor, msg: null, now, today: shanghaiDate(now), channel: 'card' };
+    const ctx: CommandContext = { deps, actor, msg: null, now, today: shanghaiDate(now), channel: 'card', sentMessages: deps.sentMessages };
     const view = await assignmentView(deps.db, v.data.asg, ctx.today);
     if (!view) return { toast: { type: 'error', content: '这项任务已不存在' } };
     if (unitRefusal(actor, view))

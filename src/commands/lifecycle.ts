@@ -49,7 +49,7 @@ export async function handleLifecycle(deps: Deps, ev: LifecycleEvent, eventId: s
     case 'recalled': {
       await withdrawReports(deps, ev.messageId, eventId, now, ev.recallType);
       // Files the message brought (photos, scans) go with it: the rows, and each stored file no other message uses.
-      const removed = await removeEvidenceForMessage(deps.db, deps.evidenceStore, ev.messageId, now);
+      const removed = await removeEvidenceForMessage(deps.db, deps.evidenceStore ?? undefined, ev.messageId, now);
       if (removed.length) deps.logger.info('evidence removed: message recalled', { messageId: ev.messageId, files: removed.length });
       return;
     }

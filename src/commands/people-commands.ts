@@ -2,7 +2,8 @@
 import { actorOf } from '../db/audit.js';
 import { runBatch } from '../db/batch.js';
 import { isOffice } from '../domain/permissions.js';
-import { ContactDirectoryUnavailable, isEmail, isMobile } from '../lark/contact.js';
+import { isMobile, isEmail } from '../domain/contact-keys.js';
+import { ContactDirectoryUnavailable } from '../ports.js';
 import {
   bindRequestDecision,
   bindRequestInsert,

@@ -3,7 +3,7 @@
 import type { AppDeps } from '../deps.js';
 import type { Actor, Role } from '../domain/actor.js';
 import type { IncomingMessage } from '../domain/types.js';
-import type { ContactDirectory } from '../lark/contact.js';
+import type { ContactDirectory, SentMessageLookup } from '../ports.js';
 
 export interface CommandReply {
   text?: string;
@@ -25,7 +25,12 @@ export interface CommandContext {
   /** Asia/Shanghai date of now. */
   today: string;
   channel: 'chat' | 'reply' | 'card' | 'cli';
-  /** Resolves emails/mobiles to open_ids (批量绑定); absent when Feishu is not configured. */
+  /** Which bot message a reply answers (a port: db/sent-messages.ts implements it). */
+  sentMessages: SentMessageLookup;
+  /**
+   * Resolves emails/mobiles to open_ids and names (批量绑定, 绑定); a port: lark/contact.ts implements it. Absent where
+   * no chat message is being answered (card buttons, the CLI's own commands).
+   */
   contacts?: ContactDirectory;
 }
 

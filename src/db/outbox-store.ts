@@ -8,6 +8,9 @@ import { outbox } from './schema.js';
 import type { OutboundMessage } from '../domain/types.js';
 import { inertTextMessage } from '../domain/text-escape.js';
 
+/** An outbox row as stored. */
+export type OutboxRow = typeof outbox.$inferSelect;
+
 /** Open ids as Feishu issues them; anything else is never put inside a tag. */
 const OPEN_ID = /^[\w-]{1,64}$/;
 
@@ -199,15 +202,19 @@ export async function pruneOutbox(db: Db, now: number): Promise<number> {
 /** What a sent row's content becomes once its payload is pruned. */
 export const PRUNED_CONTENT = '{}';
 
-/** Whether a message with this dedupe key is already in the outbox (e.g. a reply that was already written). */
+/**
+ * Whether a message with this dedupe key is already in the outbox (e.g. a reply that was already written). Prepared
+ * once per database: every inbound message asks it.
+ */
 export async function outboxKeyExists(db: Db, dedupeKey: string): Promise<boolean> {
-  const [row] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);
-  return !!row;
+  const stmt = preparedFor(db, 'outbox.keyExists', (d) =>
+    d.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, sql.placeholder('key'))).limit(1).prepare(),
+  );
+  const rows = await stmt.execute({ key: dedupeKey });
+  return rows.length > 0;
 }
 
 // ---- the CLI sandbox (`npx duban chat`): it shows queued rows itself and marks them delivered ------------------
-
-export type OutboxRow = typeof outbox.$inferSelect;
 
 /** The highest outbox id (0 when empty). */
 export async function lastOutboxId(db: Db): Promise<number> {

@@ -7,7 +7,7 @@ import { chats, outbox, people, roles, tasks, units } from './schema.js';
 import { outboxInsert } from './outbox-store.js';
 import { runBatch } from './batch.js';
 import { formatDateZh, shanghaiDate, shanghaiMinutes } from '../domain/dates.js';
-import { hintFor, sendErrorInfo } from '../lark/send-errors.js';
+import { sendErrorInfo, hintFor } from '../domain/send-errors.js';
 
 type Row = typeof outbox.$inferSelect;
 

@@ -1,10 +1,15 @@
 // Messages the bot could not use (unmatched_messages): the office's list (未识别) and attaching one to an assignment
-// (归入) as that unit's progress note in the sender's name. The rows themselves are written by the inbound handler.
+// (归入) as that unit's progress note in the sender's name; the row the inbound handler writes with its reply.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { people, progressReports, unmatchedMessages } from './schema.js';
 
 export type UnmatchedRow = typeof unmatchedMessages.$inferSelect;
+
+/** The statement keeping a message the bot could not use, to batch with the reply that says what was understood. */
+export function unmatchedInsert(db: Db, row: Omit<typeof unmatchedMessages.$inferInsert, 'id' | 'resolvedAt'>) {
+  return db.insert(unmatchedMessages).values(row);
+}
 
 /** How many unmatched messages there are (all, or only those not yet attached). */
 export async function countUnmatched(db: Db, all: boolean): Promise<number> {

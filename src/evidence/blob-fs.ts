@@ -2,7 +2,8 @@
 // so a crash never leaves half a file under a real name. The content type is kept beside it (<sha256>.type).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isSha256, type BlobStore } from './blob-store.js';
+import { isSha256 } from './blob-store.js';
+import { type BlobStore } from '../ports.js';
 
 export function createFsBlobStore(dir: string): BlobStore {
   const file = (sha: string) => path.join(dir, sha.slice(0, 2), sha);

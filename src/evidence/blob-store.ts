@@ -1,17 +1,7 @@
 // Where evidence files live, content-addressed by sha256: a port with an R2 implementation (Workers, binding
 // EVIDENCE) here and a filesystem one (Node, EVIDENCE_DIR) in blob-fs.ts. Both runtimes hash with WebCrypto.
-
-export interface StoredBlob {
-  bytes: Uint8Array;
-  contentType: string;
-}
-
-export interface BlobStore {
-  /** Store bytes under their sha256 (idempotent: the same content twice is one blob). */
-  put(sha256: string, bytes: Uint8Array, contentType: string): Promise<void>;
-  get(sha256: string): Promise<StoredBlob | null>;
-  delete(sha256: string): Promise<void>;
-}
+// The port itself (BlobStore) is defined in src/ports.ts.
+import type { BlobStore, StoredBlob } from '../ports.js';
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));

@@ -1,21 +1,11 @@
 // The bot's own open_id, so its @mention is recognised wherever it stands in a message (and is never taken for a
 // person): LARK_BOT_OPEN_ID when set, else GET /open-apis/bot/v3/info once, cached in memory and in the database
 // (`settings` key 'lark_bot_identity'), so a Workers isolate does not call Feishu for every event.
-import { eq } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
-import type { Db } from '../db/client.js';
-import { settings } from '../db/schema.js';
+import { readBotIdentity, saveBotIdentity, type StoredBotIdentity } from '../db/bot-identity-store.js';
 
-export const BOT_IDENTITY_KEY = 'lark_bot_identity';
 /** After a failed look-up, messages use the leading-mention rule for this long before asking again. */
 const RETRY_AFTER_MS = 5 * 60_000;
-
-interface Stored {
-  openId: string;
-  appId: string;
-  appName?: string;
-  fetchedAt: number;
-}
 
 // Keyed by the database handle: one per Node process, one per Workers isolate (see worker.ts isolateDeps).
 const memory = new WeakMap<object, { openId?: string; appId: string; retryAt?: number; inflight?: Promise<string | undefined> }>();
@@ -39,7 +29,7 @@ export async function botOpenIdFor(deps: IdentityDeps): Promise<string | undefin
 }
 
 async function resolve(deps: IdentityDeps, m: { openId?: string; appId: string; retryAt?: number }): Promise<string | undefined> {
-  const stored = await readStored(deps.db);
+  const stored = await readBotIdentity(deps.db);
   // Stored for another app (the credentials changed): ask again.
   if (stored && stored.appId === m.appId) return (m.openId = stored.openId);
   const now = deps.clock();
@@ -51,11 +41,8 @@ async function resolve(deps: IdentityDeps, m: { openId?: string; appId: string; 
         activateStatus: info.activateStatus,
       });
     }
-    const value: Stored = { openId: info.openId, appId: m.appId, ...(info.appName ? { appName: info.appName } : {}), fetchedAt: now };
-    await deps.db
-      .insert(settings)
-      .values({ key: BOT_IDENTITY_KEY, value, updatedAt: now })
-      .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+    const value: StoredBotIdentity = { openId: info.openId, appId: m.appId, ...(info.appName ? { appName: info.appName } : {}), fetchedAt: now };
+    await saveBotIdentity(deps.db, value, now);
     deps.logger.info('lark: bot identity resolved', { openId: info.openId, name: info.appName ?? '' });
     return (m.openId = info.openId);
   } catch (err) {
@@ -65,10 +52,4 @@ async function resolve(deps: IdentityDeps, m: { openId?: string; appId: string; 
     });
     return undefined;
   }
-}
-
-async function readStored(db: Db): Promise<Stored | undefined> {
-  const rows = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, BOT_IDENTITY_KEY));
-  const v = rows[0]?.value as Partial<Stored> | undefined;
-  return v && typeof v.openId === 'string' && typeof v.appId === 'string' ? (v as Stored) : undefined;
 }

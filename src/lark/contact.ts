@@ -1,33 +1,9 @@
-// Resolving people by email or mobile to open_ids (contact.v3.user.batchGetId), behind a small port so the
-// command layer and the CLI can be tested with a fake directory.
+// Resolving people by email or mobile to open_ids (contact.v3.user.batchGetId): implementations of the
+// ContactDirectory port (src/ports.ts), so the command layer and the CLI can be tested with a fake directory.
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Config } from '../config.js';
-import { DubanError } from '../domain/errors.js';
-
-export interface ResolvedContact {
-  /** The email or mobile as asked. */
-  key: string;
-  openId: string | null;
-}
-
-export interface ContactDirectory {
-  /** Resolve emails and mobiles (any mix) to open_ids; unknown ones come back with openId null. */
-  resolve(keys: string[]): Promise<ResolvedContact[]>;
-  /** A person's name by open_id (contact.v3.user.get); null when the directory does not say. Never throws. */
-  nameOf?(openId: string): Promise<string | null>;
-}
-
-export class ContactDirectoryUnavailable extends DubanError {
-  constructor(message: string) {
-    super('contact_directory_unavailable', message);
-  }
-}
-
-export const isEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s);
-/** Mainland mobiles with or without +86. */
-export const isMobile = (s: string) => /^(\+?86)?1\d{10}$/.test(s.replace(/[\s-]/g, ''));
-
-export const normaliseMobile = (s: string) => s.replace(/[\s-]/g, '').replace(/^\+?86(?=1\d{10}$)/, '');
+import { ContactDirectoryUnavailable, type ContactDirectory } from '../ports.js';
+import { isEmail, isMobile, normaliseMobile } from '../domain/contact-keys.js';
 
 /** Used when no Feishu credentials are configured: says what to do instead. */
 export const offlineContactDirectory: ContactDirectory = {
@@ -77,6 +53,18 @@ export function createLarkContactDirectory(config: Config): ContactDirectory {
         return null;
       }
     },
+  };
+}
+
+/**
+ * The Lark directory built on first use (most messages never need it, nor its SDK client): what the composition
+ * roots give the command layer as deps.contacts. Offline it says what to do instead.
+ */
+export function createLazyLarkContactDirectory(config: Config): ContactDirectory {
+  let dir: ContactDirectory | undefined;
+  return {
+    resolve: (keys) => (dir ??= createLarkContactDirectory(config)).resolve(keys),
+    nameOf: async (openId) => (dir ??= createLarkContactDirectory(config)).nameOf?.(openId) ?? null,
   };
 }
 

@@ -1,7 +1,8 @@
 // Feishu request crypto on node:crypto for the Node service: the same results as the WebCrypto version in crypto.ts,
 // computed synchronously on the request's own turn (WebCrypto hops to the thread pool and back for every digest).
 import { createDecipheriv, createHash } from 'node:crypto';
-import { checkCiphertextLength, decodePlaintext, DecryptError, wrongKey, type LarkCrypto } from './crypto.js';
+import { checkCiphertextLength, decodePlaintext, DecryptError, wrongKey } from './crypto.js';
+import { type LarkCrypto } from '../ports.js';
 
 /**
  * The base64 atob() accepts (WHATWG "forgiving-base64": ASCII whitespace ignored, padding optional), checked

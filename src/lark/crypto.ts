@@ -2,14 +2,7 @@
 // The Node service swaps in crypto-node.ts (same results, synchronous, ~15x cheaper per request) through AppDeps.
 
 import { DubanError } from '../domain/errors.js';
-
-/** The two operations inbound verification needs; results may be sync (node:crypto) or async (WebCrypto). */
-export interface LarkCrypto {
-  /** X-Lark-Signature: lowercase hex SHA-256 over timestamp + nonce + encryptKey + the raw body bytes. */
-  signature(timestamp: string, nonce: string, encryptKey: string, rawBody: Uint8Array): string | Promise<string>;
-  /** Decrypt an `{"encrypt": …}` payload to its UTF-8 text; throws DecryptError. */
-  decrypt(encryptKey: string, encrypted: string): string | Promise<string>;
-}
+import type { LarkCrypto } from '../ports.js';
 
 const encoder = new TextEncoder();
 

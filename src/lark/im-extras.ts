@@ -6,23 +6,7 @@
 //   urgentApp      PATCH /open-apis/im/v1/messages/:message_id/urgent_app, SDK message.urgentApp
 import * as lark from '@larksuiteoapi/node-sdk';
 import { createFetchHttpInstance, type HttpError } from './messenger.js';
-
-export type ImResult<T> = { ok: true; value: T } | { ok: false; code: number; reason: string; permanent: boolean };
-
-export interface Resource {
-  bytes: Uint8Array;
-  contentType: string;
-  /** Full size: Content-Length, else the bytes counted (the read stops just past `maxBytes`). */
-  size: number;
-}
-
-export interface LarkIm {
-  fetchResource(messageId: string, fileKey: string, type: 'image' | 'file', maxBytes: number): Promise<ImResult<Resource>>;
-  /** The open_ids of everyone who read a message the bot sent. */
-  readUsers(messageId: string): Promise<ImResult<string[]>>;
-  /** Buzz these users on a message the bot sent; returns the ids Feishu refused (the rest were buzzed). */
-  urgentApp(messageId: string, openIds: string[]): Promise<ImResult<{ invalid: string[] }>>;
-}
+import type { ImResult, LarkIm, Resource } from '../ports.js';
 
 /** Error codes of these APIs with a reason for the office (LARK.md §3–§5). */
 const IM_CODES: Record<number, { reason: string; permanent: boolean }> = {

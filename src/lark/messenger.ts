@@ -1,43 +1,10 @@
-// The Messenger port and its two implementations: the official Lark SDK (online) and a console printer (offline).
+// Two implementations of the Messenger port (src/ports.ts), which delivers one plain envelope: the official Lark SDK
+// (online) and a console printer (offline).
 import * as lark from '@larksuiteoapi/node-sdk';
-import type { outbox } from '../db/schema.js';
 import { renderContentText } from './card-text.js';
-import { SEND_ERRORS, TOKEN_ERRORS } from './send-errors.js';
+import type { BotInfo, DeliverResult, Messenger, OutboundEnvelope } from '../ports.js';
+import { TOKEN_ERRORS, SEND_ERRORS } from '../domain/send-errors.js';
 import { DubanError } from '../domain/errors.js';
-
-export type OutboxRow = typeof outbox.$inferSelect;
-
-export type DeliverResult =
-  | { ok: true; messageId: string }
-  | {
-      ok: false;
-      /** Never retry (the office sees `reason`). */
-      permanent: boolean;
-      /** Over a rate limit: 'app' (99991400 / HTTP 429) or 'receiver' (230020). */
-      rateLimited?: 'app' | 'receiver';
-      /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
-      retryAfterMs?: number;
-      /** Feishu could not be reached or answered 5xx: the sender stops this drain (an outage, not this row). */
-      outage?: boolean;
-      code: number;
-      /** Chinese, for the office. */
-      reason: string;
-    };
-
-export interface BotInfo {
-  openId: string;
-  appName?: string;
-  /** 2 = enabled (the only usable state); see LARK.md §1. */
-  activateStatus?: number;
-}
-
-export interface Messenger {
-  deliver(row: OutboxRow): Promise<DeliverResult>;
-  /** GET /open-apis/bot/v3/info (online only). Throws when Feishu cannot be reached or refuses. */
-  botInfo?(): Promise<BotInfo>;
-  /** POST /open-apis/interactive/v1/card/update with a card callback's token (online only). */
-  updateCardByToken?(token: string, card: Record<string, unknown>): Promise<DeliverResult>;
-}
 
 export function describeSendError(code: number, msg?: string): { reason: string; permanent: boolean } {
   const known = SEND_ERRORS[code];
@@ -191,7 +158,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
     }));
 
   type Res = { code?: number; msg?: string; data?: { message_id?: string } };
-  const call = async (c: lark.Client, row: OutboxRow, op: string): Promise<Res | DeliverResult> => {
+  const call = async (c: lark.Client, row: OutboundEnvelope, op: string): Promise<Res | DeliverResult> => {
     if (op === 'send') {
       if (!row.receiveId || !row.receiveIdType) {
         return { ok: false, permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' };
@@ -218,7 +185,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
   };
 
   /** One API call turned into a DeliverResult; `retriedToken`: a token error was already retried. */
-  const attempt = async (row: OutboxRow, op: string, retriedToken = false): Promise<DeliverResult> => {
+  const attempt = async (row: OutboundEnvelope, op: string, retriedToken = false): Promise<DeliverResult> => {
     const c = getClient();
     let failure: Extract<DeliverResult, { ok: false }>;
     let code: number | undefined;

@@ -1,17 +1,16 @@
-// POST /lark/events and /lark/cards: verify, de-duplicate, acknowledge at once; messages run after the ack.
+// POST /lark/events and /lark/cards: the Feishu edge. Verify (signature, token, freshness) and decrypt, normalise, record
+// the event durably (deps.recordInbound: the de-dup rows of db/inbox-store.ts) and acknowledge at once. Messages and
+// lifecycle events are processed after the ack through the AfterAck port (Node: the work queue; Workers: waitUntil),
+// by lark/inbox.ts, which hands them to the one inbound entry point (deps.inbound, commands/inbound.ts); a card action
+// is answered inline by the same entry point, within Feishu's 3 s. Nothing here knows the runtime or the commands.
 import type { Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.js';
 import type { CardActionResult } from '../domain/types.js';
-import { createInboundHandlers } from '../commands/handlers.js';
+import { eventKey, finishInbound, OWNED_CLAIM_MS } from '../db/inbox-store.js';
 import { INBOUND_DISABLED_MESSAGE, verifyLarkRequest } from './verify.js';
 import { bodyCap } from './body-cap.js';
 import { normalizeLarkBody } from './normalize.js';
-import { applyLateCardResult, CARD_ANSWER_MS, LATE_TOAST } from './late-card.js';
-import {
-  eventKey, finishInbound, flushOutbox, OWNED_CLAIM_MS, processInboundAfterAck, recordInboundEvent, releaseInbound,
-  type OwnedInbound,
-  type RecordInbound,
-} from './inbox.js';
+import { applyLateCardResult, LATE_TOAST } from './late-card.js';
 
 function cardResponse(r: CardActionResult): Record<string, unknown> {
   return {
@@ -21,16 +20,12 @@ function cardResponse(r: CardActionResult): Record<string, unknown> {
 }
 
 export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
-  // Made out here, not in the handler: a closure created in the handler would keep the handler's whole scope (the
-  // request context, its body, the parsed event) alive for as long as the task waits in the queue.
-  const queueOwned = (owned: OwnedInbound) => deps.queueWork!(() => processInboundAfterAck(deps, owned));
-  const record = (ev: RecordInbound, now: number) => (deps.recordInbound ? deps.recordInbound(ev, now) : recordInboundEvent(deps.db, ev, now));
   const handle = async (c: Context) => {
-    deps.intake?.begin();
+    deps.intake.begin();
     try {
       return await answer(c);
     } finally {
-      deps.intake?.end();
+      deps.intake.end();
     }
   };
   const answer = async (c: Context) => {
@@ -58,17 +53,17 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
         return c.json({ error: 'bad_request', message: '事件格式错误 / malformed event' }, 400);
       case 'other': {
         if (n.reason) deps.logger.warn(`lark: event ignored: ${n.reason}`, { eventId: n.eventId });
-        await record({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
+        await deps.recordInbound({ eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'ignored' }, now);
         return c.json({});
       }
       // Lifecycle events (bot added/removed, recall, p2p entered) take the same durable path as messages.
       case 'lifecycle':
       case 'message': {
         // Recorded already claimed for this process, which processes it right after the ack with no claim to take.
-        // When the work queue is full, the event is recorded unclaimed instead: the pending-event sweep takes it.
-        const own = deps.queueWork ? (deps.queueHasRoom?.() ?? true) : true;
-        const claimUntil = own ? now + OWNED_CLAIM_MS : undefined;
-        const fresh = await record(
+        // When there is no room after the ack (Node's work queue full), the event is recorded unclaimed instead: the
+        // pending-event sweep takes it.
+        const claimUntil = deps.afterAck.hasRoom() ? now + OWNED_CLAIM_MS : undefined;
+        const fresh = await deps.recordInbound(
           {
             eventId: n.eventId,
             eventType: n.eventType,
@@ -78,29 +73,20 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
           },
           now,
         );
-        if (fresh && claimUntil) {
-          // Only the key waits in memory (thousands of queued bodies would keep the garbage collector busy during a
-          // burst); the processing reads the body back from the row just written.
-          const owned = { key: eventKey(n.eventId), claimedUntil: claimUntil };
-          if (!deps.queueWork) deps.defer(processInboundAfterAck(deps, owned));
-          else if (!queueOwned(owned)) {
-            // Filled up meanwhile: let go of the claim so the sweep can take the event.
-            await releaseInbound(deps.db, owned.key);
-            deps.leftPending?.();
-          }
-        } else if (fresh) {
-          deps.leftPending?.();
-        }
+        // Only the key waits in memory (thousands of queued bodies would keep the garbage collector busy during a
+        // burst); the processing reads the body back from the row just written.
+        if (fresh && claimUntil) await deps.afterAck.take({ key: eventKey(n.eventId), claimedUntil: claimUntil });
+        else if (fresh) deps.afterAck.leftPending();
         return c.json({});
       }
       case 'card_action': {
-        const fresh = await record(
+        const fresh = await deps.recordInbound(
           { eventId: n.eventId, eventType: n.eventType, payload: v.body, status: 'processing' },
           now,
         );
         if (!fresh) return c.json({});
         const work = (deps.slowCardStep ? deps.slowCardStep() : Promise.resolve())
-          .then(() => createInboundHandlers(deps).onCardAction(n.action, now))
+          .then(() => deps.inbound.cardAction(n.action, now))
           .then(async (r) => {
             await finishInbound(deps.db, n.eventId, 'done', deps.clock());
             return r;
@@ -112,19 +98,19 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
             return { toast: { type: 'error', content: '处理失败，请稍后重试' } } as CardActionResult;
           });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deps.cardAnswerMs ?? CARD_ANSWER_MS)));
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deps.cardAnswerMs)));
         const first = await Promise.race([work, late]);
         clearTimeout(timer);
         if (first === 'late') {
           // Answered in time; the computed card follows with the delayed-update API once this answer is out.
           deps.defer(work.then(async (r) => {
             await applyLateCardResult(deps, n.action, r);
-            await flushOutbox(deps);
+            await deps.outbox.sendQueued();
           }));
           return c.json(cardResponse(LATE_TOAST));
         }
         // Whatever the handler queued (e.g. a follow-up message) goes out after the answer.
-        deps.defer(work.then(() => flushOutbox(deps)));
+        deps.defer(work.then(() => deps.outbox.sendQueued()));
         return c.json(cardResponse(first));
       }
     }

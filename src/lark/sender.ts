@@ -1,11 +1,14 @@
 // The outbox sender: claims due rows with one conditional UPDATE, delivers them within Feishu's rate limits with
-// each row's deterministic uuid, and records the outcome (sent / retry with backoff / failed with a reason).
-import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+// each row's deterministic uuid, and records the outcome (sent / retry with backoff / failed with a reason). The
+// statements are the outbox delivery store's (db/outbox-delivery.ts); the Messenger gets a plain envelope.
 import type { AppDeps } from '../deps.js';
 import type { Db } from '../db/client.js';
-import { leases, outbox } from '../db/schema.js';
-import { preparedFor } from '../db/prepared.js';
-import type { DeliverResult, OutboxRow } from './messenger.js';
+import type { OutboxRow } from '../db/outbox-store.js';
+import {
+  claimOutboxRows, clearOutageBreaker, markOutboxFailed, markOutboxSent, readOutageBreaker, releaseRow, retryOutboxRow,
+  tripOutageBreaker, wakeRetries,
+} from '../db/outbox-delivery.js';
+import type { DeliverResult, DrainResult, OutboundEnvelope } from '../ports.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { alertOfficeUndelivered } from '../db/undelivered.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
@@ -25,21 +28,30 @@ export interface DrainOptions {
   deliveredAt?: number;
 }
 
-export interface DrainResult {
-  sent: number;
-  failed: number;
-  retried: number;
-  rateLimited: number;
-}
+export type { DrainResult };
 
 // A transient failure is retried forever (an outage of any length loses nothing): the backoff grows to this cap
-// and stays there. Only a permanent error (send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
+// and stays there. Only a permanent error (domain/send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
 const BACKOFF_BASE_MS = 2_000;
 export const BACKOFF_CAP_MS = 15 * 60_000;
 /** Messages whose late arrival is said on them (lateNoteText). */
 const LATE_NOTE_PURPOSES = new Set(['reminder', 'escalation']);
 /** A row waiting longer than this behind a rate limit goes back to the queue instead of holding the drain. */
 const MAX_INLINE_WAIT_MS = 2_000;
+
+/** What the Messenger needs of a claimed row: the plain envelope (src/ports.ts), with the content as sent. */
+function envelopeOf(row: OutboxRow, content: string): OutboundEnvelope {
+  return {
+    id: row.id,
+    op: row.op,
+    receiveIdType: row.receiveIdType,
+    receiveId: row.receiveId,
+    targetMessageId: row.targetMessageId,
+    msgType: row.msgType,
+    content,
+    uuid: row.uuid,
+  };
+}
 
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1), BACKOFF_CAP_MS);
@@ -52,49 +64,6 @@ export function rateKeyOf(row: OutboxRow): string {
   return `msg:${row.targetMessageId ?? row.id}`;
 }
 
-const dueCondition = (now: number) =>
-  or(
-    and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-    and(eq(outbox.status, 'sending'), lt(outbox.claimedUntil, now)),
-  );
-
-/**
- * Claim up to `limit` due rows (including rows whose lease expired) in one conditional UPDATE, oldest first (by id,
- * the order they were queued in): after an outage the backlog goes out in the order it was written.
- */
-export async function claimOutboxRows(db: Db, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  const ids = db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(dueCondition(now))
-    .orderBy(asc(outbox.id))
-    .limit(limit);
-  const rows = await db
-    .update(outbox)
-    .set({ status: 'sending', claimedUntil: now + leaseMs, attempts: sql`${outbox.attempts} + 1` })
-    .where(and(inArray(outbox.id, ids), dueCondition(now)))
-    .returning();
-  return rows.sort((a, b) => a.id - b.id);
-}
-
-/**
- * Feishu answered again after failures: every row waiting out its backoff is due now, so the backlog goes out
- * oldest first at the sending rate instead of each row at the end of its own (up to 15-minute) wait.
- */
-async function wakeRetries(db: Db, now: number): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ nextAttemptAt: now })
-    .where(and(eq(outbox.status, 'pending'), gt(outbox.nextAttemptAt, now), gt(outbox.attempts, 0), isNotNull(outbox.lastError)));
-}
-
-async function releaseRow(db: Db, row: OutboxRow, at: number): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ status: 'pending', claimedUntil: null, nextAttemptAt: at, attempts: sql`max(${outbox.attempts} - 1, 0)` })
-    .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
-}
-
 async function recordOutcome(
   db: Db,
   row: OutboxRow,
@@ -103,86 +72,40 @@ async function recordOutcome(
   limiter: RateLimiter,
   officeOpenIds: string[],
 ): Promise<keyof DrainResult> {
-  const mine = and(eq(outbox.id, row.id), eq(outbox.status, 'sending'));
   if (res.ok) {
-    await db
-      .update(outbox)
-      .set({ status: 'sent', messageId: res.messageId, sentAt: now, claimedUntil: null, lastError: null, errorCode: null })
-      .where(mine);
+    await markOutboxSent(db, row, res.messageId, now);
     return 'sent';
   }
   if (res.rateLimited) {
     const wait = Math.max(res.retryAfterMs ?? 1000, 200);
     limiter.block(res.rateLimited === 'app' ? null : rateKeyOf(row), wait);
-    await db
-      .update(outbox)
-      .set({
-        status: 'pending',
-        claimedUntil: null,
-        nextAttemptAt: now + wait,
-        // Being told to slow down is not a failed attempt.
-        attempts: sql`max(${outbox.attempts} - 1, 0)`,
-        lastError: res.reason,
-        errorCode: res.code,
-      })
-      .where(mine);
+    // Being told to slow down is not a failed attempt.
+    await retryOutboxRow(db, row, { at: now + wait, refundAttempt: true, reason: res.reason, code: res.code });
     return 'rateLimited';
   }
   if (res.outage) {
     // Not this row's fault: it stays due, in its place in the queue, and goes first once Feishu answers again.
-    await db
-      .update(outbox)
-      .set({ status: 'pending', claimedUntil: null, nextAttemptAt: now, lastError: res.reason, errorCode: res.code })
-      .where(mine);
+    await retryOutboxRow(db, row, { at: now, refundAttempt: false, reason: res.reason, code: res.code });
     return 'retried';
   }
   if (res.permanent) {
-    await db
-      .update(outbox)
-      .set({ status: 'failed', claimedUntil: null, lastError: res.reason, errorCode: res.code })
-      .where(mine);
+    await markOutboxFailed(db, row, res.reason, res.code);
     // Put it in front of the office (once a day): 未送达 lists it with what to do.
     await alertOfficeUndelivered(db, officeOpenIds, row, now);
     return 'failed';
   }
-  await db
-    .update(outbox)
-    .set({
-      status: 'pending',
-      claimedUntil: null,
-      nextAttemptAt: now + backoffMs(row.attempts),
-      lastError: res.reason,
-      errorCode: res.code,
-    })
-    .where(mine);
+  await retryOutboxRow(db, row, { at: now + backoffMs(row.attempts), refundAttempt: false, reason: res.reason, code: res.code });
   return 'retried';
-}
-
-/**
- * The outage breaker (a row in `leases`, so every process and isolate sees it): after Feishu failed as a whole
- * (unreachable, timeouts, 5xx) n times in a row, no drain sends before `until` = last failure + backoffMs(n)
- * (capped at 15 minutes); then one drain probes with the oldest due row. The rows keep their order meanwhile, so
- * after an outage of any length the backlog goes out oldest first.
- */
-const BREAKER = 'outbox-outage';
-
-async function readBreaker(db: Db): Promise<{ failures: number; until: number } | undefined> {
-  const row = (await db.select().from(leases).where(eq(leases.name, BREAKER)))[0];
-  if (!row) return undefined;
-  return { failures: Number(/^outage:(\d+)$/.exec(row.holder)?.[1] ?? 1), until: row.until };
-}
-
-async function tripBreaker(db: Db, now: number, failures: number): Promise<void> {
-  const until = now + backoffMs(failures);
-  await db
-    .insert(leases)
-    .values({ name: BREAKER, holder: `outage:${failures}`, until })
-    .onConflictDoUpdate({ target: leases.name, set: { holder: `outage:${failures}`, until } });
 }
 
 /**
  * Deliver due outbox rows until none is due, maxMessages were handled, or maxMs passed.
  * Safe to run concurrently in several processes/isolates: a row is only ever held by one claim at a time.
+ *
+ * The outage breaker (a row in `leases`, so every process and isolate sees it; db/outbox-delivery.ts): after Feishu
+ * failed as a whole (unreachable, timeouts, 5xx) n times in a row, no drain sends before `until` = last failure +
+ * backoffMs(n) (capped at 15 minutes); then one drain probes with the oldest due row. The rows keep their order
+ * meanwhile, so after an outage of any length the backlog goes out oldest first.
  */
 export async function drainOutbox(
   deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'> & Partial<Pick<AppDeps, 'config'>>,
@@ -197,7 +120,7 @@ export async function drainOutbox(
   const started = limiter.now();
   const result: DrainResult = { sent: 0, failed: 0, retried: 0, rateLimited: 0 };
   let handled = 0;
-  let breaker = await readBreaker(deps.db);
+  let breaker = await readOutageBreaker(deps.db);
   if (breaker && breaker.until > dbNow()) return result;
 
   while (handled < maxMessages && limiter.now() - started < maxMs) {
@@ -227,7 +150,7 @@ export async function drainOutbox(
         if (LATE_NOTE_PURPOSES.has(row.purpose) && (opts.deliveredAt ?? dbNow()) - dueAt > LATE_NOTE_AFTER_MS) {
           content = withLateNote(row.msgType, content, lateNoteText(dueAt, row.attempts > 1));
         }
-        res = await deps.messenger.deliver({ ...row, content });
+        res = await deps.messenger.deliver(envelopeOf(row, content));
       } catch (err) {
         res =
           err instanceof StoredCardError
@@ -240,7 +163,7 @@ export async function drainOutbox(
       result[outcome] += 1;
       handled += 1;
       if (res.ok && breaker) {
-        await deps.db.delete(leases).where(eq(leases.name, BREAKER));
+        await clearOutageBreaker(deps.db);
         breaker = undefined;
         deps.logger.info('outbox: Feishu answers again; sending the backlog oldest first');
       }
@@ -255,7 +178,8 @@ export async function drainOutbox(
         if (res.outage) {
           // Feishu is down or unreachable: the rest of the slice goes back untouched (no attempt counted) rather
           // than each waiting out its own timeout; after the breaker's wait a drain probes with the oldest row.
-          await tripBreaker(deps.db, dbNow(), (breaker?.failures ?? 0) + 1);
+          const failures = (breaker?.failures ?? 0) + 1;
+          await tripOutageBreaker(deps.db, dbNow() + backoffMs(failures), failures);
           for (const rest of rows.slice(i + 1)) await releaseRow(deps.db, rest, dbNow());
           return result;
         }
@@ -263,22 +187,6 @@ export async function drainOutbox(
     }
   }
   return result;
-}
-
-/** The outbox row for a message the bot sent (task / assignment it was about), to route replies to it. */
-export async function lookupSentMessage(db: Db, messageId: string): Promise<OutboxRow | undefined> {
-  // Card patches carry the id of the message they update: the original send/reply is what the message was about.
-  const stmt = preparedFor(db, 'sender.sentMessage', (d) =>
-    d
-      .select()
-      .from(outbox)
-      .where(and(eq(outbox.messageId, sql.placeholder('messageId')), inArray(outbox.op, ['send', 'reply'])))
-      .orderBy(asc(outbox.id))
-      .limit(1)
-      .prepare(),
-  );
-  const rows = await stmt.execute({ messageId });
-  return rows[0];
 }
 
 export interface OutboxLoop {
@@ -291,7 +199,7 @@ export interface OutboxLoop {
 
 /** Node: drain every intervalMs and whenever kicked; one drain at a time; one limiter for the process. */
 export function createOutboxLoop(
-  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'>,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'messenger' | 'logger'> & Partial<Pick<AppDeps, 'config'>>,
   opts: { intervalMs?: number; limiter?: RateLimiter } = {},
 ): OutboxLoop {
   const limiter = opts.limiter ?? createRateLimiter();

@@ -1,6 +1,8 @@
 // Verify an inbound Feishu request from its raw body bytes: signature, freshness, decryption, verification token,
 // and whether it is a genuine URL check (the only kind of request that is answered without being an event).
-import { DecryptError, timingSafeEqualString, webLarkCrypto, type LarkCrypto } from './crypto.js';
+import { DecryptError, timingSafeEqualString, webLarkCrypto } from './crypto.js';
+import type { LarkCrypto } from '../ports.js';
+import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS } from '../config.js';
 
 export interface VerifySettings {
   LARK_ENCRYPT_KEY: string;
@@ -8,15 +10,8 @@ export interface VerifySettings {
   LARK_TIMESTAMP_TOLERANCE_SECONDS: number;
 }
 
-/**
- * Freshness window for X-Lark-Request-Timestamp. Feishu re-pushes an unacknowledged event 15 s, 5 min, 1 h and 6 h
- * after the first try (~7.1 h in all) and does not say whether a re-push is signed afresh; no official SDK applies
- * a window at all. 12 h never refuses one of Feishu's own re-pushes, even with its first timestamp and a clock off by
- * a few minutes; replays inside the window are stopped by the de-dup rows in the database (see below).
- */
-export const DEFAULT_TIMESTAMP_TOLERANCE_SECONDS = 12 * 3600;
-/** The configured window is capped so that the de-dup rows always outlive it (config refuses larger values). */
-export const MAX_TIMESTAMP_TOLERANCE_SECONDS = 24 * 3600;
+// The freshness window's default and cap are configuration (src/config.ts); re-exported for the edge's callers.
+export { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS };
 /** Feishu's whole re-push schedule (15 s + 5 min + 1 h + 6 h, rounded up). */
 export const LARK_REPUSH_SPAN_MS = 7.5 * 3600_000;
 

@@ -3,13 +3,7 @@
 // While requests are being taken in, tasks start at most one per `busyGapMs`: acknowledging (the durable, cheap
 // half of an event) goes first, and processing still gets a share, then all of the core once the burst is over.
 import type { Logger } from '../logger.js';
-
-/** Counts inbound requests between arrival and answer; the work queue yields to them. */
-export interface IntakeGauge {
-  begin(): void;
-  end(): void;
-  busy(): boolean;
-}
+import type { IntakeGauge } from '../ports.js';
 
 export function createIntakeGauge(): IntakeGauge {
   let active = 0;

@@ -1,11 +1,11 @@
 // What `npx duban tick` prints about a run of the scheduled jobs, in Chinese: the pass (what it queued, grouped by
 // recipient and step; what it skipped and why; its warnings), then the delivery. Pure.
 import { formatDateZh, shanghaiDate, shanghaiMinutes } from '../domain/dates.js';
-import type { OutboxFlushResult } from '../ports.js';
+import type { DrainResult } from '../ports.js';
 import { SKIP_REASON_ZH, type PassResult } from './pass.js';
 
 export interface TickResult extends PassResult {
-  delivered: OutboxFlushResult | null;
+  delivered: DrainResult | null;
 }
 
 /** The Chinese summary printed by `npx duban tick`: the pass, then (when delivered) the delivery. */

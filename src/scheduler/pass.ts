@@ -26,7 +26,7 @@ export interface SchedulerDeps {
   db: Db;
   config: Pick<Config, 'WORK_DAY_START' | 'WORK_DAY_END' | 'OFFICE_OPEN_IDS'>;
   logger?: Logger;
-  buildDigest?: BuildDigest;
+  buildDigest?: BuildDigest | null;
   /** Real time, for telling a dead pass's slices from a live one's (the pass's instant may be any time). */
   clock?: () => number;
 }

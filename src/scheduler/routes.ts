@@ -56,7 +56,7 @@ export function registerSchedulerRoutes(app: Hono, deps: AppDeps, outbox: Outbox
     // Deliver what fits in ~20 s here; the outbox loop (Node) or the next drain (Workers) sends the rest.
     const run = await runScheduledJobs({ ...deps, outbox, leaseHolder: null }, ['pass', 'send'], at, { sendOnlyQueued: true });
     const r = { ...run.pass!, delivered: run.delivered };
-    deps.kickOutbox?.();
+    deps.outbox.kick();
     return c.json({
       at: new Date(r.at).toISOString(),
       date: r.date,

@@ -4,7 +4,7 @@
 // operator's explicit run; reminders, escalations, calendar warnings and the weekly digest are all steps it plans.
 // 'send': the outbox flush (the OutboxFlush port, src/ports.ts: the Lark sender at the edge, never imported here).
 // The runtimes only choose the jobs, the lease holder, the flush and their own chores around them.
-import type { OutboxFlush, OutboxFlushResult } from '../ports.js';
+import type { DrainResult, OutboxFlush } from '../ports.js';
 import { withSchedulerLease } from './lease.js';
 import { runSchedulerPass, type PassResult, type SchedulerDeps } from './pass.js';
 
@@ -44,7 +44,7 @@ export interface ScheduledRun {
   /** null when the run had no pass, or another holder had the lease. */
   pass: PassResult | null;
   /** null when nothing was flushed. */
-  delivered: OutboxFlushResult | null;
+  delivered: DrainResult | null;
 }
 
 export async function runScheduledJobs(

@@ -76,7 +76,7 @@ export async function createBoardWorld(opts: { plan?: 'small' | 'dingxi'; now?: 
     const actor = await resolveActor(deps, { openId }, n);
     const [name, ...rest] = text.split(/\s+/);
     const cmd = findCommand(registry, name!)!;
-    const ctx: CommandContext = { deps, actor, msg: message(openId, text, { chatType }), now: n, today: shanghaiDate(n), channel: 'chat' };
+    const ctx: CommandContext = { deps, actor, msg: message(openId, text, { chatType }), now: n, today: shanghaiDate(n), channel: 'chat', sentMessages: deps.sentMessages };
     if (cmd.roles !== 'any' && !actor.roles.some((r) => (cmd.roles as string[]).includes(r)) && !actor.roles.includes('office')) return '（无权使用）';
     const parsed = await cmd.parse(rest.join(' '), ctx);
     if (!parsed.ok) return parsed.error;

@@ -32,7 +32,7 @@ async function command(openId: string, text: string, mentions: Array<{ openId: s
   const [name, ...rest] = text.split(/\s+/);
   const cmd = findCommand(registry, name!)!;
   const msg = message(openId, text, { mentions: mentions.map((m, i) => ({ key: `@_user_${i + 1}`, name: m.name, openId: m.openId })) });
-  const ctx: CommandContext = { deps: w.deps, actor, msg, now: n, today: shanghaiDate(n), channel: 'chat' };
+  const ctx: CommandContext = { deps: w.deps, actor, msg, now: n, today: shanghaiDate(n), channel: 'chat', sentMessages: w.deps.sentMessages };
   const parsed = await cmd.parse(rest.join(' '), ctx);
   if (!parsed.ok) return parsed.error;
   return (await cmd.run(ctx, parsed.args)).text ?? '';

@@ -197,10 +197,8 @@ describe('a 5,000-task plan', () => {
         const card = renderDigestCard(st, summarizeStats(stats));
         expect(requestBodyBytes(card)).toBeLessThanOrEqual(CARD_MAX_BYTES - REQUEST_MARGIN_BYTES);
         const res = await m.deliver({
-          id: 1, dedupeKey: 'd', uuid: 'db-' + 'a'.repeat(40), op: 'send', receiveIdType: 'chat_id', receiveId: 'oc_' + 'x'.repeat(32),
-          targetMessageId: null, msgType: 'interactive', content: JSON.stringify(card), purpose: 'digest', taskId: null, assignmentId: null,
-          status: 'sending', attempts: 1, nextAttemptAt: 0, claimedUntil: null, messageId: null, lastError: null, errorCode: null,
-          createdAt: 0, sentAt: null, dueAt: 0,
+          id: 1, uuid: 'db-' + 'a'.repeat(40), op: 'send', receiveIdType: 'chat_id', receiveId: 'oc_' + 'x'.repeat(32),
+          targetMessageId: null, msgType: 'interactive', content: JSON.stringify(card),
         });
         expect(res.ok).toBe(true);
         const sent = fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages').at(-1)!;

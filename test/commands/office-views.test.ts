@@ -25,7 +25,7 @@ async function ask(text: string, actor: Actor = office): Promise<{ ok: true; rep
   const [name, ...rest] = text.split(/\s+/);
   const cmd = officeViewCommands.find((c) => c.names.includes(name!));
   if (!cmd) throw new Error(`no command ${name}`);
-  const ctx: CommandContext = { deps, actor, msg: null, now: NOW, today: shanghaiDate(NOW), channel: 'chat' };
+  const ctx: CommandContext = { deps, actor, msg: null, now: NOW, today: shanghaiDate(NOW), channel: 'chat', sentMessages: deps.sentMessages };
   const parsed = await cmd.parse(rest.join(' '), ctx);
   if (!parsed.ok) return parsed;
   return { ok: true, reply: await cmd.run(ctx, parsed.args) };

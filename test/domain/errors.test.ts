@@ -9,7 +9,8 @@ import { ACCEPTED_DEADLINE_FORMS, DeadlineTextError } from '../../src/domain/dea
 import { PlanValidationError } from '../../src/plans/load.js';
 import { BoardInputError } from '../../src/board/data.js';
 import { DecryptError, decryptLarkPayload } from '../../src/lark/crypto.js';
-import { ContactDirectoryUnavailable, offlineContactDirectory } from '../../src/lark/contact.js';
+import { offlineContactDirectory } from '../../src/lark/contact.js';
+import { ContactDirectoryUnavailable } from '../../src/ports.js';
 import { HttpError } from '../../src/lark/messenger.js';
 import { StoredCardError, wireContent } from '../../src/cards/stored-card.js';
 import { ConfigError, parseConfig } from '../../src/config.js';

@@ -1,22 +1,24 @@
-// Build AppDeps for tests: in-memory database, silent logger, a settable clock, tracked deferred work.
+// Build AppDeps for tests: in-memory database, silent logger, a settable clock, tracked deferred work; every other
+// port is the one src/compose.ts gives a runtime without background machinery (as on Workers).
 import { parseConfig, type Config } from '../../src/config.js';
 import type { AppDeps } from '../../src/deps.js';
+import { composeAppDeps } from '../../src/compose.js';
 import { silentLogger } from '../../src/logger.js';
 import { createTestDatabase } from './db.js';
-import type { Messenger, OutboxRow, DeliverResult } from '../../src/lark/messenger.js';
+import type { DeliverResult, Messenger, OutboundEnvelope } from '../../src/ports.js';
 
 /** A Messenger that records every delivery and answers ok with om_fake_<n> (or what `respond` says). */
 export interface RecordingMessenger extends Messenger {
-  delivered: OutboxRow[];
-  respond?: (row: OutboxRow) => DeliverResult | Promise<DeliverResult>;
+  delivered: OutboundEnvelope[];
+  respond?: (envelope: OutboundEnvelope) => DeliverResult | Promise<DeliverResult>;
 }
 
 export function createRecordingMessenger(): RecordingMessenger {
   const m: RecordingMessenger = {
     delivered: [],
-    async deliver(row) {
-      m.delivered.push(row);
-      if (m.respond) return m.respond(row);
+    async deliver(envelope) {
+      m.delivered.push(envelope);
+      if (m.respond) return m.respond(envelope);
       return { ok: true, messageId: `om_fake_${m.delivered.length}` };
     },
   };
@@ -40,22 +42,25 @@ export function createTestDeps(
   const config: Config = parseConfig({ PLAN_AUTOLOAD: 'false', SCHEDULER_ENABLED: 'false', ...env });
   let t = now;
   const pending = new Set<Promise<unknown>>();
-  return {
+  const deps = composeAppDeps({
     db: database.db,
     config,
     logger: silentLogger,
     messenger,
     clock: () => t,
-    setNow: (ms) => {
-      t = ms;
-    },
     defer: (work) => {
       const p = work.catch(() => undefined).finally(() => pending.delete(p));
       pending.add(p);
+    },
+  });
+  // The same object: the ports composed above see what a test changes on it (clock, messenger, defer, …).
+  return Object.assign(deps, {
+    setNow: (ms: number) => {
+      t = ms;
     },
     async settle() {
       while (pending.size) await Promise.allSettled([...pending]);
     },
     close: () => database.close(),
-  };
+  });
 }

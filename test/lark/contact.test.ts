@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { ContactDirectoryUnavailable, createLarkContactDirectory } from '../../src/lark/contact.js';
+import { createLarkContactDirectory } from '../../src/lark/contact.js';
+import { ContactDirectoryUnavailable } from '../../src/ports.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 
 let fake: FakeLark | undefined;

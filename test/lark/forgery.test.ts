@@ -11,8 +11,9 @@ import { createLogger } from '../../src/logger.js';
 import http from 'node:http';
 import { openNodeDatabase } from '../../src/db/node.js';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js';
-import { webLarkCrypto, type LarkCrypto } from '../../src/lark/crypto.js';
-import { INBOUND_RETENTION_MS } from '../../src/lark/inbox.js';
+import { webLarkCrypto } from '../../src/lark/crypto.js';
+import { type LarkCrypto } from '../../src/ports.js';
+import { INBOUND_RETENTION_MS } from '../../src/db/inbox-store.js';
 import { ADMIN_BODY_LIMIT_BYTES, LARK_BODY_LIMIT_BYTES } from '../../src/lark/body-cap.js';
 import {
   DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS, MIN_INBOUND_RETENTION_MS, minInboundRetentionMs,

@@ -4,10 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
 import { inboundEvents, outbox } from '../../src/db/schema.js';
-import {
-  claimPendingInbound, createInboundRecorder, OWNED_CLAIM_MS, processPendingInbound, recordInboundEvent, recordInboundEvents, runInboundEvent,
-  runOwnedInbound,
-} from '../../src/lark/inbox.js';
+import { processPendingInbound, runInboundEvent, runOwnedInbound } from '../../src/lark/inbox.js';
+import { claimPendingInbound, createInboundRecorder, recordInboundEvents, recordInboundEvent, OWNED_CLAIM_MS } from '../../src/db/inbox-store.js';
 import { createRecordingMessenger, createTestDeps, type RecordingMessenger, type TestDeps } from '../helpers/deps.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
 
@@ -159,8 +157,8 @@ describe('events recorded already claimed', () => {
   it('a full work queue: the event is recorded unclaimed, and the sweep processes it', async () => {
     const { deps } = setup();
     let queued = 0;
-    deps.queueWork = () => (queued++, true);
-    deps.queueHasRoom = () => false;
+    // A work queue that is full: no room, so nothing may be handed to it.
+    deps.afterAck = { hasRoom: () => false, take: async () => void queued++, leftPending() {} };
     const app = createApp(deps);
     const res = await postLarkEvent(app, '/lark/events', messageEvent({ token: TOKEN, eventId: 'ev_full', messageId: 'om_full' }), {
       encryptKey: KEY,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startNodeService, type NodeService } from '../../src/node.js';
 import { openNodeDatabase } from '../../src/db/node.js';
-import { recordInboundEvent } from '../../src/lark/inbox.js';
+import { recordInboundEvent } from '../../src/db/inbox-store.js';
 import { startFakeLark, type FakeLark } from '../fake-lark/server.js';
 import { messageEvent, postLarkEvent } from '../helpers/lark-events.js';
 

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { AppDeps } from '../../src/deps.js';
+import { composeAppDeps } from '../../src/compose.js';
 import { silentLogger } from '../../src/logger.js';
 import { countTables } from '../../src/cli/backup.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -23,7 +24,7 @@ const NOW = Date.parse('2022-06-16T01:00:00Z');
 const database = createTestDatabase();
 const deferredFailures: string[] = [];
 const pending = new Set<Promise<unknown>>();
-const deps: AppDeps = {
+const deps: AppDeps = composeAppDeps({
   db: database.db,
   config: parseConfig({
     PLAN_AUTOLOAD: 'false',
@@ -42,7 +43,7 @@ const deps: AppDeps = {
       .finally(() => pending.delete(p));
     pending.add(p);
   },
-};
+});
 const app = createApp(deps);
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -5,7 +5,7 @@ import { env, exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inboundEvents, outbox } from '../../src/db/schema.js';
-import { recordInboundEvent } from '../../src/lark/inbox.js';
+import { recordInboundEvent } from '../../src/db/inbox-store.js';
 import worker from '../../src/worker.js';
 import { SENDER_CRON } from '../../src/worker-schedule.js';
 import { messageEvent, urlVerification } from '../helpers/lark-events.js';

@@ -1,5 +1,6 @@
 // Feishu send/reply/update error codes (LARK.md §7): which are permanent (fix something, then re-send) and which
 // are transient (retry, forever, with capped backoff), each with a Chinese reason and what the office should do.
+// Pure data: the Lark messenger classifies failures with it, and the undelivered list (db/undelivered.ts) shows its hints.
 
 export interface SendErrorInfo {
   /** What went wrong, in Chinese, for the office. */
