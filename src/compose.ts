@@ -64,6 +64,7 @@ export function composeAppDeps(base: RuntimeBase, opts: ComposeOptions = {}): Ap
     contacts: createLazyLarkContactDirectory(base.config),
     cardAnswerMs: CARD_ANSWER_MS,
     buildDigest: null,
+    slowCardStep: null,
     evidenceStore: null,
     larkIm: null,
     ...given,

@@ -42,8 +42,8 @@ export interface AppDeps {
   contacts: ContactDirectory;
   /** How long a card callback may run before it is answered with a "处理中" toast (2.5 s; Feishu allows 3; tests lower it). */
   cardAnswerMs: number;
-  /** A test seam, never set by a runtime: a slow step injected before a card action's work (the late-answer path). */
-  slowCardStep?: () => Promise<void>;
+  /** A test seam, null in every runtime: a slow step injected before a card action's work (the late-answer path). */
+  slowCardStep: (() => Promise<void>) | null;
   /** Builds the weekly digest messages when the scheduler finds one due; null: digests are not planned. */
   buildDigest: BuildDigest | null;
   /** Where evidence files are kept (Node: EVIDENCE_DIR; Workers: the R2 binding EVIDENCE); null: files are refused. */

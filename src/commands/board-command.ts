@@ -10,7 +10,7 @@ export const boardCommand: CommandDef<null> = {
   roles: ['office', 'leader', 'contact'],
   parse(text): ParseResult<null> {
     if (text.trim()) return { ok: false, error: `看板不带参数，收到「${text.trim()}」。进入看板后可按篇章、单位、状态筛选。` };
-    return { ok: true, args: null };
+    return { ok: true, value: null };
   },
   async run(ctx) {
     const { config } = ctx.deps;

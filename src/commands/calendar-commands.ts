@@ -10,9 +10,9 @@ import { formatDateZh } from '../domain/dates.js';
 import { isOffice } from '../domain/permissions.js';
 import { parseDate, splitFirst } from './parse.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** What the calendar knows, for the office to check: the library's years, the office's entries, next year. */
 export async function calendarStatusLines(ctx: { deps: { db: CommandContext['deps']['db'] }; today: string }): Promise<string[]> {

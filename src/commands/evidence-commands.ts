@@ -14,9 +14,9 @@ import { taskAssignments, unitAssignments, unitNameList, type AssignmentView } f
 import { findUnit, findTask } from './lookup.js';
 import { attachPendingTo } from './evidence-intake.js';
 import { setEvidencePolicy, getEvidencePolicy } from '../db/evidence-store.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** A second 催办 of the same assignment within this window sends nothing (README "催办"). */
 export const URGE_WINDOW_MS = 30 * 60_000;
@@ -161,7 +161,7 @@ const readCmd: CommandDef<{ code: string | null; unit: string | null }> = {
   parse(arg) {
     if (!arg) return ok({ code: null, unit: null });
     const p = codeAndUnit(arg);
-    return p.ok ? ok({ code: p.args.code, unit: p.args.unit }) : p;
+    return p.ok ? ok({ code: p.value.code, unit: p.value.unit }) : p;
   },
   async run(ctx, a) {
     const { db } = ctx.deps;

@@ -21,9 +21,9 @@ import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { unitFromRest } from './report-commands.js';
 import { assignmentView, type AssignmentView } from '../db/task-store.js';
 import { findTask } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** File an extension request; shared by the command and the card form. */
 export async function requestExtension(

@@ -18,7 +18,7 @@ import { allNames, buildRegistry } from './index.js';
 import {
   didYouMean,
   isTaskCode,
-  normaliseCode,
+  normaliseTaskCode,
   matchCommandName,
   MAX_KEPT_CHARS,
   MAX_PARSE_CHARS,
@@ -318,7 +318,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         // A bare task code is a question about the task, as 任务 <编号>.
         const taskCmd = registry.find((c) => c.names[0] === '任务')!;
         const parsed = await taskCmd.parse(coded[0]!.code, ctx);
-        if (parsed.ok) return await reply(msg, await taskCmd.run(ctx, parsed.args), now);
+        if (parsed.ok) return await reply(msg, await taskCmd.run(ctx, parsed.value), now);
       }
       if (coded) return await handleCoded({ ...ctx, channel: replyTo ? 'reply' : 'chat' }, replyTo, coded);
       // "@张三 绑定 安定区": people put the person first. Where the command takes a person, the mention is its
@@ -340,7 +340,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
       if (cmd && m) {
         const reportish = REPORT_COMMANDS.has(cmd.names[0]!);
         // In a reply to a card, "完成了排查…" or "进度正常" is prose about that card's task, not a command.
-        if (replyTo && reportish && !isTaskCode(normaliseCode(splitFirst(m.rest)[0])))
+        if (replyTo && reportish && !isTaskCode(normaliseTaskCode(splitFirst(m.rest)[0])))
           return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
         if (!mayRun(actor, cmd.roles)) {
           if (replyTo && reportish) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);
@@ -357,7 +357,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
           const ex = cmd.example ? `\n例如：${cmd.example}` : '';
           return await reply(msg, { text: `${parsed.error}\n正确格式：${cmd.usage}${ex}` }, now, `bad_args:${cmd.names[0]}`);
         }
-        const out = await cmd.run(ctx, parsed.args);
+        const out = await cmd.run(ctx, parsed.value);
         return await reply(msg, out, now, out.unmatched);
       }
       if (replyTo) return await handleReply({ ...ctx, channel: 'reply' }, replyTo, text);

@@ -19,7 +19,7 @@ const help: AnyCommand = {
   usage: '帮助',
   summary: '列出你可以使用的命令',
   roles: 'any',
-  parse: (): ParseResult<null> => ({ ok: true, args: null }),
+  parse: (): ParseResult<null> => ({ ok: true, value: null }),
   async run(ctx) {
     return { text: helpText(buildRegistry(), ctx.actor) };
   },

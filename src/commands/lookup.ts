@@ -4,13 +4,13 @@ import type { Result } from '../domain/result.js';
 import type { Db } from '../db/client.js';
 import { activeTaskByCode, activeTaskCodes, allUnits, type TaskRow, type UnitRow } from '../db/task-store.js';
 import type { Actor } from '../domain/actor.js';
-import { didYouMean, isTaskCode, normaliseCode } from './parse.js';
+import { didYouMean, isTaskCode, normaliseTaskCode } from './parse.js';
 
 export type Found<T> = Result<T>;
 
 /** The newest plan's active task with this code; a near-miss gets "did you mean". */
 export async function findTask(db: Db, rawCode: string, who?: Pick<Actor, 'roles'>): Promise<Found<TaskRow>> {
-  const code = normaliseCode(rawCode);
+  const code = normaliseTaskCode(rawCode);
   if (!isTaskCode(code)) {
     const hint = await suggestCodes(db, code, who);
     return { ok: false, error: `“${rawCode}”不是任务编号，编号形如 4.1.2（章.节.序号）。${hint}` };

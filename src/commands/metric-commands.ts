@@ -19,9 +19,9 @@ import { assessTarget } from '../domain/stats.js';
 import { clipNote } from './parse.js';
 import { commandAudit } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 interface MetricArgs {
   list: boolean;

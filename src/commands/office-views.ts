@@ -46,7 +46,7 @@ async function parseFilter(text: string, ctx: CommandContext): Promise<ParseResu
   }
   const units = await listUnits(ctx.deps.db);
   const r = parseViewFilter(words[0] ?? '', units, await chaptersOf(ctx));
-  return r.ok ? { ok: true, args: r.value } : r;
+  return r.ok ? { ok: true, value: r.value } : r;
 }
 
 const isReader = (ctx: CommandContext) => ctx.actor.roles.includes('office') || ctx.actor.roles.includes('leader');
@@ -110,7 +110,7 @@ const NARROW_HINT = '可加单位、县区或篇章缩小范围（例：逾期 �
 /** The parser of 逾期 and 统计: an optional unit, 县区 or chapter filter. */
 async function parseViewArgs(text: string, ctx: CommandContext): Promise<ParseResult<ViewArgs>> {
   const r = await parseFilter(text, ctx);
-  return r.ok ? { ok: true, args: { filter: r.args } } : r;
+  return r.ok ? { ok: true, value: { filter: r.value } } : r;
 }
 
 const overdue: CommandDef<ViewArgs> = {
@@ -156,7 +156,7 @@ const due: CommandDef<ViewArgs> = {
       return { ok: false, error: `天数应为 1 到 ${MAX_DAYS} 之间的整数，收到「${words[0]}」。` };
     }
     const r = await parseFilter(words.join(' '), ctx);
-    return r.ok ? { ok: true, args: { filter: r.args, days } } : r;
+    return r.ok ? { ok: true, value: { filter: r.value, days } } : r;
   },
   async run(ctx, args): Promise<CommandReply> {
     const days = args.days ?? 14;
@@ -242,7 +242,7 @@ const digest: CommandDef<null> = {
   roles: ['office', 'leader'],
   parse(text): ParseResult<null> {
     if (text.trim()) return { ok: false, error: `周报不带参数，收到「${text.trim()}」。按单位查看请用：统计 <单位>` };
-    return { ok: true, args: null };
+    return { ok: true, value: null };
   },
   async run(ctx): Promise<CommandReply> {
     const d = await buildDigest(ctx.deps.db, ctx.now);

@@ -1,7 +1,7 @@
 // Pure parsing of what people type: normalisation, command tokens, percents, dates, task codes, did-you-mean.
 // No I/O: everything that depends on the day takes `today` ('YYYY-MM-DD', Asia/Shanghai).
 import { isIsoDate, lastDayOfMonth } from '../domain/dates.js';
-import { normaliseTaskCode as normaliseCode } from '../domain/task-code.js';
+import { isTaskCode, normaliseTaskCode } from '../domain/task-code.js';
 import type { Result } from '../domain/result.js';
 
 /** Notes longer than this are cut (and the reply says so). */
@@ -73,7 +73,7 @@ export function looksLikePercent(raw: string): boolean {
 }
 
 /** Task code `章.节.序号`: the one normaliser shared with the table import (src/domain/task-code.ts). */
-export { normaliseTaskCode as normaliseCode, isTaskCode, isSectionCode } from '../domain/task-code.js';
+export { normaliseTaskCode, isTaskCode, isSectionCode } from '../domain/task-code.js';
 
 /** A request/application number: "3", "#3", "３号". */
 export function parseRequestNo(raw: string): number | null {
@@ -178,15 +178,14 @@ export function splitCodedLines(raw: string): CodedLine[] | null {
   const out: CodedLine[] = [];
   for (const line of lines) {
     const m = /^(?:任务|编号)?\s*(\d{1,2}\s*[.。．、]\s*\d{1,2}\s*[.。．、]\s*\d{1,3})(?![\d%])[\s:：,，、.。]*(.*)$/.exec(line);
-    const code = m ? normaliseCode(m[1]!) : null;
-    if (m && code && isTaskCodeLocal(code)) out.push({ code, rest: m[2]!.trim() });
+    const code = m ? normaliseTaskCode(m[1]!) : null;
+    if (m && code && isTaskCode(code)) out.push({ code, rest: m[2]!.trim() });
     else if (out.length) out[out.length - 1]!.rest = `${out[out.length - 1]!.rest} ${line}`.trim();
     else return null;
   }
   return out.length ? out : null;
 }
 
-const isTaskCodeLocal = (s: string) => /^\d{1,2}\.\d{1,2}\.\d{1,3}$/.test(s);
 
 /** "全部无变化" / "都没有变化" / "all same": no change on every task of the card replied to. */
 export function isAllSame(raw: string): boolean {

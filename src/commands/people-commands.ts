@@ -25,9 +25,9 @@ import { commandAudit, noticeInserts, officeRecipients } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import type { Role } from '../domain/actor.js';
 import { findUnit } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** 办公室 / 领导 name roles without a unit; anything else is a unit. */
 function roleWord(s: string): Role | null {

@@ -3,6 +3,7 @@
 import type { AppDeps } from '../deps.js';
 import type { Actor, Role } from '../domain/actor.js';
 import type { IncomingMessage } from '../domain/types.js';
+import type { Result } from '../domain/result.js';
 import type { ContactDirectory, SentMessageLookup } from '../ports.js';
 
 export interface CommandReply {
@@ -34,7 +35,8 @@ export interface CommandContext {
   contacts?: ContactDirectory;
 }
 
-export type ParseResult<A> = { ok: true; args: A } | { ok: false; error: string };
+/** What a command's parser gives: its arguments, or the Chinese sentence saying what is wrong with the text. */
+export type ParseResult<A> = Result<A>;
 
 export interface CommandDef<A = unknown> {
   /** Chinese name first, then English aliases: ['进度', 'progress']. */

@@ -6,9 +6,9 @@ import { pickAssignment, recordReport } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { taskAssignments } from '../db/task-store.js';
 import { findTask } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** Split "<编号> [单位] rest": the unit is there when the token after the code is not what `isValue` expects. */
 function codeUnitRest(argText: string, isValue: (tok: string) => boolean): { code: string; unit: string | null; rest: string } | null {

@@ -15,9 +15,9 @@ import { commandAudit, label, noticeInserts, pickAssignment, reportInsert, sourc
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { taskAssignments, type AssignmentView } from '../db/task-store.js';
 import { findTask } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 /** "<编号> [单位] <原因>" where the unit is recognised by trying it. */
 async function resolveOfficeTarget(ctx: CommandContext, code: string, rest: string, preferState: string) {

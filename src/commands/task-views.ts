@@ -6,13 +6,13 @@ import { isOffice } from '../domain/permissions.js';
 import { LIGHT_EMOJI, taskStatusWord } from '../domain/status.js';
 import { assignmentLine, renderTaskCard } from '../cards/task-card.js';
 import { evidenceGroupsFor } from './evidence-card.js';
-import { isSectionCode, isTaskCode, normaliseCode, splitFirst } from './parse.js';
+import { isSectionCode, isTaskCode, normaliseTaskCode, splitFirst } from './parse.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { activeTasks, assignmentView, recentReports, taskAssignments, taskTargets, unitAssignments, type AssignmentView, type TaskRow } from '../db/task-store.js';
 import { findTask } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 async function taskCardFor(ctx: CommandContext, views: AssignmentView[], focusAsgId?: number, banner?: string) {
   const db = ctx.deps.db;
@@ -129,13 +129,13 @@ export const task: CommandDef<{ q: TaskQuery; page: number; raw: string }> = {
   roles: ['office', 'contact', 'leader'],
   parse(arg) {
     if (!arg.trim()) return fail('缺少任务编号、章节号或关键词。');
-    const first = normaliseCode(splitFirst(arg)[0]);
+    const first = normaliseTaskCode(splitFirst(arg)[0]);
     if (isTaskCode(first)) return ok({ q: { kind: 'code', code: first }, page: 1, raw: first });
     // 任务 4 / 任务 第4章 is a chapter (a lone number is not read as a page number here).
     const chapter = /^(?:第\s*)?(\d{1,2})\s*章?$/.exec(arg.normalize('NFKC').trim());
     if (chapter) return ok({ q: { kind: 'section', prefix: `${Number(chapter[1])}.` }, page: 1, raw: String(Number(chapter[1])) });
     const { rest, page } = splitPage(arg);
-    const head = normaliseCode(rest);
+    const head = normaliseTaskCode(rest);
     if (isSectionCode(head) || /^\d{1,2}$/.test(head)) return ok({ q: { kind: 'section', prefix: `${head}.` }, page: page ?? 1, raw: head });
     const word = rest.replace(/\s+/g, '');
     if (!word) return fail('缺少关键词。');
@@ -199,6 +199,6 @@ export const nextPage: CommandDef<null> = {
     const parsed = await cmd.parse(`${v.arg ?? ''} ${(v.page ?? 1) + 1}`.trim(), ctx);
     if (!parsed.ok) return { text: parsed.error };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (cmd as CommandDef<any>).run(ctx, parsed.args);
+    return (cmd as CommandDef<any>).run(ctx, parsed.value);
   },
 };

@@ -13,12 +13,12 @@ export const undeliveredCommand: CommandDef<Args> = {
   roles: ['office'],
   parse(arg): ParseResult<Args> {
     const t = arg.trim();
-    if (!t) return { ok: true, args: { retry: null } };
+    if (!t) return { ok: true, value: { retry: null } };
     const m = /^(?:重发|retry)\s*(.*)$/i.exec(t);
     if (!m) return { ok: false, error: `看不懂“${t.slice(0, 20)}”。` };
     const what = m[1]!.trim().replace(/^#/, '');
-    if (/^(全部|所有|all|--all)$/i.test(what)) return { ok: true, args: { retry: 'all' } };
-    if (/^\d+$/.test(what)) return { ok: true, args: { retry: Number(what) } };
+    if (/^(全部|所有|all|--all)$/i.test(what)) return { ok: true, value: { retry: 'all' } };
+    if (/^\d+$/.test(what)) return { ok: true, value: { retry: Number(what) } };
     return { ok: false, error: '请写明要重发的消息编号（列表中 # 后的数字），或「全部」。' };
   },
   async run(ctx, { retry }) {

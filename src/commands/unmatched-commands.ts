@@ -9,9 +9,9 @@ import { commandAudit, label, pickAssignment } from './record.js';
 import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { taskAssignments } from '../db/task-store.js';
 import { findTask } from './lookup.js';
+import { ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
-const ok = <A>(args: A): ParseResult<A> => ({ ok: true, args });
 
 const PAGE = 20;
 

@@ -144,8 +144,6 @@ const SEQ_HEADING_RE = /^[（(]?[一二三四五六七八九十百]+[)）、.．
 const FOOTNOTE_RE = /^(?:注|说明|备注|填表|附)[:：]?/;
 const PROPOSED_RE = /[（(]待确认[)）]$/;
 
-const normalizeCode = normaliseTaskCode;
-
 /** Parse the data rows under the header. Every problem becomes a RowError; rows with errors yield no task. */
 export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: ParseTableOptions): ParsedTable {
   const cols = header.columns;
@@ -173,7 +171,7 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
 
     // Chapter/section heading rows, merged title rows and footnotes carry no task.
     // A two-level number ("2.1") with no units or deadline numbers a section, not a task.
-    if (noDuty && /^\d+\.\d+$/.test(normalizeCode(codeText || seqText))) continue;
+    if (noDuty && /^\d+\.\d+$/.test(normaliseTaskCode(codeText || seqText))) continue;
     if (noDuty && !looksLikeCode(codeText || seqText)) {
       const merged = values.length > 1 && new Set(values).size === 1;
       if (merged || SEQ_HEADING_RE.test(seqText) || HEADING_RE.test(seqText) || HEADING_RE.test(text) || FOOTNOTE_RE.test(values[0]!)) {
@@ -195,7 +193,7 @@ export function parseTaskTable(rows: SheetRow[], header: HeaderMatch, opts: Pars
         `序号“${seqText}”只是顺序号，不是任务编号。请在序号列填写任务编号（章.节.序号，如 4.1.2），或增加一列“编号”填写任务编号`,
       );
     } else {
-      const c = normalizeCode(candidate);
+      const c = normaliseTaskCode(candidate);
       if (!CODE_RE.test(c)) fail(`${from}“${candidate}”不是有效的任务编号，应为 章.节.序号（如 4.1.2）`);
       else if (seen.has(c)) fail(`任务编号 ${c} 与第${seen.get(c)}行重复，请删除重复的行或改正编号`);
       else {

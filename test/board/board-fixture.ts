@@ -80,7 +80,7 @@ export async function createBoardWorld(opts: { plan?: 'small' | 'dingxi'; now?: 
     if (cmd.roles !== 'any' && !actor.roles.some((r) => (cmd.roles as string[]).includes(r)) && !actor.roles.includes('office')) return '（无权使用）';
     const parsed = await cmd.parse(rest.join(' '), ctx);
     if (!parsed.ok) return parsed.error;
-    return (await cmd.run(ctx, parsed.args)).text ?? '';
+    return (await cmd.run(ctx, parsed.value)).text ?? '';
   };
   return {
     deps,

@@ -35,7 +35,7 @@ async function command(openId: string, text: string, mentions: Array<{ openId: s
   const ctx: CommandContext = { deps: w.deps, actor, msg, now: n, today: shanghaiDate(n), channel: 'chat', sentMessages: w.deps.sentMessages };
   const parsed = await cmd.parse(rest.join(' '), ctx);
   if (!parsed.ok) return parsed.error;
-  return (await cmd.run(ctx, parsed.args)).text ?? '';
+  return (await cmd.run(ctx, parsed.value)).text ?? '';
 }
 
 /** 5.1.1 (due 2022-05-31) with 安定区 as its lead unit, closed, and 市水务局 as a co-unit still in progress: overdue. */

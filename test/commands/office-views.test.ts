@@ -28,7 +28,7 @@ async function ask(text: string, actor: Actor = office): Promise<{ ok: true; rep
   const ctx: CommandContext = { deps, actor, msg: null, now: NOW, today: shanghaiDate(NOW), channel: 'chat', sentMessages: deps.sentMessages };
   const parsed = await cmd.parse(rest.join(' '), ctx);
   if (!parsed.ok) return parsed;
-  return { ok: true, reply: await cmd.run(ctx, parsed.args) };
+  return { ok: true, reply: await cmd.run(ctx, parsed.value) };
 }
 const textOf = async (t: string, actor?: Actor) => {
   const r = await ask(t, actor);

@@ -5,7 +5,7 @@ import {
   interpretReply,
   matchCommandName,
   MAX_NOTE_CHARS,
-  normaliseCode,
+  normaliseTaskCode,
   normaliseText,
   parseDate,
   parsePercent,
@@ -83,8 +83,8 @@ describe('parseDate', () => {
 
 describe('codes, request numbers, notes', () => {
   it('normalises full-width digits and 。 in codes', () => {
-    expect(normaliseCode('４。１。２')).toBe('4.1.2');
-    expect(normaliseCode('4．1．2')).toBe('4.1.2');
+    expect(normaliseTaskCode('４。１。２')).toBe('4.1.2');
+    expect(normaliseTaskCode('4．1．2')).toBe('4.1.2');
   });
   it('reads request numbers', () => {
     expect(parseRequestNo('#3')).toBe(3);
