@@ -1,3 +1,7 @@
+// src/cards/: pure card builders (Feishu card JSON 2.0): reminder and progress-request cards (reminder-card.ts), task
+// cards and their forms (task-card.ts), the weekly digest (digest-card.ts, digest-text.ts), the late note
+// (late-note.ts). Plain views in, card JSON out: the folder imports only src/domain/ (no rows, no commands).
+//
 // Cards the scheduler queues by the thousand (deadline reminders, periodic progress requests) are stored in the
 // outbox as their renderer's input, `{"$card": name, "v": input}`: ~400 characters instead of ~1,900 of card JSON,
 // so a wave of reminders writes a fifth of the bytes. The sender renders the card when it sends the row

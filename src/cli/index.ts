@@ -1,4 +1,6 @@
-// The list of operator commands. Adding a command is one entry here.
+// src/cli/: the office's operator commands (`npx duban …`: import, export, plan, people, tick, digest, chat, …), a
+// composition root like node.ts and worker.ts: each command opens the database, builds what it needs from the
+// stores and ports, and prints Chinese. This file: the list of operator commands. Adding a command is one entry here.
 import { backupCommand } from './backup.js';
 import { calendarCommand } from './calendar.js';
 import { chatCommand } from './chat.js';

@@ -1,11 +1,19 @@
 // THE inbound entry point (the InboundHandler port, src/ports.ts): every event lark/ has verified, recorded and
 // normalised arrives here, whatever the runtime (after the ack, from the pending sweep, a card callback inline):
-//   a message with files   evidence intake (src/evidence/intake.ts); a post whose text is a command runs it first
+//   a message with files   evidence intake (./evidence-intake.ts); a post whose text is a command runs it first
 //   a text or post message the command layer (./handlers.ts: commands, replies to the bot's cards, coded lines)
 //   any other message      one reply saying what the bot can read
 //   a card action          ./handlers.ts onCardAction (answered inline)
 //   a lifecycle event      ./lifecycle.ts
 // The composition roots (src/compose.ts) build it once per AppDeps and wire it in as deps.inbound.
+//
+// The folder src/commands/ is the conversation: what people say and press, and what the bot answers. It imports
+// nothing from src/lark/ (Feishu is reached through the ports) and reaches tables only through src/db/ stores.
+//   registry.ts, index.ts, parse.ts   the command list (帮助 and the README table come from it) and the parsers
+//   handlers.ts, lifecycle.ts          messages, replies to the bot's cards, card buttons; bot added/removed, recalls
+//   *-commands.ts, task-views.ts, office-views.ts, undelivered.ts   the commands, by subject
+//   record.ts, assignment-text.ts      applying the domain's assignment state machine, and its refusal codes in Chinese
+//   evidence-intake.ts, evidence-card.ts   the command side of evidence files; lookup.ts: tasks and units by name
 import type { AppDeps } from '../deps.js';
 import { runBatch } from '../db/batch.js';
 import { outboxInsertPrepared } from '../db/outbox-store.js';

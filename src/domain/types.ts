@@ -1,4 +1,13 @@
-// Plain shapes shared between the Lark edge and the command layer: no HTTP, no SDK types.
+// src/domain/: the product's words and rules as pure functions and plain data. It imports nothing outside itself
+// (test/architecture.test.ts): no database, no Feishu, no clock (time comes in as an argument).
+//   actor.ts, permissions.ts   who someone is (Role, Actor) and the one "may this person act for this unit"
+//   assignment.ts              the assignment state machine: report, no change, claim, return, close, extend,
+//                              withdraw -> the new state or a refusal code (commands/ turns codes into Chinese)
+//   plan-diff.ts               what a revised plan changes (the loader's rules, tested without a database)
+//   calendar, dates, status, deadline-text, reminder-plan, stats, digest: deadlines, working days and the numbers
+//   task-code.ts               the one task-code normaliser (chat and import alike)
+//   errors.ts, result.ts       DubanError (a coded error) and Result (ok | err): the one vocabulary of failures
+// This file: plain shapes shared between the Lark edge and the command layer: no HTTP, no SDK types.
 
 /** A chat message from Feishu, normalised by the Lark edge. */
 export interface IncomingMessage {

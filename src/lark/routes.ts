@@ -3,6 +3,14 @@
 // lifecycle events are processed after the ack through the AfterAck port (Node: the work queue; Workers: waitUntil),
 // by lark/inbox.ts, which hands them to the one inbound entry point (deps.inbound, commands/inbound.ts); a card action
 // is answered inline by the same entry point, within Feishu's 3 s. Nothing here knows the runtime or the commands.
+//
+// The folder src/lark/ is the Feishu edge, in both directions, and imports nothing from src/commands/:
+//   in    routes.ts, verify.ts + crypto.ts / crypto-node.ts (the LarkCrypto port), body-cap.ts, normalize.ts (Feishu's
+//         bodies -> src/domain/types.ts shapes), inbox.ts (processing a recorded event, retries, the pending sweep),
+//         work-queue.ts (Node's after-ack runner), late-card.ts (the 3 s card answer), bot-identity.ts
+//   out   messenger.ts (the Messenger port: the SDK, or a console printer offline), sender.ts (drainOutbox, the rate
+//         limiter's use, the outage breaker, the Node sender loop), outbox-flush.ts (the OutboxFlush and Outbox ports),
+//         contact.ts (ContactDirectory), im-extras.ts (LarkIm: files, read receipts, buzz), card-text.ts
 import type { Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.js';
 import type { CardActionResult } from '../domain/types.js';

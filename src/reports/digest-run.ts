@@ -3,6 +3,10 @@
 // The numbers come from src/domain/stats.ts over the stats store's input, the card from src/cards/digest-card.ts;
 // the digests table and the audience are read and written through src/db/digest-store.ts, the outbox through
 // src/db/outbox-store.ts.
+//
+// The folder src/reports/: what leaders and the office read as documents: this weekly digest run (the BuildDigest
+// port the scheduler pass calls), and the 台账's report sheets (ledger-sheets.ts, evidence-sheet.ts) that
+// src/export/ writes. Cards come from src/cards/, numbers from src/domain/, tables through src/db/ stores.
 import type { Db } from '../db/client.js';
 import { auditInsert } from '../db/audit.js';
 import { claimDigestWeek, digestAudience, digestStored, previousDigest, releaseDigestClaim, storedDigestCard } from '../db/digest-store.js';

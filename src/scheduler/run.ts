@@ -4,6 +4,11 @@
 // operator's explicit run; reminders, escalations, calendar warnings and the weekly digest are all steps it plans.
 // 'send': the outbox flush (the OutboxFlush port, src/ports.ts: the Lark sender at the edge, never imported here).
 // The runtimes only choose the jobs, the lease holder, the flush and their own chores around them.
+//
+// The folder src/scheduler/: run.ts (this), cron.ts (Node's clock), routes.ts (the admin route), lease.ts, and the
+// pass: pass.ts orchestrates recovery.ts (a crashed pass's slices), plan-input.ts (what the plan says is due),
+// slices.ts (committing a unit's steps with their outbox rows) and messages.ts (the pure message builders);
+// format.ts prints a run for the CLI. It reaches tables through src/db/ stores and Feishu through the OutboxFlush port.
 import type { DrainResult, OutboxFlush } from '../ports.js';
 import { withSchedulerLease } from './lease.js';
 import { runSchedulerPass, type PassResult, type SchedulerDeps } from './pass.js';
