@@ -64,8 +64,9 @@ async function main() {
     for (const r of v) {
       const h = headersOf(r);
       const res = await verifyLarkRequest(enc.encode(r.body), (n) => h[n], config, Date.now(), nodeLarkCrypto);
-      if (!res.ok || res.kind !== 'event') throw new Error(res.ok ? 'not an event' : res.reason);
-      bodies.push(res.body);
+      if (!res.ok) throw new Error(res.error.reason);
+      if (res.value.kind !== 'event') throw new Error('not an event');
+      bodies.push(res.value.body);
     }
     const verifyUs = per(performance.now() - t);
 

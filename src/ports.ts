@@ -15,6 +15,7 @@
 //   BuildDigest        reports/digest-run.ts
 import type { Attachment } from './domain/evidence.js';
 import { DubanError } from './domain/errors.js';
+import type { Result } from './domain/result.js';
 import type { CardAction, CardActionResult, IncomingMessage, LifecycleEvent, OutboundMessage } from './domain/types.js';
 
 // ——— Outbound: one message to Feishu ———
@@ -41,22 +42,24 @@ export interface OutboundEnvelope {
   uuid: string;
 }
 
-export type DeliverResult =
-  | { ok: true; messageId: string }
-  | {
-      ok: false;
-      /** Never retry (the office sees `reason`). */
-      permanent: boolean;
-      /** Over a rate limit: 'app' (99991400 / HTTP 429) or 'receiver' (230020). */
-      rateLimited?: 'app' | 'receiver';
-      /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
-      retryAfterMs?: number;
-      /** Feishu could not be reached or answered 5xx: the sender stops this drain (an outage, not this row). */
-      outage?: boolean;
-      code: number;
-      /** Chinese, for the office. */
-      reason: string;
-    };
+/** Why Feishu did not take a message, and what the sender should do about it. */
+export interface SendFailure {
+  /** Never retry (the office sees `reason`). */
+  permanent: boolean;
+  /** Over a rate limit: 'app' (99991400 / HTTP 429) or 'receiver' (230020). */
+  rateLimited?: 'app' | 'receiver';
+  /** Wait at least this long before the next try (from x-ogw-ratelimit-reset). */
+  retryAfterMs?: number;
+  /** Feishu could not be reached or answered 5xx: the sender stops this drain (an outage, not this row). */
+  outage?: boolean;
+  /** Feishu's code, the HTTP status, -1 (unreachable) or -2 (the message itself is unusable). */
+  code: number;
+  /** Chinese, for the office. */
+  reason: string;
+}
+
+/** What one delivery did: the Feishu message id (empty for a card update by token), or why not. */
+export type DeliverResult = Result<string, SendFailure>;
 
 export interface BotInfo {
   openId: string;
@@ -238,7 +241,14 @@ export interface BlobStore {
   delete(sha256: string): Promise<void>;
 }
 
-export type ImResult<T> = { ok: true; value: T } | { ok: false; code: number; reason: string; permanent: boolean };
+/** Why a Feishu IM call failed: Feishu's code (or HTTP status, -1 unreachable), the reason in Chinese, and whether retrying cannot help. */
+export interface ImFailure {
+  code: number;
+  reason: string;
+  permanent: boolean;
+}
+
+export type ImResult<T> = Result<T, ImFailure>;
 
 export interface Resource {
   bytes: Uint8Array;

@@ -3,6 +3,7 @@
 // token. The SDK has no typed v2 token call, so this uses fetch, as LARK.md advises. Tokens are never logged.
 import { z } from 'zod';
 import type { Config } from '../config.js';
+import { err, ok, type Result } from '../domain/result.js';
 
 /** Where Feishu's authorize page lives: accounts.feishu.cn / accounts.larksuite.com, else LARK_BASE_URL itself. */
 export function accountsBase(larkBaseUrl: string): string {
@@ -44,7 +45,13 @@ export interface LarkUser {
   tenant_key?: string;
 }
 
-export type LoginResult = { ok: true; user: LarkUser } | { ok: false; message: string; code?: number };
+/** Why a Feishu login failed: the sentence for the page, and Feishu's error code when it gave one. */
+export interface LoginFailure {
+  message: string;
+  code?: number;
+}
+
+export type LoginResult = Result<LarkUser, LoginFailure>;
 
 /** What a token error means for the person in front of the page, in Chinese. */
 export function tokenErrorZh(code: number): string {
@@ -88,22 +95,22 @@ export async function loginWithCode(config: Config, code: string, redirectUri: s
     });
     tokenJson = await res.json();
   } catch {
-    return { ok: false, message: '无法连接飞书，请稍后重试。' };
+    return err({ message: '无法连接飞书，请稍后重试。' });
   }
   const t = tokenReply.safeParse(tokenJson);
-  if (!t.success) return { ok: false, message: '飞书返回了无法识别的应答，请稍后重试。' };
-  if (t.data.code !== 0 || !('access_token' in t.data)) return { ok: false, code: t.data.code, message: tokenErrorZh(t.data.code) };
+  if (!t.success) return err({ message: '飞书返回了无法识别的应答，请稍后重试。' });
+  if (t.data.code !== 0 || !('access_token' in t.data)) return err({ code: t.data.code, message: tokenErrorZh(t.data.code) });
   let userJson: unknown;
   try {
     const res = await fetchFn(`${base}/open-apis/authen/v1/user_info`, { headers: { authorization: `Bearer ${t.data.access_token}` } });
     userJson = await res.json();
   } catch {
-    return { ok: false, message: '无法连接飞书，请稍后重试。' };
+    return err({ message: '无法连接飞书，请稍后重试。' });
   }
   const u = userReply.safeParse(userJson);
   if (!u.success || u.data.code !== 0 || !u.data.data) {
     const c = u.success ? u.data.code : undefined;
-    return { ok: false, code: c, message: `读取飞书用户信息失败${c ? `（错误码 ${c}）` : ''}，请重新登录。` };
+    return err({ ...(c !== undefined ? { code: c } : {}), message: `读取飞书用户信息失败${c ? `（错误码 ${c}）` : ''}，请重新登录。` });
   }
-  return { ok: true, user: u.data.data };
+  return ok(u.data.data);
 }

@@ -21,6 +21,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AppDeps } from '../deps.js';
 import type { Actor } from '../domain/actor.js';
+import { err, ok, type Result } from '../domain/result.js';
 import { BOARD_CSS, BOARD_JS } from './assets.js';
 import { BoardInputError, loadBoard, loadFilterContext, loadTask, parseBoardQuery, type BoardScope } from './data.js';
 import { authorizeUrl, loginWithCode } from './lark-login.js';
@@ -51,10 +52,9 @@ function json(c: Context, body: unknown, status: 200 | 400 | 401 | 403 | 404 = 2
   return c.json(body as object, status);
 }
 
-type ViewerResult =
-  | { ok: true; actor: Actor; scope: BoardScope }
-  | { ok: false; status: 401; message?: string }
-  | { ok: false; status: 403; actor: Actor; message: string };
+/** Who is looking, or why they may not: 401 (no session) or 403 (signed in, but no role or unit). */
+type ViewerDenied = { status: 401 } | { status: 403; actor: Actor; message: string };
+type ViewerResult = Result<{ actor: Actor; scope: BoardScope }, ViewerDenied>;
 
 const NO_ROLE = '你还没有绑定单位或角色，看板暂不对你开放。请给督办机器人发送「绑定 单位名称」申请，办公室批准后再发送「看板」。';
 
@@ -63,12 +63,12 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
 
   async function viewer(c: Context): Promise<ViewerResult> {
     const s = await personOfSession(deps, getCookie(c, SESSION_COOKIE), deps.clock());
-    if (!s) return { ok: false, status: 401 };
+    if (!s) return err({ status: 401 });
     const actor = await actorOf(deps, s.personId);
-    if (!actor) return { ok: false, status: 401 };
+    if (!actor) return err({ status: 401 });
     const scope = scopeOf(actor);
-    if (!scope) return { ok: false, status: 403, actor, message: NO_ROLE };
-    return { ok: true, actor, scope };
+    if (!scope) return err({ status: 403, actor, message: NO_ROLE });
+    return ok({ actor, scope });
   }
 
   const setSession = (c: Context, cookie: string, expiresAt: number) =>
@@ -84,7 +84,7 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   const gate = (c: Context, error?: string, status: 401 | 403 = 401) => page(c, <GatePage error={error} larkLogin={larkLogin()} />, status);
 
   /** The answer to a request without a session (401) or without a role (403), as a page or as JSON. */
-  function denied(c: Context, v: Exclude<ViewerResult, { ok: true }>, asJson: boolean) {
+  function denied(c: Context, v: ViewerDenied, asJson: boolean) {
     if (asJson) {
       const message = v.status === 401 ? '请先登录：在飞书中给机器人发送「看板」。' : v.message;
       return json(c, { error: v.status === 401 ? 'unauthorized' : 'forbidden', message }, v.status);
@@ -115,9 +115,9 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     if (!t) return gate(c);
     const now = deps.clock();
     const check = await checkLink(deps, t, now);
-    if (!check.ok) return gate(c, `${LINK_REFUSAL_ZH[check.reason]}请在飞书中给机器人重新发送「看板」获取新链接。`, 403);
+    if (!check.ok) return gate(c, `${LINK_REFUSAL_ZH[check.error]}请在飞书中给机器人重新发送「看板」获取新链接。`, 403);
     const current = await personOfSession(deps, getCookie(c, SESSION_COOKIE), now);
-    if (current && current.personId !== check.personId) return gate(c, `${LINK_REFUSAL_ZH.other_person}请先退出，或使用自己的链接。`, 403);
+    if (current && current.personId !== check.value.personId) return gate(c, `${LINK_REFUSAL_ZH.other_person}请先退出，或使用自己的链接。`, 403);
     return page(c, <LinkLandingPage token={t} />);
   });
 
@@ -138,11 +138,11 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     const current = await personOfSession(deps, getCookie(c, SESSION_COOKIE), now);
     const r = await redeemLink(deps, t, now, current?.personId ?? null);
     if (!r.ok) {
-      deps.logger.warn('board: link refused', { reason: r.reason });
-      const tail = r.reason === 'other_person' ? '请先退出，或使用自己的链接。' : '请在飞书中给机器人重新发送「看板」获取新链接。';
-      return gate(c, `${LINK_REFUSAL_ZH[r.reason]}${tail}`, 403);
+      deps.logger.warn('board: link refused', { reason: r.error });
+      const tail = r.error === 'other_person' ? '请先退出，或使用自己的链接。' : '请在飞书中给机器人重新发送「看板」获取新链接。';
+      return gate(c, `${LINK_REFUSAL_ZH[r.error]}${tail}`, 403);
     }
-    setSession(c, r.cookie, r.expiresAt);
+    setSession(c, r.value.cookie, r.value.expiresAt);
     return c.redirect('/board', 303);
   });
 
@@ -179,10 +179,10 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
     if (!code) return gate(c, '飞书没有返回授权码，请重新登录。', 403);
     const r = await loginWithCode(deps.config, code, `${deps.config.PUBLIC_BASE_URL}/board/auth/lark/callback`);
     if (!r.ok) {
-      deps.logger.warn('board: Feishu login failed', { code: r.code });
-      return gate(c, r.message, 403);
+      deps.logger.warn('board: Feishu login failed', { code: r.error.code });
+      return gate(c, r.error.message, 403);
     }
-    const personId = await personForOpenId(deps.db, r.user, now);
+    const personId = await personForOpenId(deps.db, r.value, now);
     const actor = await actorOf(deps, personId);
     if (!actor || !scopeOf(actor)) return gate(c, NO_ROLE, 403);
     const s = await startSession(deps, personId, 'lark', now);
@@ -192,8 +192,9 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
 
   // ---- pages and data ----
   async function boardFor(c: Context, asJson: boolean) {
-    const v = await viewer(c);
-    if (!v.ok) return denied(c, v, asJson);
+    const seen = await viewer(c);
+    if (!seen.ok) return denied(c, seen.error, asJson);
+    const v = seen.value;
     try {
       const ctx = await loadFilterContext(deps.db);
       const q = parseBoardQuery(c.req.query(), ctx);
@@ -206,8 +207,9 @@ export function registerBoardRoutes(app: Hono, deps: AppDeps) {
   }
 
   async function taskFor(c: Context, asJson: boolean) {
-    const v = await viewer(c);
-    if (!v.ok) return denied(c, v, asJson);
+    const seen = await viewer(c);
+    if (!seen.ok) return denied(c, seen.error, asJson);
+    const v = seen.value;
     try {
       const ctx = await loadFilterContext(deps.db);
       const q = parseBoardQuery({ at: c.req.query('at') }, ctx);

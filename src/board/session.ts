@@ -6,6 +6,7 @@ import { boardLinkByNonce, boardLinkWrites, claimBoardLink } from '../db/board-s
 import { personWithRoles } from '../db/people-store.js';
 import type { Actor } from '../domain/actor.js';
 import { rolesOfRows } from '../domain/actor.js';
+import { err, ok, type Result } from '../domain/result.js';
 import type { Config } from '../config.js';
 import { boardSecret, randomToken, signToken, verifyToken } from './tokens.js';
 import type { BoardScope } from './data.js';
@@ -55,15 +56,15 @@ export const LINK_REFUSAL_ZH: Record<LinkRefusal, string> = {
 };
 
 /** Check a link without using it (the landing page shows the button only for a link that would work). */
-export async function checkLink(deps: BoardDeps, token: string, now: number): Promise<{ ok: true; personId: number; nonce: string } | { ok: false; reason: LinkRefusal }> {
+export async function checkLink(deps: BoardDeps, token: string, now: number): Promise<Result<{ personId: number; nonce: string }, LinkRefusal>> {
   const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
   const v = await verifyToken(secret, token, 'link', now);
   if (!v.ok) return v;
-  const row = await boardLinkByNonce(deps.db, v.payload.n);
-  if (!row || row.personId !== v.payload.p) return { ok: false, reason: 'unknown' };
-  if (row.usedAt !== null) return { ok: false, reason: 'used' };
-  if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
-  return { ok: true, personId: v.payload.p, nonce: v.payload.n };
+  const row = await boardLinkByNonce(deps.db, v.value.n);
+  if (!row || row.personId !== v.value.p) return err('unknown');
+  if (row.usedAt !== null) return err('used');
+  if (row.expiresAt <= now) return err('expired');
+  return ok({ personId: v.value.p, nonce: v.value.n });
 }
 
 /**
@@ -75,13 +76,14 @@ export async function redeemLink(
   token: string,
   now: number,
   currentPersonId: number | null,
-): Promise<{ ok: true; personId: number; cookie: string; expiresAt: number } | { ok: false; reason: LinkRefusal }> {
+): Promise<Result<{ personId: number; cookie: string; expiresAt: number }, LinkRefusal>> {
   const c = await checkLink(deps, token, now);
   if (!c.ok) return c;
-  if (currentPersonId !== null && currentPersonId !== c.personId) return { ok: false, reason: 'other_person' };
-  if (!(await claimBoardLink(deps.db, c.nonce, c.personId, now))) return { ok: false, reason: 'used' };
-  const s = await startSession(deps, c.personId, 'link', now);
-  return { ok: true, personId: c.personId, ...s };
+  const { personId, nonce } = c.value;
+  if (currentPersonId !== null && currentPersonId !== personId) return err('other_person');
+  if (!(await claimBoardLink(deps.db, nonce, personId, now))) return err('used');
+  const s = await startSession(deps, personId, 'link', now);
+  return ok({ personId, ...s });
 }
 
 export async function startSession(deps: BoardDeps, personId: number, via: 'link' | 'lark', now: number) {
@@ -101,7 +103,7 @@ export async function personOfSession(deps: BoardDeps, cookie: string | undefine
   if (!cookie) return null;
   const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
   const v = await verifyToken(secret, cookie, 'session', now);
-  return v.ok ? { personId: v.payload.p, expiresAt: v.payload.e } : null;
+  return v.ok ? { personId: v.value.p, expiresAt: v.value.e } : null;
 }
 
 /** Roles and units of a person id now; OFFICE_OPEN_IDS count as office, as in chat. */

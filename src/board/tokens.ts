@@ -5,6 +5,7 @@
 // The key: BOARD_SECRET when set, else a random 32-byte key generated once and kept in `settings` under
 // 'board.secret' (the first writer wins; everyone reads the stored one), so both runtimes sign alike without setup.
 import type { Db } from '../db/client.js';
+import { err, ok, type Result } from '../domain/result.js';
 import { settingOrInsert } from '../db/board-store.js';
 
 export type TokenKind = 'link' | 'session' | 'state' | 'evidence';
@@ -86,7 +87,7 @@ export async function signToken(secret: string, payload: TokenPayload): Promise<
   return `${body}.${b64url(mac)}`;
 }
 
-export type VerifyResult<P> = { ok: true; payload: P } | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_kind' | 'expired' };
+export type TokenRefusal = 'malformed' | 'bad_signature' | 'wrong_kind' | 'expired';
 
 /** Check the MAC (constant time, by WebCrypto's verify), the kind and the expiry against `now`. */
 export async function verifyToken<K extends TokenKind>(
@@ -94,24 +95,24 @@ export async function verifyToken<K extends TokenKind>(
   token: string,
   kind: K,
   now: number,
-): Promise<VerifyResult<Extract<TokenPayload, { k: K }>>> {
+): Promise<Result<Extract<TokenPayload, { k: K }>, TokenRefusal>> {
   const parts = token.split('.');
-  if (parts.length !== 2 || token.length > 2048) return { ok: false, reason: 'malformed' };
+  if (parts.length !== 2 || token.length > 2048) return err('malformed');
   const body = parts[0]!;
   const mac = fromB64url(parts[1]!);
-  if (!mac || !body) return { ok: false, reason: 'malformed' };
+  if (!mac || !body) return err('malformed');
   const good = await globalThis.crypto.subtle.verify('HMAC', await hmacKey(secret), mac, encoder.encode(body));
-  if (!good) return { ok: false, reason: 'bad_signature' };
+  if (!good) return err('bad_signature');
   let payload: TokenPayload;
   try {
     payload = JSON.parse(new TextDecoder().decode(fromB64url(body) ?? new Uint8Array())) as TokenPayload;
   } catch {
-    return { ok: false, reason: 'malformed' };
+    return err('malformed');
   }
-  if (!payload || typeof payload !== 'object' || payload.k !== kind) return { ok: false, reason: 'wrong_kind' };
-  if (typeof payload.e !== 'number' || payload.e <= now) return { ok: false, reason: 'expired' };
-  if ('p' in payload && !(Number.isInteger(payload.p) && payload.p > 0)) return { ok: false, reason: 'malformed' };
-  return { ok: true, payload: payload as Extract<TokenPayload, { k: K }> };
+  if (!payload || typeof payload !== 'object' || payload.k !== kind) return err('wrong_kind');
+  if (typeof payload.e !== 'number' || payload.e <= now) return err('expired');
+  if ('p' in payload && !(Number.isInteger(payload.p) && payload.p > 0)) return err('malformed');
+  return ok(payload as Extract<TokenPayload, { k: K }>);
 }
 
 // The stored key is read once per database handle (it never changes once written).

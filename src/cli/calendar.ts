@@ -61,9 +61,9 @@ export const calendarCommand: CliCommand = {
         ctx.err(parsed.error);
         return 1;
       }
-      await saveCalendarYear(db, { ...parsed.calendar, source: text }, audit);
+      await saveCalendarYear(db, { ...parsed.value.calendar, source: text }, audit);
       ctx.out(`已录入 ${year} 年节假日，请核对：`);
-      for (const l of describeYearCalendar(parsed.calendar)) ctx.out(`  ${l}`);
+      for (const l of describeYearCalendar(parsed.value.calendar)) ctx.out(`  ${l}`);
       return 0;
     }
     if (sub === 'clear') {

@@ -30,11 +30,11 @@ export const outboxCommand: CliCommand = {
         ctx.err(r.error);
         return 1;
       }
-      if (!r.count) {
+      if (!r.value) {
         ctx.out('没有需要重发的未送达消息。');
         return 0;
       }
-      ctx.out(`已重新排队 ${r.count} 条消息。`);
+      ctx.out(`已重新排队 ${r.value} 条消息。`);
       if (!ctx.config.larkConfigured) {
         ctx.out('未配置飞书（离线模式）：消息由运行中的服务发出。');
         return 0;

@@ -71,10 +71,10 @@ const holidays: CommandDef<HolidayArgs> = {
     }
     const parsed = parseHolidayInput(rest, year);
     if (!parsed.ok) return { text: `${parsed.error}\n用法：${HOLIDAY_USAGE}` };
-    await saveCalendarYear(ctx.deps.db, { ...parsed.calendar, source: rest }, audit);
+    await saveCalendarYear(ctx.deps.db, { ...parsed.value.calendar, source: rest }, audit);
     return {
       text:
-        `已录入 ${year} 年节假日，请核对：\n${describeYearCalendar(parsed.calendar).join('\n')}\n` +
+        `已录入 ${year} 年节假日，请核对：\n${describeYearCalendar(parsed.value.calendar).join('\n')}\n` +
         `如有错误，重新发送「节假日 ${year} …」覆盖，或「节假日 ${year} 清除」。`,
     };
   },

@@ -14,7 +14,7 @@ import { taskAssignments, unitAssignments, unitNameList, type AssignmentView } f
 import { findUnit, findTask } from './lookup.js';
 import { attachPendingTo } from './evidence-intake.js';
 import { setEvidencePolicy, getEvidencePolicy } from '../db/evidence-store.js';
-import { ok } from '../domain/result.js';
+import { type Result, err, ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 
@@ -42,19 +42,19 @@ const attachCmd: CommandDef<{ code: string; unit: string | null }> = {
   },
 };
 
-async function targets(ctx: CommandContext, code: string, unit: string | null): Promise<{ ok: true; views: AssignmentView[] } | { ok: false; error: string }> {
+async function targets(ctx: CommandContext, code: string, unit: string | null): Promise<Result<AssignmentView[]>> {
   const t = await findTask(ctx.deps.db, code, ctx.actor);
   if (!t.ok) return t;
   const all = await taskAssignments(ctx.deps.db, t.value.id, ctx.today);
-  if (all.length === 0) return { ok: false, error: `任务 ${t.value.code} 还没有责任单位。` };
+  if (all.length === 0) return err(`任务 ${t.value.code} 还没有责任单位。`);
   if (unit) {
     const u = await findUnit(ctx.deps.db, unit);
     if (!u.ok) return u;
     const hit = all.filter((v) => v.unit.id === u.value.id);
-    if (hit.length === 0) return { ok: false, error: `${u.value.name} 不是任务 ${t.value.code} 的责任单位。责任单位：${all.map((v) => v.unit.name).join('、')}。` };
-    return { ok: true, views: hit };
+    if (hit.length === 0) return err(`${u.value.name} 不是任务 ${t.value.code} 的责任单位。责任单位：${all.map((v) => v.unit.name).join('、')}。` );
+    return ok(hit);
   }
-  return { ok: true, views: all };
+  return ok(all);
 }
 
 const urgeCmd: CommandDef<{ code: string; unit: string | null }> = {
@@ -68,8 +68,8 @@ const urgeCmd: CommandDef<{ code: string; unit: string | null }> = {
     const { db } = ctx.deps;
     const r = await targets(ctx, a.code, a.unit);
     if (!r.ok) return { text: r.error };
-    const open = r.views.filter((v) => v.assessment.open);
-    if (open.length === 0) return { text: `${r.views.map(label).join('、')} 已申报完成或已销号，无需催办。` };
+    const open = r.value.filter((v) => v.assessment.open);
+    if (open.length === 0) return { text: `${r.value.map(label).join('、')} 已申报完成或已销号，无需催办。` };
     const policy = await getEvidencePolicy(db);
     const bucket = Math.floor(ctx.now / URGE_WINDOW_MS);
     const lines: string[] = [];
@@ -145,8 +145,9 @@ export async function readStatus(ctx: CommandContext, v: AssignmentView): Promis
   if (!ctx.deps.larkIm) return { verdict: 'unknown', sentAt: row.sentAt, detail: '未配置飞书应用' };
   const r = await ctx.deps.larkIm.readUsers(row.messageId);
   if (!r.ok) {
-    const error = r.code === 99991672 || r.code === 230027 ? 'no_scope' : r.code === 230033 ? 'too_old' : 'other';
-    return { verdict: readVerdict({ ...base, readers: null, error }), sentAt: row.sentAt, detail: error === 'other' ? r.reason : undefined };
+    const { code, reason } = r.error;
+    const error = code === 99991672 || code === 230027 ? 'no_scope' : code === 230033 ? 'too_old' : 'other';
+    return { verdict: readVerdict({ ...base, readers: null, error }), sentAt: row.sentAt, detail: error === 'other' ? reason : undefined };
   }
   const contacts = row.receiveIdType === 'open_id' && row.receiveId ? [row.receiveId] : base.contacts;
   return { verdict: readVerdict({ ...base, contacts, readers: r.value }), sentAt: row.sentAt };
@@ -169,8 +170,8 @@ const readCmd: CommandDef<{ code: string | null; unit: string | null }> = {
     if (a.code) {
       const r = await targets(ctx, a.code, a.unit);
       if (!r.ok) return { text: r.error };
-      views = r.views.filter((v) => v.assessment.open);
-      if (views.length === 0) return { text: `${r.views.map(label).join('、')} 已申报完成或已销号。` };
+      views = r.value.filter((v) => v.assessment.open);
+      if (views.length === 0) return { text: `${r.value.map(label).join('、')} 已申报完成或已销号。` };
     } else {
       const allUnits = await unitNameList(db);
       views = (await unitAssignments(db, allUnits.map((u) => u.id), ctx.today)).filter((v) => v.assessment.open && v.assessment.overdueDays > 0);

@@ -21,7 +21,7 @@ import type { CommandContext, CommandDef, ParseResult } from './registry.js';
 import { unitFromRest } from './report-commands.js';
 import { assignmentView, type AssignmentView } from '../db/task-store.js';
 import { findTask } from './lookup.js';
-import { ok } from '../domain/result.js';
+import { type Result, err, ok } from '../domain/result.js';
 
 const fail = (error: string) => ({ ok: false as const, error });
 
@@ -31,13 +31,13 @@ export async function requestExtension(
   view: AssignmentView,
   newDue: string,
   reasonRaw: string,
-): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
+): Promise<Result<string>> {
   const { db } = ctx.deps;
   const current = view.assessment.due?.date ?? null;
   const pending = await pendingExtensionOf(db, view.asg.id);
   const out = applyExtensionRequest(view.asg, { today: ctx.today, currentDue: current, newDue, pendingRequestId: pending?.id ?? null }, ctx.actor);
   if (isRefusal(out))
-    return { ok: false, error: refusalZh('extend', out, { view, today: ctx.today, newDue, currentDue: current, requestId: pending?.id }) };
+    return err(refusalZh('extend', out, { view, today: ctx.today, newDue, currentDue: current, requestId: pending?.id }));
   const reason = clipNote(reasonRaw).note ?? '';
   const [row] = (await runBatch(db, [
     insertExtensionRequest(db, {
@@ -71,7 +71,7 @@ export async function requestExtension(
     taskId: view.task.id,
     assignmentId: view.asg.id,
   }));
-  return { ok: true, text: `已提交延期申请 #${reqId}：${label(view)} 延至 ${formatDateZh(newDue, y)}。办公室审批后会通知你。` };
+  return ok(`已提交延期申请 #${reqId}：${label(view)} 延至 ${formatDateZh(newDue, y)}。办公室审批后会通知你。`);
 }
 
 export const extend: CommandDef<{ code: string; unit: string | null; date: string; dateText: string; reason: string }> = {
@@ -128,7 +128,7 @@ export const extend: CommandDef<{ code: string; unit: string | null; date: strin
     const v = await pickAssignment(ctx, t.value, unit);
     if (!v.ok) return { text: v.error };
     const r = await requestExtension(ctx, v.value, a.date, reason);
-    return { text: r.ok ? r.text : r.error, assignmentId: v.value.asg.id, taskId: t.value.id };
+    return { text: r.ok ? r.value : r.error, assignmentId: v.value.asg.id, taskId: t.value.id };
   },
 };
 

@@ -39,6 +39,7 @@ import { findTask } from './lookup.js';
 import { assignmentCard, requestExtension, unitFromRest } from './task-commands.js';
 import { handleLifecycle } from './lifecycle.js';
 import { attachByReply } from './evidence-intake.js';
+import type { Result } from '../domain/result.js';
 
 export interface InboundOptions {
   contacts?: ContactDirectory;
@@ -182,7 +183,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
           : r.kind === 'progress'
             ? await recordReport(ctx, view, { kind: 'progress', percent: r.percent ?? null, note: r.note })
             : await recordReport(ctx, view, { kind: 'note', note: r.note ?? normaliseText(text) });
-    return reply(msg, { text: res.ok ? res.text : res.error }, ctx.now, undefined, view.asg.id);
+    return reply(msg, { text: res.ok ? res.value.text : res.error }, ctx.now, undefined, view.asg.id);
   }
 
   /** Lines that start with task codes: one report per line, on the card's assignment of that task when replying. */
@@ -232,7 +233,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         recorded++;
         lastAsg = view.asg.id;
       }
-      out.push(res.ok ? res.text : res.error);
+      out.push(res.ok ? res.value.text : res.error);
     }
     if (lines.length > MAX_CODED_LINES) out.push(`一次最多报送 ${MAX_CODED_LINES} 项，后面 ${lines.length - MAX_CODED_LINES} 行未处理，请另发一条。`);
     return reply(msg, { text: out.join('\n') }, ctx.now, recorded ? undefined : 'report_failed', lines.length === 1 ? lastAsg : undefined);
@@ -253,7 +254,7 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
         continue;
       }
       const res = await recordReport(ctx, view, { kind: 'no_change' });
-      out.push(res.ok ? `${label(view)} 本期无变化，进度仍为 ${res.view.asg.percent}%` : res.error);
+      out.push(res.ok ? `${label(view)} 本期无变化，进度仍为 ${res.value.view.asg.percent}%` : res.error);
     }
     await reply(ctx.msg!, { text: [`已处理 ${ids.length} 项：`, ...out].join('\n') }, ctx.now);
     return true;
@@ -383,9 +384,10 @@ export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}):
     if (!view) return { toast: { type: 'error', content: '这项任务已不存在' } };
     if (unitRefusal(actor, view))
       return { toast: { type: 'error', content: actor.roles.length ? NOT_YOUR_UNIT_TOAST : '你还没有绑定单位，请发送「绑定 <单位名称>」' } };
-    const done = async (r: { ok: true; text: string } | { ok: false; error: string }): Promise<CardActionResult> => {
+    const done = async (r: Result<string | { text: string }>): Promise<CardActionResult> => {
       if (!r.ok) return { toast: { type: 'error', content: r.error.slice(0, 200) } };
-      return { toast: { type: 'success', content: r.text.split('\n')[0]!.slice(0, 200) }, card: await assignmentCard(ctx, view.asg.id, r.text.split('\n')[0]) };
+      const first = (typeof r.value === 'string' ? r.value : r.value.text).split('\n')[0]!;
+      return { toast: { type: 'success', content: first.slice(0, 200) }, card: await assignmentCard(ctx, view.asg.id, first) };
     };
     const form = action.formValue ?? {};
     const str = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : form[k] == null ? '' : String(form[k])).trim();

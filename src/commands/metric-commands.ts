@@ -123,14 +123,14 @@ export const metricCommand: CommandDef<MetricArgs> = {
   parse(arg) {
     const parts = arg.split(' ').filter(Boolean);
     if (parts.length === 0) return ok({ list: true, indicator: '', value: 0, valueText: '', rest: [] });
-    const idx = parts.findIndex((p, i) => i > 0 && parseMetricValue(p).ok);
+    const idx = parts.findIndex((p, i) => i > 0 && parseMetricValue(p) !== null);
     const bad = (why: string) => ok({ list: false, indicator: parts[0]!, value: 0, valueText: '', rest: [], bad: why });
     if (idx < 0) {
       if (parts.length === 1) return bad(`“${parts[0]}”后面缺少数值。`);
       return bad(`看不懂数值“${parts.slice(1).join(' ')}”：可写 22、23.5、85%、24以下、Ⅱ类。`);
     }
     const v = parseMetricValue(parts[idx]!);
-    if (!v.ok) return fail('缺少数值。');
+    if (!v) return fail('缺少数值。');
     return ok({ list: false, indicator: parts.slice(0, idx).join(' '), value: v.value, valueText: v.text, rest: parts.slice(idx + 1) });
   },
   async run(ctx, a) {
@@ -163,9 +163,9 @@ export const metricCommand: CommandDef<MetricArgs> = {
     const note: string[] = [];
     const unitRows = await allUnits(db);
     for (const tok of a.rest) {
-      const p: ReturnType<typeof parsePeriod> = period === null ? parsePeriod(tok, ctx.today) : { ok: false };
-      if (p.ok) {
-        period = p.period;
+      const p: string | null = period === null ? parsePeriod(tok, ctx.today) : null;
+      if (p !== null) {
+        period = p;
         continue;
       }
       const u: UnitRow | undefined = unit === null ? unitRows.find((x) => x.name === tok || x.aliases.includes(tok) || (/[县区]$/.test(x.name) && x.name.slice(0, -1) === tok)) : undefined;

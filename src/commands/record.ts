@@ -15,6 +15,7 @@ import type { CommandContext } from './registry.js';
 import { officeOpenIds, unitContactOpenIds } from '../db/people-store.js';
 import { taskAssignments, type AssignmentView, type TaskRow } from '../db/task-store.js';
 import { type Found, findUnit } from './lookup.js';
+import { err, ok, type Result } from '../domain/result.js';
 
 export { dueLine, label } from './assignment-text.js';
 export type { ReportKind } from '../domain/assignment.js';
@@ -155,11 +156,11 @@ export async function recordReport(
   ctx: CommandContext,
   view: AssignmentView,
   input: ReportInput,
-): Promise<{ ok: true; text: string; view: AssignmentView } | { ok: false; error: string }> {
+): Promise<Result<{ text: string; view: AssignmentView }>> {
   const { db } = ctx.deps;
   const { asg } = view;
   const out = applyReport(asg, input, ctx.actor);
-  if (isRefusal(out)) return { ok: false, error: refusalZh('report', out, { view }) };
+  if (isRefusal(out)) return err(refusalZh('report', out, { view }));
   const clipped = clipNote(input.note ?? '');
   const now = ctx.now;
   const { percent } = out;
@@ -234,5 +235,5 @@ export async function recordReport(
       text = `已记录 ${label(view)}进展说明，进度仍为 ${percent}%。如需更新进度，回复“60%”这样的百分比。`;
       break;
   }
-  return { ok: true, text: text + cut, view: after };
+  return ok({ text: text + cut, view: after });
 }

@@ -55,7 +55,7 @@ export const progress: CommandDef<ProgressArgs> = {
     const v = await pickAssignment(ctx, t.value, a.unit);
     if (!v.ok) return { text: v.error };
     const r = await recordReport(ctx, v.value, { kind: 'progress', percent: a.percent, note: a.note });
-    return { text: r.ok ? r.text : r.error };
+    return { text: r.ok ? r.value.text : r.error };
   },
 };
 
@@ -92,7 +92,7 @@ function simpleReport(
       const v = await pickAssignment(ctx, t.value, u.unit);
       if (!v.ok) return { text: v.error };
       const r = await recordReport(ctx, v.value, { kind, note: u.rest });
-      return { text: r.ok ? r.text : r.error };
+      return { text: r.ok ? r.value.text : r.error };
     },
   };
 }

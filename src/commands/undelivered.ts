@@ -27,7 +27,7 @@ export const undeliveredCommand: CommandDef<Args> = {
       const r = await retryUndelivered(db, retry, ctx.now);
       if (!r.ok) return { text: r.error };
       ctx.deps.outbox.kick();
-      return { text: r.count ? `已重新排队 ${r.count} 条消息，稍后发送。如仍失败，会再次出现在「未送达」中。` : '没有需要重发的消息。' };
+      return { text: r.value ? `已重新排队 ${r.value} 条消息，稍后发送。如仍失败，会再次出现在「未送达」中。` : '没有需要重发的消息。' };
     }
     const lines = await formatUndelivered(db, await listUndelivered(db, ctx.now), {
       perGroup: 8,

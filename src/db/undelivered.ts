@@ -8,6 +8,7 @@ import { outboxInsert } from './outbox-store.js';
 import { runBatch } from './batch.js';
 import { formatDateZh, shanghaiDate, shanghaiMinutes } from '../domain/dates.js';
 import { sendErrorInfo, hintFor } from '../domain/send-errors.js';
+import { err, ok, type Result } from '../domain/result.js';
 
 type Row = typeof outbox.$inferSelect;
 
@@ -97,22 +98,23 @@ export async function formatUndelivered(db: Db, report: UndeliveredReport, opts:
   return out;
 }
 
-export type RetryOutcome = { ok: true; count: number } | { ok: false; error: string };
+/** How many rows were queued again, or why not (Chinese). */
+export type RetryOutcome = Result<number>;
 
 /** Re-send one failed row (by id) or every failed row: due now, attempts from zero, same uuid. */
 export async function retryUndelivered(db: Db, which: number | 'all', now: number): Promise<RetryOutcome> {
   const reset = { status: 'pending', attempts: 0, nextAttemptAt: now, claimedUntil: null, lastError: null, errorCode: null } as const;
   if (which === 'all') {
     const rows = await db.update(outbox).set(reset).where(eq(outbox.status, 'failed')).returning({ id: outbox.id });
-    return { ok: true, count: rows.length };
+    return ok(rows.length);
   }
   const row = (await db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, which)))[0];
-  if (!row) return { ok: false, error: `没有编号为 ${which} 的消息。用「npx duban outbox list」查看未送达的消息及编号。` };
-  if (row.status === 'sent') return { ok: false, error: `消息 #${which} 已经送达，无需重发。` };
-  if (row.status === 'cancelled') return { ok: false, error: `消息 #${which} 已改为私信发送（原群已不可用），无需重发。` };
+  if (!row) return err(`没有编号为 ${which} 的消息。用「npx duban outbox list」查看未送达的消息及编号。`);
+  if (row.status === 'sent') return err(`消息 #${which} 已经送达，无需重发。`);
+  if (row.status === 'cancelled') return err(`消息 #${which} 已改为私信发送（原群已不可用），无需重发。`);
   // A pending row (still retrying) is brought forward; a failed one starts over.
   const rows = await db.update(outbox).set(reset).where(and(eq(outbox.id, which), ne(outbox.status, 'sent'))).returning({ id: outbox.id });
-  return { ok: true, count: rows.length };
+  return ok(rows.length);
 }
 
 /**

@@ -2,6 +2,7 @@
 // Pure and synchronous: a year without data is reported by hasCalendarData(), never guessed silently.
 import data from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
 import { addDays, weekday } from './dates.js';
+import { err, ok, type Result } from './result.js';
 
 const holidays: Record<string, string> = (data as { holidays: Record<string, string> }).holidays;
 const makeupWorkdays: Record<string, string> = (data as { workdays: Record<string, string> }).workdays;
@@ -119,7 +120,8 @@ export function workdaysBetween(from: string, to: string): number {
 }
 
 /** A holiday notice read into dates, or what could not be read. */
-export type NoticeParse = { ok: true; calendar: YearCalendar; lines: string[] } | { ok: false; error: string };
+/** A year's holidays and make-up workdays as read, with the lines that describe them; or what is wrong. */
+export type NoticeParse = Result<{ calendar: YearCalendar; lines: string[] }>;
 
 const CN_DATE = /(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日/g;
 
@@ -158,10 +160,10 @@ export function parseHolidayNotice(text: string, year: number): NoticeParse {
     const y2 = range[4] ? Number(range[4]) : y1;
     const m2 = range[5] ? Number(range[5]) : m1;
     const end = range[6] ? ymd(y2, m2, Number(range[6])) : start;
-    if (!start || !end || end < start) return { ok: false, error: `「${item.slice(0, 30)}」的放假日期无效` };
+    if (!start || !end || end < start) return err(`「${item.slice(0, 30)}」的放假日期无效`);
     let n = 0;
     for (let d = start; d <= end; d = addDays(d, 1)) {
-      if (n++ > 40) return { ok: false, error: `「${item.slice(0, 30)}」的放假天数不合理` };
+      if (n++ > 40) return err(`「${item.slice(0, 30)}」的放假天数不合理`);
       if (Number(d.slice(0, 4)) === year) calendar.holidays[d] = name;
     }
     // Make-up workdays: the dates of the sentence(s) after 放假 that say 上班.
@@ -171,7 +173,7 @@ export function parseHolidayNotice(text: string, year: number): NoticeParse {
       if (!sentence.includes('上班')) continue;
       for (const m of sentence.matchAll(CN_DATE)) {
         const d = ymd(m[1] ? Number(m[1]) : y1, Number(m[2]), Number(m[3]));
-        if (!d) return { ok: false, error: `「${sentence.slice(0, 30)}」中的上班日期无效` };
+        if (!d) return err(`「${sentence.slice(0, 30)}」中的上班日期无效`);
         if (Number(d.slice(0, 4)) === year) work.push(d);
       }
     }
@@ -179,9 +181,9 @@ export function parseHolidayNotice(text: string, year: number): NoticeParse {
     lines.push(`${name}：${formatRange(start, end)} 放假${work.length ? `，${work.map(md).join('、')} 上班` : ''}`);
   }
   if (lines.length === 0)
-    return { ok: false, error: '没有读到任何节假日安排。请粘贴通知中「一、元旦：1月1日至3日放假调休，共3天。1月4日上班。」这样的条目。' };
+    return err('没有读到任何节假日安排。请粘贴通知中「一、元旦：1月1日至3日放假调休，共3天。1月4日上班。」这样的条目。');
   calendar.workdays = [...new Set(calendar.workdays)].sort();
-  return { ok: true, calendar, lines };
+  return ok({ calendar, lines });
 }
 
 function md(d: string): string {
@@ -251,15 +253,15 @@ export function parseHolidayDates(text: string, year: number): NoticeParse {
           name = t;
           continue;
         }
-        return { ok: false, error: `看不懂“${t}”。日期写作 2027-01-01，连续几天写作 2027-01-01至2027-01-03` };
+        return err(`看不懂“${t}”。日期写作 2027-01-01，连续几天写作 2027-01-01至2027-01-03`);
       }
       const to = b === undefined ? from : (date(b) ?? (/^\d{1,2}日?$/.test(b) ? ymd(Number(from.slice(0, 4)), Number(from.slice(5, 7)), Number(b.replace('日', ''))) : null));
-      if (!to || to < from) return { ok: false, error: `日期范围“${t}”无效` };
-      if (mode === null) return { ok: false, error: '请先写「放假」或「上班」，再写日期，例如：放假 元旦 2027-01-01至2027-01-03 上班 2027-01-04' };
-      for (const d of [from, to]) if (Number(d.slice(0, 4)) !== year) return { ok: false, error: `日期 ${d} 不在 ${year} 年` };
+      if (!to || to < from) return err(`日期范围“${t}”无效`);
+      if (mode === null) return err('请先写「放假」或「上班」，再写日期，例如：放假 元旦 2027-01-01至2027-01-03 上班 2027-01-04');
+      for (const d of [from, to]) if (Number(d.slice(0, 4)) !== year) return err(`日期 ${d} 不在 ${year} 年`);
       let n = 0;
       for (let d = from; d <= to; d = addDays(d, 1)) {
-        if (n++ > 40) return { ok: false, error: `日期范围“${t}”太长` };
+        if (n++ > 40) return err(`日期范围“${t}”太长`);
         if (mode === 'holiday') calendar.holidays[d] = name;
         else calendar.workdays.push(d);
       }
@@ -267,10 +269,10 @@ export function parseHolidayDates(text: string, year: number): NoticeParse {
   }
   calendar.workdays = [...new Set(calendar.workdays)].sort();
   for (const d of calendar.workdays)
-    if (calendar.holidays[d]) return { ok: false, error: `${d} 既写成放假又写成上班，请核对` };
+    if (calendar.holidays[d]) return err(`${d} 既写成放假又写成上班，请核对`);
   if (Object.keys(calendar.holidays).length === 0 && calendar.workdays.length === 0)
-    return { ok: false, error: '没有读到日期。例如：放假 元旦 2027-01-01至2027-01-03 春节 2027-02-06至2027-02-13 上班 2027-02-14' };
-  return { ok: true, calendar, lines: describeYearCalendar(calendar) };
+    return err('没有读到日期。例如：放假 元旦 2027-01-01至2027-01-03 春节 2027-02-06至2027-02-13 上班 2027-02-14');
+  return ok({ calendar, lines: describeYearCalendar(calendar) });
 }
 
 /** Read what the office gave for a year: the State Council notice's text, or dates after 放假 / 上班. */

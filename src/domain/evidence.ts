@@ -1,5 +1,6 @@
 // 佐证材料 (evidence), the pure part: which files a message carries, which files are accepted (size and type
 // limits with a Chinese reason), and the rules that place a file on an assignment.
+import { err, ok, type Result } from './result.js';
 
 /** A downloadable file in a message: `type` is the message-resource API's `type` parameter. */
 export interface Attachment {
@@ -108,7 +109,8 @@ export function evidenceName(a: Attachment, contentType: string, index: number, 
   return `${a.kind === 'image' ? '图片' : '文件'}-${date.replace(/-/g, '')}-${index + 1}.${ext}`;
 }
 
-export type Acceptance = { ok: true; contentType: string } | { ok: false; reason: string };
+/** A kept file's content type, or the sentence saying why it is refused. */
+export type Acceptance = Result<string>;
 
 /**
  * Whether a downloaded file is kept: at most `maxBytes`, an accepted type (by name; images by their bytes), never
@@ -124,8 +126,8 @@ export function acceptFile(input: {
 }): Acceptance {
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
   if (input.size > input.maxBytes)
-    return { ok: false, reason: `文件过大（${mb(input.size)} MB），超过 ${mb(input.maxBytes)} MB 的上限。请压缩或拆分后重新发送，或改发链接。` };
-  if (input.bytes.length === 0) return { ok: false, reason: '文件是空的。' };
+    return err(`文件过大（${mb(input.size)} MB），超过 ${mb(input.maxBytes)} MB 的上限。请压缩或拆分后重新发送，或改发链接。`);
+  if (input.bytes.length === 0) return err('文件是空的。');
   const b = input.bytes;
   const executable =
     (b[0] === 0x4d && b[1] === 0x5a) || // MZ: Windows programs
@@ -134,15 +136,15 @@ export function acceptFile(input: {
     (b[0] === 0x23 && b[1] === 0x21); // #! scripts
   const ext = extOf(input.name);
   if (executable || EXECUTABLE_EXT.includes(ext))
-    return { ok: false, reason: '不接受可执行文件或脚本（如 .exe .bat .js .sh），请改发图片、PDF、Office 文档或压缩包。' };
+    return err('不接受可执行文件或脚本（如 .exe .bat .js .sh），请改发图片、PDF、Office 文档或压缩包。');
   if (input.kind === 'image') {
     const sniffed = sniffImage(b);
-    if (!sniffed) return { ok: false, reason: '无法识别的图片格式，请改发 JPG 或 PNG。' };
-    return { ok: true, contentType: sniffed };
+    if (!sniffed) return err('无法识别的图片格式，请改发 JPG 或 PNG。');
+    return ok(sniffed);
   }
   if (!ACCEPTED_EXT.includes(ext))
-    return { ok: false, reason: `不支持的文件类型${ext ? `（.${ext}）` : '（无扩展名）'}。可接受：图片、PDF/OFD、Word/Excel/PPT/WPS 文档、文本、压缩包（zip/rar/7z）、视频。` };
-  return { ok: true, contentType: MIME_BY_EXT[ext] ?? 'application/octet-stream' };
+    return err(`不支持的文件类型${ext ? `（.${ext}）` : '（无扩展名）'}。可接受：图片、PDF/OFD、Word/Excel/PPT/WPS 文档、文本、压缩包（zip/rar/7z）、视频。`);
+  return ok(MIME_BY_EXT[ext] ?? 'application/octet-stream');
 }
 
 function sniffImage(b: Uint8Array): string | null {

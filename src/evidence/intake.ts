@@ -62,18 +62,18 @@ export async function keepFiles(
     const shown = f.name ?? `第 ${i + 1} 张图片`;
     if (!r.ok) {
       // A passing failure (network, 5xx, 234019) fails the event so the inbox retries it; nothing is written yet.
-      if (!r.permanent) throw new Error(`evidence download failed: ${r.reason}`);
-      refused.push(`${shown}：无法下载，${r.reason}`);
+      if (!r.error.permanent) throw new Error(`evidence download failed: ${r.error.reason}`);
+      refused.push(`${shown}：无法下载，${r.error.reason}`);
       continue;
     }
     const name = evidenceName(f, r.value.contentType, i, date);
-    const ok = acceptFile({ name, kind: f.kind, bytes: r.value.bytes, size: r.value.size, maxBytes });
-    if (!ok.ok) {
-      refused.push(`${f.name ?? name}：${ok.reason}`);
+    const accepted = acceptFile({ name, kind: f.kind, bytes: r.value.bytes, size: r.value.size, maxBytes });
+    if (!accepted.ok) {
+      refused.push(`${f.name ?? name}：${accepted.error}`);
       continue;
     }
     const sha = await sha256Hex(r.value.bytes);
-    await deps.evidenceStore.put(sha, r.value.bytes, ok.contentType);
+    await deps.evidenceStore.put(sha, r.value.bytes, accepted.value);
     kept.push({
       assignmentId: placed?.assignmentId ?? null,
       personId: actor.personId,
@@ -83,7 +83,7 @@ export async function keepFiles(
       fileKey: f.fileKey,
       kind: f.kind,
       name,
-      contentType: ok.contentType,
+      contentType: accepted.value,
       size: r.value.bytes.length,
       sha256: sha,
       status: placed ? 'attached' : 'pending',

@@ -51,11 +51,11 @@ export function registerEvidenceRoutes(app: Hono, deps: AppDeps) {
       const secret = await boardSecret(deps.db, deps.config.BOARD_SECRET);
       const v = await verifyToken(secret, token, 'evidence', now);
       if (!v.ok) {
-        if (v.reason === 'expired') return refusal(c, 410, '链接已过期', `这个佐证材料链接已过期（有效期 ${deps.config.EVIDENCE_LINK_HOURS} 小时）。${AGAIN}`);
+        if (v.error === 'expired') return refusal(c, 410, '链接已过期', `这个佐证材料链接已过期（有效期 ${deps.config.EVIDENCE_LINK_HOURS} 小时）。${AGAIN}`);
         return refusal(c, 403, '链接无效', `链接校验未通过（可能被改动过或不完整），无法打开。${AGAIN}`);
       }
-      if (v.payload.i !== id) return refusal(c, 403, '链接无效', `链接校验未通过（文件编号与链接不符），无法打开。${AGAIN}`);
-      personId = v.payload.p;
+      if (v.value.i !== id) return refusal(c, 403, '链接无效', `链接校验未通过（文件编号与链接不符），无法打开。${AGAIN}`);
+      personId = v.value.p;
     } else {
       const s = await personOfSession(deps, getCookie(c, SESSION_COOKIE), now);
       if (!s) return refusal(c, 401, '需要登录', '请在飞书中给督办机器人发送「看板」登录后再打开此链接，或发送「任务 <编号>」获取个人链接。');

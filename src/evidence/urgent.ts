@@ -50,10 +50,10 @@ export async function runUrgentStep(deps: Pick<AppDeps, 'db' | 'larkIm' | 'logge
       out.buzzed++;
       continue;
     }
-    if (!r.permanent) {
+    if (!r.error.permanent) {
       // Try again on the next run.
       await releaseUrgent(deps.db, o.id);
-      deps.logger.warn('urgent_app failed, will retry', { outboxId: o.id, code: r.code });
+      deps.logger.warn('urgent_app failed, will retry', { outboxId: o.id, code: r.error.code });
       continue;
     }
     const text = `【加急】${assignmentLabel(v)} ${v.task.title} 已逾期 ${v.assessment.overdueDays} 天，请立即报送进度（回复上一条提醒即可）。`;
@@ -75,9 +75,9 @@ export async function runUrgentStep(deps: Pick<AppDeps, 'db' | 'larkIm' | 'logge
           now,
         ),
       ),
-      urgentResult(deps.db, o.id, 'fallback', r.reason),
+      urgentResult(deps.db, o.id, 'fallback', r.error.reason),
     ]);
-    deps.logger.warn('urgent_app not allowed: sent a plain message instead', { outboxId: o.id, code: r.code });
+    deps.logger.warn('urgent_app not allowed: sent a plain message instead', { outboxId: o.id, code: r.error.code });
     out.fallback++;
   }
   return out;

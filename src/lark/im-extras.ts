@@ -6,7 +6,8 @@
 //   urgentApp      PATCH /open-apis/im/v1/messages/:message_id/urgent_app, SDK message.urgentApp
 import * as lark from '@larksuiteoapi/node-sdk';
 import { createFetchHttpInstance, type HttpError } from './messenger.js';
-import type { ImResult, LarkIm, Resource } from '../ports.js';
+import type { ImFailure, ImResult, LarkIm, Resource } from '../ports.js';
+import { err, type Err } from '../domain/result.js';
 
 /** Error codes of these APIs with a reason for the office (LARK.md §3–§5). */
 const IM_CODES: Record<number, { reason: string; permanent: boolean }> = {
@@ -42,18 +43,18 @@ export function describeImError(code: number, msg?: string): { reason: string; p
 
 const TOKEN_INVALID = new Set([99991663, 99991661, 99991668]);
 
-function failure(status: number | undefined, data: unknown): Extract<ImResult<never>, { ok: false }> {
+function failure(status: number | undefined, data: unknown): Err<ImFailure> {
   const body = (data && typeof data === 'object' ? data : {}) as { code?: unknown; msg?: unknown };
-  if (typeof body.code === 'number' && body.code !== 0) return { ok: false, code: body.code, ...describeImError(body.code, typeof body.msg === 'string' ? body.msg : undefined) };
-  if (status && status >= 500) return { ok: false, code: status, reason: `飞书服务暂时不可用 (HTTP ${status})`, permanent: false };
-  return { ok: false, code: status ?? -1, reason: `飞书返回了无法识别的响应${status ? ` (HTTP ${status})` : ''}`, permanent: false };
+  if (typeof body.code === 'number' && body.code !== 0) return err({ code: body.code, ...describeImError(body.code, typeof body.msg === 'string' ? body.msg : undefined) });
+  if (status && status >= 500) return err({ code: status, reason: `飞书服务暂时不可用 (HTTP ${status})`, permanent: false });
+  return err({ code: status ?? -1, reason: `飞书返回了无法识别的响应${status ? ` (HTTP ${status})` : ''}`, permanent: false });
 }
 
-function thrown(err: unknown): Extract<ImResult<never>, { ok: false }> {
-  const e = err as HttpError & { name?: string };
+function thrown(e0: unknown): Err<ImFailure> {
+  const e = e0 as HttpError & { name?: string };
   if (e.response) return failure(e.response.status, e.response.data);
   const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
-  return { ok: false, code: -1, reason: timeout ? '连接飞书超时' : `连接飞书失败：${String(e.message ?? e).slice(0, 120)}`, permanent: false };
+  return err({ code: -1, reason: timeout ? '连接飞书超时' : `连接飞书失败：${String(e.message ?? e).slice(0, 120)}`, permanent: false });
 }
 
 /** Read a Node stream or a web stream up to `limit` bytes (one byte more tells "too large"). */
@@ -203,7 +204,7 @@ export function createLarkIm(config: LarkImSettings, opts: { download: 'sdk' | '
 
   // A refused token is dropped, so the next call fetches a new one.
   const forget = <T>(r: ImResult<T>): ImResult<T> => {
-    if (!r.ok && TOKEN_INVALID.has(r.code)) {
+    if (!r.ok && TOKEN_INVALID.has(r.error.code)) {
       store.clear();
       token = undefined;
     }

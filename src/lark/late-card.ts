@@ -26,8 +26,8 @@ export async function applyLateCardResult(
     for (let i = 0; ; i++) {
       const res = await deps.messenger.updateCardByToken(action.token, r.card);
       if (res.ok) return;
-      deps.logger.warn('lark: delayed card update failed', { eventId: action.eventId, code: res.code, reason: res.reason });
-      if (res.permanent || i >= RETRY_DELAYS_MS.length) break;
+      deps.logger.warn('lark: delayed card update failed', { eventId: action.eventId, code: res.error.code, reason: res.error.reason });
+      if (res.error.permanent || i >= RETRY_DELAYS_MS.length) break;
       await sleep(RETRY_DELAYS_MS[i]!);
     }
   }

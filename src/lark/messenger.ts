@@ -2,7 +2,8 @@
 // (online) and a console printer (offline).
 import * as lark from '@larksuiteoapi/node-sdk';
 import { renderContentText } from './card-text.js';
-import type { BotInfo, DeliverResult, Messenger, OutboundEnvelope } from '../ports.js';
+import type { BotInfo, DeliverResult, Messenger, OutboundEnvelope, SendFailure } from '../ports.js';
+import { err, ok, type Err } from '../domain/result.js';
 import { TOKEN_ERRORS, SEND_ERRORS } from '../domain/send-errors.js';
 import { DubanError } from '../domain/errors.js';
 
@@ -22,29 +23,29 @@ function headerValue(headers: unknown, name: string): string | undefined {
 }
 
 /** Map a Feishu {code,msg} (HTTP status optional) to a DeliverResult failure. */
-export function classifyFailure(status: number | undefined, data: unknown, headers: unknown): Extract<DeliverResult, { ok: false }> {
+export function classifyFailure(status: number | undefined, data: unknown, headers: unknown): Err<SendFailure> {
   const body = (data && typeof data === 'object' ? data : {}) as { code?: unknown; msg?: unknown };
   const code = typeof body.code === 'number' ? body.code : status ?? -1;
   const msg = typeof body.msg === 'string' ? body.msg : undefined;
   const reset = Number(headerValue(headers, 'x-ogw-ratelimit-reset'));
   const retryAfterMs = Number.isFinite(reset) && reset > 0 ? Math.ceil(reset * 1000) : undefined;
   if (status === 429 || code === 99991400) {
-    return { ok: false, permanent: false, rateLimited: 'app', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(99991400).reason };
+    return err({ permanent: false, rateLimited: 'app', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(99991400).reason });
   }
   if (code === 230020) {
-    return { ok: false, permanent: false, rateLimited: 'receiver', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(230020).reason };
+    return err({ permanent: false, rateLimited: 'receiver', retryAfterMs: retryAfterMs ?? 1000, code, reason: describeSendError(230020).reason });
   }
   if (status !== undefined && status >= 500) {
-    return { ok: false, permanent: false, outage: true, code: status, reason: `飞书服务暂时不可用 (HTTP ${status}${typeof body.code === 'number' ? `, ${body.code}` : ''})，稍后重试` };
+    return err({ permanent: false, outage: true, code: status, reason: `飞书服务暂时不可用 (HTTP ${status}${typeof body.code === 'number' ? `, ${body.code}` : ''})，稍后重试` });
   }
   if (typeof body.code === 'number' && body.code !== 0) {
     const d = describeSendError(body.code, msg);
-    return { ok: false, permanent: d.permanent, code: body.code, reason: d.reason, ...(body.code === 1500 || body.code === 2200 ? { outage: true } : {}) };
+    return err({ permanent: d.permanent, code: body.code, reason: d.reason, ...(body.code === 1500 || body.code === 2200 ? { outage: true } : {}) });
   }
   if (status !== undefined && status >= 400) {
-    return { ok: false, permanent: false, code: status, reason: `飞书拒绝了请求 (HTTP ${status})，稍后重试` };
+    return err({ permanent: false, code: status, reason: `飞书拒绝了请求 (HTTP ${status})，稍后重试` });
   }
-  return { ok: false, permanent: false, code: -1, reason: '飞书返回了无法识别的响应，稍后重试' };
+  return err({ permanent: false, code: -1, reason: '飞书返回了无法识别的响应，稍后重试' });
 }
 
 /** Feishu answered with an HTTP error or a body that is not JSON; `response` is shaped like axios's for the SDK. */
@@ -161,7 +162,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
   const call = async (c: lark.Client, row: OutboundEnvelope, op: string): Promise<Res | DeliverResult> => {
     if (op === 'send') {
       if (!row.receiveId || !row.receiveIdType) {
-        return { ok: false, permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' };
+        return err({ permanent: true, code: -2, reason: '消息缺少接收人 (receive_id)' });
       }
       return c.im.v1.message.create({
         params: { receive_id_type: row.receiveIdType as 'open_id' },
@@ -169,34 +170,34 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
       });
     }
     if (op === 'reply') {
-      if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '回复消息缺少被回复的消息 ID' };
+      if (!row.targetMessageId) return err({ permanent: true, code: -2, reason: '回复消息缺少被回复的消息 ID' });
       return c.im.v1.message.reply({
         path: { message_id: row.targetMessageId },
         data: { msg_type: row.msgType, content: row.content, uuid: row.uuid },
       });
     }
     if (op === 'patch') {
-      if (!row.targetMessageId) return { ok: false, permanent: true, code: -2, reason: '更新卡片缺少消息 ID' };
+      if (!row.targetMessageId) return err({ permanent: true, code: -2, reason: '更新卡片缺少消息 ID' });
       const res: Res = await c.im.v1.message.patch({ path: { message_id: row.targetMessageId }, data: { content: row.content } });
-      if (res?.code === 0) return { ok: true, messageId: row.targetMessageId };
+      if (res?.code === 0) return ok(row.targetMessageId);
       return res;
     }
-    return { ok: false, permanent: true, code: -2, reason: `未知的发送方式 ${op}` };
+    return err({ permanent: true, code: -2, reason: `未知的发送方式 ${op}` });
   };
 
   /** One API call turned into a DeliverResult; `retriedToken`: a token error was already retried. */
   const attempt = async (row: OutboundEnvelope, op: string, retriedToken = false): Promise<DeliverResult> => {
     const c = getClient();
-    let failure: Extract<DeliverResult, { ok: false }>;
+    let failure: Err<SendFailure>;
     let code: number | undefined;
     try {
       const res = await call(c, row, op);
       if ('ok' in res) return res;
-      if (res?.code === 0 && res.data?.message_id) return { ok: true, messageId: res.data.message_id };
+      if (res?.code === 0 && res.data?.message_id) return ok(res.data.message_id);
       code = typeof res?.code === 'number' ? res.code : undefined;
       failure = classifyFailure(200, res, undefined);
-    } catch (err) {
-      const e = err as HttpError & { name?: string };
+    } catch (thrown) {
+      const e = thrown as HttpError & { name?: string };
       if (e.response) {
         const d = e.response.data as { code?: number } | undefined;
         code = d && typeof d.code === 'number' ? d.code : undefined;
@@ -206,8 +207,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
         const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
         const msg = String(e.message ?? e).slice(0, 200);
         const tokenProblem = /tenant_access_token|token/i.test(msg) && !timeout;
-        return {
-          ok: false,
+        return err({
           permanent: false,
           outage: true,
           code: -1,
@@ -216,7 +216,7 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
             : tokenProblem
               ? '获取飞书访问凭证失败，请检查 LARK_APP_ID / LARK_APP_SECRET'
               : `连接飞书失败：${msg}`,
-        };
+        });
       }
     }
     // A stale or revoked tenant token: drop it, and retry once with a fresh one.
@@ -246,14 +246,14 @@ export function createLarkMessenger(config: LarkMessengerSettings, opts: { timeo
           code?: number;
           msg?: string;
         };
-        if (r?.code === 0) return { ok: true, messageId: '' };
+        if (r?.code === 0) return ok('');
         // 300020/300030/300040 (token bad, expired, used up), 200000 (card recalled): nothing a retry fixes.
         const permanent = [300020, 300030, 300040, 200000, 200310, 100030, 10002, 11311].includes(r?.code ?? -1);
-        return { ok: false, permanent, code: r?.code ?? -1, reason: `延时更新卡片失败：${r?.msg ?? ''} (${r?.code})` };
-      } catch (err) {
-        const e = err as HttpError;
+        return err({ permanent, code: r?.code ?? -1, reason: `延时更新卡片失败：${r?.msg ?? ''} (${r?.code})` });
+      } catch (thrown) {
+        const e = thrown as HttpError;
         if (e.response) return classifyFailure(e.response.status, e.response.data, e.response.headers);
-        return { ok: false, permanent: false, code: -1, reason: `连接飞书失败：${String(e.message).slice(0, 200)}` };
+        return err({ permanent: false, code: -1, reason: `连接飞书失败：${String(e.message).slice(0, 200)}` });
       }
     },
   };
@@ -272,9 +272,9 @@ export function createConsoleMessenger(print: (text: string) => void = (t) => co
             : `更新卡片 ${row.targetMessageId}`;
       const body = renderContentText(row.msgType, row.content);
       print(`\n——— 机器人消息（离线模式，未发往飞书）→ ${to} ———\n${body}\n———`);
-      if (row.op === 'patch' && row.targetMessageId) return { ok: true, messageId: row.targetMessageId };
+      if (row.op === 'patch' && row.targetMessageId) return ok(row.targetMessageId);
       n += 1;
-      return { ok: true, messageId: `om_local_${Date.now().toString(36)}_${n}` };
+      return ok(`om_local_${Date.now().toString(36)}_${n}`);
     },
   };
 }

@@ -39,15 +39,17 @@ export function registerLarkRoutes(app: Hono, deps: AppDeps): void {
   const answer = async (c: Context) => {
     const raw = new Uint8Array(await c.req.arrayBuffer());
     const now = deps.clock();
-    const v = await verifyLarkRequest(raw, (n) => c.req.header(n), deps.config, now, deps.larkCrypto);
-    if (!v.ok) {
-      deps.logger.warn(`lark: request refused (${v.status}): ${v.reason}${v.settingToCheck ? `; check ${v.settingToCheck}` : ''}`, {
+    const checked = await verifyLarkRequest(raw, (n) => c.req.header(n), deps.config, now, deps.larkCrypto);
+    if (!checked.ok) {
+      const no = checked.error;
+      deps.logger.warn(`lark: request refused (${no.status}): ${no.reason}${no.settingToCheck ? `; check ${no.settingToCheck}` : ''}`, {
         path: c.req.path,
       });
-      if (v.status === 503) return c.json({ error: 'inbound_disabled', message: INBOUND_DISABLED_MESSAGE }, 503);
-      const message = v.status === 401 ? '请求未通过飞书校验 / request not verified' : '请求格式错误 / malformed request';
-      return c.json({ error: v.status === 401 ? 'unauthorized' : 'bad_request', message }, v.status);
+      if (no.status === 503) return c.json({ error: 'inbound_disabled', message: INBOUND_DISABLED_MESSAGE }, 503);
+      const message = no.status === 401 ? '请求未通过飞书校验 / request not verified' : '请求格式错误 / malformed request';
+      return c.json({ error: no.status === 401 ? 'unauthorized' : 'bad_request', message }, no.status);
     }
+    const v = checked.value;
     // Only a genuine URL check is answered with its challenge (verify.ts decides what is genuine).
     if (v.kind === 'url_check') return c.json({ challenge: v.challenge });
     const n = normalizeLarkBody(v.body, { botOpenId: deps.config.LARK_BOT_OPEN_ID || undefined });

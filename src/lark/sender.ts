@@ -9,6 +9,7 @@ import {
   tripOutageBreaker, wakeRetries,
 } from '../db/outbox-delivery.js';
 import type { DeliverResult, DrainResult, OutboundEnvelope } from '../ports.js';
+import { err } from '../domain/result.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { alertOfficeUndelivered } from '../db/undelivered.js';
 import { StoredCardError, wireContent } from '../cards/stored-card.js';
@@ -73,28 +74,29 @@ async function recordOutcome(
   officeOpenIds: string[],
 ): Promise<keyof DrainResult> {
   if (res.ok) {
-    await markOutboxSent(db, row, res.messageId, now);
+    await markOutboxSent(db, row, res.value, now);
     return 'sent';
   }
-  if (res.rateLimited) {
-    const wait = Math.max(res.retryAfterMs ?? 1000, 200);
-    limiter.block(res.rateLimited === 'app' ? null : rateKeyOf(row), wait);
+  const f = res.error;
+  if (f.rateLimited) {
+    const wait = Math.max(f.retryAfterMs ?? 1000, 200);
+    limiter.block(f.rateLimited === 'app' ? null : rateKeyOf(row), wait);
     // Being told to slow down is not a failed attempt.
-    await retryOutboxRow(db, row, { at: now + wait, refundAttempt: true, reason: res.reason, code: res.code });
+    await retryOutboxRow(db, row, { at: now + wait, refundAttempt: true, reason: f.reason, code: f.code });
     return 'rateLimited';
   }
-  if (res.outage) {
+  if (f.outage) {
     // Not this row's fault: it stays due, in its place in the queue, and goes first once Feishu answers again.
-    await retryOutboxRow(db, row, { at: now, refundAttempt: false, reason: res.reason, code: res.code });
+    await retryOutboxRow(db, row, { at: now, refundAttempt: false, reason: f.reason, code: f.code });
     return 'retried';
   }
-  if (res.permanent) {
-    await markOutboxFailed(db, row, res.reason, res.code);
+  if (f.permanent) {
+    await markOutboxFailed(db, row, f.reason, f.code);
     // Put it in front of the office (once a day): 未送达 lists it with what to do.
     await alertOfficeUndelivered(db, officeOpenIds, row, now);
     return 'failed';
   }
-  await retryOutboxRow(db, row, { at: now + backoffMs(row.attempts), refundAttempt: false, reason: res.reason, code: res.code });
+  await retryOutboxRow(db, row, { at: now + backoffMs(row.attempts), refundAttempt: false, reason: f.reason, code: f.code });
   return 'retried';
 }
 
@@ -151,11 +153,11 @@ export async function drainOutbox(
           content = withLateNote(row.msgType, content, lateNoteText(dueAt, row.attempts > 1));
         }
         res = await deps.messenger.deliver(envelopeOf(row, content));
-      } catch (err) {
+      } catch (thrown) {
         res =
-          err instanceof StoredCardError
-            ? { ok: false, permanent: true, code: -2, reason: `卡片无法生成：${err.message}` }
-            : { ok: false, permanent: false, code: -1, reason: `发送出错：${(err as Error).message}` };
+          thrown instanceof StoredCardError
+            ? err({ permanent: true, code: -2, reason: `卡片无法生成：${thrown.message}` })
+            : err({ permanent: false, code: -1, reason: `发送出错：${(thrown as Error).message}` });
       }
       // Counted when the call completes: Feishu saw it no later than that, so the window can never be undercut.
       limiter.record(key);
@@ -172,10 +174,10 @@ export async function drainOutbox(
         deps.logger[outcome === 'failed' ? 'warn' : 'info']('outbox: message not sent', {
           id: row.id,
           outcome,
-          code: res.code,
-          reason: res.reason,
+          code: res.error.code,
+          reason: res.error.reason,
         });
-        if (res.outage) {
+        if (res.error.outage) {
           // Feishu is down or unreachable: the rest of the slice goes back untouched (no attempt counted) rather
           // than each waiting out its own timeout; after the breaker's wait a drain probes with the oldest row.
           const failures = (breaker?.failures ?? 0) + 1;

@@ -2,6 +2,7 @@
 // and whether it is a genuine URL check (the only kind of request that is answered without being an event).
 import { DecryptError, timingSafeEqualString, webLarkCrypto } from './crypto.js';
 import type { LarkCrypto } from '../ports.js';
+import { err, ok, type Result } from '../domain/result.js';
 import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, MAX_TIMESTAMP_TOLERANCE_SECONDS } from '../config.js';
 
 export interface VerifySettings {
@@ -30,10 +31,19 @@ export const MIN_INBOUND_RETENTION_MS = minInboundRetentionMs(MAX_TIMESTAMP_TOLE
 /** An unsigned request may only be the encrypted URL check, which is tiny; anything bigger is refused unread. */
 const UNSIGNED_URL_CHECK_MAX_BYTES = 4096;
 
-export type VerifyResult =
-  | { ok: true; kind: 'url_check'; challenge: string }
-  | { ok: true; kind: 'event'; body: Record<string, unknown>; signed: boolean }
-  | { ok: false; status: 400 | 401 | 503; reason: string; settingToCheck?: string };
+/** A request that passed: a genuine URL check, or an event body (signed, or checked by its token). */
+export type VerifiedRequest =
+  | { kind: 'url_check'; challenge: string }
+  | { kind: 'event'; body: Record<string, unknown>; signed: boolean };
+
+/** Why a request is refused: the HTTP status to answer, the reason for the log, the setting to check if any. */
+export interface VerifyRefusal {
+  status: 400 | 401 | 503;
+  reason: string;
+  settingToCheck?: string;
+}
+
+export type VerifyResult = Result<VerifiedRequest, VerifyRefusal>;
 
 /** Whether /lark/* can accept anything at all under this configuration, and why not. */
 export function larkInboundStatus(settings: Pick<VerifySettings, 'LARK_ENCRYPT_KEY' | 'LARK_VERIFICATION_TOKEN'>):
@@ -57,12 +67,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 type HeaderGetter = (name: string) => string | undefined | null;
 
-const reject = (status: 400 | 401 | 503, reason: string, settingToCheck?: string): VerifyResult => ({
-  ok: false,
-  status,
-  reason,
-  ...(settingToCheck ? { settingToCheck } : {}),
-});
+const reject = (status: 400 | 401 | 503, reason: string, settingToCheck?: string): VerifyResult =>
+  err({ status, reason, ...(settingToCheck ? { settingToCheck } : {}) });
 
 function parseObject(text: string): Record<string, unknown> | null {
   try {
@@ -173,9 +179,9 @@ export async function verifyLarkRequest(
         const inner = parseObject(await crypto.decrypt(key, outer.encrypt));
         if (!inner) return reject(400, 'decrypted body is not a JSON object');
         body = inner;
-      } catch (err) {
-        if (err instanceof DecryptError) return reject(400, `cannot decrypt body: ${err.message}`, 'LARK_ENCRYPT_KEY');
-        throw err;
+      } catch (thrown) {
+        if (thrown instanceof DecryptError) return reject(400, `cannot decrypt body: ${thrown.message}`, 'LARK_ENCRYPT_KEY');
+        throw thrown;
       }
     } else if ('encrypt' in outer) {
       return reject(400, 'encrypt is not a string');
@@ -183,8 +189,8 @@ export async function verifyLarkRequest(
     const badToken = checkToken(body, expectedToken);
     if (badToken) return badToken;
     const challenge = genuineUrlCheck(body);
-    if (challenge !== null) return { ok: true, kind: 'url_check', challenge };
-    return { ok: true, kind: 'event', body, signed: true };
+    if (challenge !== null) return ok({ kind: 'url_check', challenge });
+    return ok({ kind: 'event', body, signed: true });
   }
 
   // Verification token only: no signature exists; the token inside the plaintext body is the whole check.
@@ -199,8 +205,8 @@ export async function verifyLarkRequest(
   const badToken = checkToken(body, expectedToken);
   if (badToken) return badToken;
   const challenge = genuineUrlCheck(body);
-  if (challenge !== null) return { ok: true, kind: 'url_check', challenge };
-  return { ok: true, kind: 'event', body, signed: false };
+  if (challenge !== null) return ok({ kind: 'url_check', challenge });
+  return ok({ kind: 'event', body, signed: false });
 }
 
 async function verifyUnsignedUrlCheck(raw: Uint8Array, settings: VerifySettings, crypto: LarkCrypto): Promise<VerifyResult> {
@@ -219,5 +225,5 @@ async function verifyUnsignedUrlCheck(raw: Uint8Array, settings: VerifySettings,
   if (challenge === null) return refused;
   const badToken = checkToken(inner, settings.LARK_VERIFICATION_TOKEN);
   if (badToken) return badToken;
-  return { ok: true, kind: 'url_check', challenge };
+  return ok({ kind: 'url_check', challenge });
 }

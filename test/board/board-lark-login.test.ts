@@ -105,16 +105,16 @@ describe('Feishu login', () => {
     const config = parseConfig({ LARK_APP_ID: APP_ID, LARK_APP_SECRET: SECRET, LARK_BASE_URL: fake.url });
     const expired = fake.issueAuthCode(user, CALLBACK);
     now += 6 * 60_000;
-    expect(await loginWithCode(config, expired, CALLBACK)).toMatchObject({ ok: false, code: 20004, message: expect.stringContaining('已过期') });
+    expect(await loginWithCode(config, expired, CALLBACK)).toMatchObject({ ok: false, error: { code: 20004, message: expect.stringContaining('已过期') } });
     const wrongRedirect = fake.issueAuthCode(user, CALLBACK);
-    expect(await loginWithCode(config, wrongRedirect, 'https://elsewhere.test/cb')).toMatchObject({ ok: false, code: 20071, message: expect.stringContaining('PUBLIC_BASE_URL') });
+    expect(await loginWithCode(config, wrongRedirect, 'https://elsewhere.test/cb')).toMatchObject({ ok: false, error: { code: 20071, message: expect.stringContaining('PUBLIC_BASE_URL') } });
     const otherApp = fake.issueAuthCode(user, CALLBACK, { clientId: 'cli_other' });
-    expect(await loginWithCode(config, otherApp, CALLBACK)).toMatchObject({ ok: false, code: 20024 });
-    expect(await loginWithCode(config, 'no-such-code', CALLBACK)).toMatchObject({ ok: false, code: 20003 });
+    expect(await loginWithCode(config, otherApp, CALLBACK)).toMatchObject({ ok: false, error: { code: 20024 } });
+    expect(await loginWithCode(config, 'no-such-code', CALLBACK)).toMatchObject({ ok: false, error: { code: 20003 } });
     const badSecret = parseConfig({ LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'wrong', LARK_BASE_URL: fake.url });
-    expect(await loginWithCode(badSecret, fake.issueAuthCode(user, CALLBACK), CALLBACK)).toMatchObject({ ok: false, code: 20002, message: expect.stringContaining('LARK_APP_SECRET') });
+    expect(await loginWithCode(badSecret, fake.issueAuthCode(user, CALLBACK), CALLBACK)).toMatchObject({ ok: false, error: { code: 20002, message: expect.stringContaining('LARK_APP_SECRET') } });
     const good = await loginWithCode(config, fake.issueAuthCode(user, CALLBACK), CALLBACK);
-    expect(good).toMatchObject({ ok: true, user: { open_id: ANDING, name: '李安定', tenant_key: 'fake_tenant' } });
+    expect(good).toMatchObject({ ok: true, value: { open_id: ANDING, name: '李安定', tenant_key: 'fake_tenant' } });
     // user_info refuses a token it did not issue.
     const ui = await fetch(`${fake.url}/open-apis/authen/v1/user_info`, { headers: { authorization: 'Bearer u-forged' } });
     expect(await ui.json()).toMatchObject({ code: 99991668 });

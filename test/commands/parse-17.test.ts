@@ -55,8 +55,8 @@ describe('parseMetricValue', () => {
     ['二类', 2],
     ['III类', 3],
     ['劣Ⅴ类', 6],
-  ])('%j → %d', (raw, v) => expect(parseMetricValue(raw)).toMatchObject({ ok: true, value: v }));
-  it.each(['很好', 'Ⅸ类', '2022年7月', ''])('%j is not a value', (raw) => expect(parseMetricValue(raw).ok).toBe(false));
+  ])('%j → %d', (raw, v) => expect(parseMetricValue(raw)).toMatchObject({ value: v }));
+  it.each(['很好', 'Ⅸ类', '2022年7月', ''])('%j is not a value', (raw) => expect(parseMetricValue(raw)).toBeNull());
   it('water classes read back as Roman numerals', () => {
     expect(formatTargetValue(2, '类（Ⅱ类）')).toBe('Ⅱ类');
     expect(formatTargetValue(24, 'μg/m³')).toBe('24μg/m³');
@@ -76,8 +76,8 @@ describe('parsePeriod', () => {
     ['2021年', '2021'],
     ['2021年度', '2021'],
     ['上月', '2022-07'],
-  ])('%j → %s', (raw, p) => expect(parsePeriod(raw, today)).toEqual({ ok: true, period: p }));
-  it.each(['安定区', '13月', '22'])('%j is not a period', (raw) => expect(parsePeriod(raw, today).ok).toBe(false));
+  ])('%j → %s', (raw, p) => expect(parsePeriod(raw, today)).toBe(p));
+  it.each(['安定区', '13月', '22'])('%j is not a period', (raw) => expect(parsePeriod(raw, today)).toBeNull());
   it('reads back in Chinese', () => {
     expect(periodZh('2022-07')).toBe('2022年7月');
     expect(periodZh('2022-Q2')).toBe('2022年第2季度');

@@ -24,14 +24,14 @@ describe('the State Council notice as pasted text', () => {
   it('reads every holiday and make-up workday of a real notice, matching chinese-days for that year', () => {
     const r = parseHolidayNotice(NOTICE_2021, 2021);
     if (!r.ok) throw new Error(r.error);
-    expect(Object.keys(r.calendar.holidays)).toHaveLength(31);
-    expect(r.calendar.workdays).toEqual(['2021-01-04', '2021-02-07', '2021-02-20', '2021-04-25', '2021-05-08', '2021-09-18', '2021-09-26', '2021-10-09']);
-    expect(r.calendar.holidays['2021-02-11']).toBe('春节');
+    expect(Object.keys(r.value.calendar.holidays)).toHaveLength(31);
+    expect(r.value.calendar.workdays).toEqual(['2021-01-04', '2021-02-07', '2021-02-20', '2021-04-25', '2021-05-08', '2021-09-18', '2021-09-26', '2021-10-09']);
+    expect(r.value.calendar.holidays['2021-02-11']).toBe('春节');
     // The library knows 2021: the notice agrees with it day for day.
     setCalendarOverrides([]);
-    for (const d of Object.keys(r.calendar.holidays)) expect(isWorkday(d)).toBe(false);
-    for (const d of r.calendar.workdays) expect(isWorkday(d)).toBe(true);
-    expect(r.lines[1]).toBe('春节：2月11日至2月17日 放假，2月7日、2月20日 上班');
+    for (const d of Object.keys(r.value.calendar.holidays)) expect(isWorkday(d)).toBe(false);
+    for (const d of r.value.calendar.workdays) expect(isWorkday(d)).toBe(true);
+    expect(r.value.lines[1]).toBe('春节：2月11日至2月17日 放假，2月7日、2月20日 上班');
   });
   it.each([
     ['一、元旦：1月1日（周五）至3日（周日）放假调休，共3天。1月4日（周一）上班。', 2027, ['2027-01-01', '2027-01-02', '2027-01-03'], ['2027-01-04']],
@@ -43,8 +43,8 @@ describe('the State Council notice as pasted text', () => {
   ])('%s', (text, year, holidays, workdays) => {
     const r = parseHolidayNotice(text, year);
     if (!r.ok) throw new Error(r.error);
-    expect(Object.keys(r.calendar.holidays).sort()).toEqual(holidays);
-    expect(r.calendar.workdays).toEqual(workdays);
+    expect(Object.keys(r.value.calendar.holidays).sort()).toEqual(holidays);
+    expect(r.value.calendar.workdays).toEqual(workdays);
   });
   it('says what is wrong with text that is not a notice', () => {
     expect(parseHolidayNotice('明年放假多一些', 2027)).toMatchObject({ ok: false });
@@ -60,8 +60,8 @@ describe('dates typed by the office', () => {
   ])('%s', (text, someHolidays, workdays) => {
     const r = parseHolidayDates(text, 2027);
     if (!r.ok) throw new Error(r.error);
-    expect(r.calendar.holidays).toMatchObject(someHolidays);
-    expect(r.calendar.workdays).toEqual(workdays);
+    expect(r.value.calendar.holidays).toMatchObject(someHolidays);
+    expect(r.value.calendar.workdays).toEqual(workdays);
     expect(parseHolidayInput(text, 2027)).toEqual(r);
   });
   it.each([
@@ -84,7 +84,7 @@ describe('overriding the library', () => {
     expect(checkGate(shanghaiInstant('2027-01-04', '10:00'), { start: '09:00', end: '18:00' })).toBe('no_calendar_data');
     const r = parseHolidayInput('一、元旦：1月1日（周五）至3日（周日）放假调休，共3天。1月4日（周一）上班。\n二、春节：2月6日至13日放假调休，共8天。2月14日（周日）、2月20日（周六）上班。', 2027);
     if (!r.ok) throw new Error(r.error);
-    setCalendarOverrides([r.calendar]);
+    setCalendarOverrides([r.value.calendar]);
     expect(hasCalendarData(2027)).toBe(true);
     expect(libraryCovers(2027)).toBe(false);
     expect(isWorkday('2027-01-01')).toBe(false);
@@ -94,7 +94,7 @@ describe('overriding the library', () => {
     expect(holidayName('2027-02-10')).toBe('春节');
     expect(checkGate(shanghaiInstant('2027-02-14', '10:00'), { start: '09:00', end: '18:00' })).toBeNull();
     expect(checkGate(shanghaiInstant('2027-02-08', '10:00'), { start: '09:00', end: '18:00' })).toBe('not_workday');
-    expect(describeYearCalendar(r.calendar)).toEqual(['元旦：1月1日至1月3日 放假（3 天）', '春节：2月6日至2月13日 放假（8 天）', '调休上班：1月4日、2月14日、2月20日']);
+    expect(describeYearCalendar(r.value.calendar)).toEqual(['元旦：1月1日至1月3日 放假（3 天）', '春节：2月6日至2月13日 放假（8 天）', '调休上班：1月4日、2月14日、2月20日']);
   });
   it.each([
     // date, library says, office says, result

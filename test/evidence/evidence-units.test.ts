@@ -38,15 +38,15 @@ describe('evidence rules', () => {
 
   it('accepts images by their bytes and documents by name; refuses big, empty, executable and unknown files', () => {
     const base = { maxBytes: 20 * MB };
-    expect(acceptFile({ ...base, name: 'x.jpg', kind: 'image', bytes: PNG, size: PNG.length })).toEqual({ ok: true, contentType: 'image/png' });
+    expect(acceptFile({ ...base, name: 'x.jpg', kind: 'image', bytes: PNG, size: PNG.length })).toEqual({ ok: true, value: 'image/png' });
     expect(acceptFile({ ...base, name: '方案.docx', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: true });
-    expect(acceptFile({ ...base, name: 'a.pdf', kind: 'file', bytes: PNG, size: 25 * MB })).toMatchObject({ ok: false, reason: expect.stringContaining('文件过大（25.0 MB），超过 20.0 MB') });
-    expect(acceptFile({ ...base, name: 'setup.exe', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: false, reason: expect.stringContaining('可执行文件') });
-    expect(acceptFile({ ...base, name: 'report.pdf', kind: 'file', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]), size: 4 })).toMatchObject({ ok: false, reason: expect.stringContaining('可执行文件') });
+    expect(acceptFile({ ...base, name: 'a.pdf', kind: 'file', bytes: PNG, size: 25 * MB })).toMatchObject({ ok: false, error: expect.stringContaining('文件过大（25.0 MB），超过 20.0 MB') });
+    expect(acceptFile({ ...base, name: 'setup.exe', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: false, error: expect.stringContaining('可执行文件') });
+    expect(acceptFile({ ...base, name: 'report.pdf', kind: 'file', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]), size: 4 })).toMatchObject({ ok: false, error: expect.stringContaining('可执行文件') });
     expect(acceptFile({ ...base, name: 'page.html', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: false });
-    expect(acceptFile({ ...base, name: 'data.xyz', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: false, reason: expect.stringContaining('不支持的文件类型（.xyz）') });
-    expect(acceptFile({ ...base, name: 'x', kind: 'image', bytes: new Uint8Array([1, 2, 3]), size: 3 })).toMatchObject({ ok: false, reason: expect.stringContaining('图片格式') });
-    expect(acceptFile({ ...base, name: 'a.pdf', kind: 'file', bytes: new Uint8Array(), size: 0 })).toMatchObject({ ok: false, reason: '文件是空的。' });
+    expect(acceptFile({ ...base, name: 'data.xyz', kind: 'file', bytes: PNG, size: 8 })).toMatchObject({ ok: false, error: expect.stringContaining('不支持的文件类型（.xyz）') });
+    expect(acceptFile({ ...base, name: 'x', kind: 'image', bytes: new Uint8Array([1, 2, 3]), size: 3 })).toMatchObject({ ok: false, error: expect.stringContaining('图片格式') });
+    expect(acceptFile({ ...base, name: 'a.pdf', kind: 'file', bytes: new Uint8Array(), size: 0 })).toMatchObject({ ok: false, error: '文件是空的。' });
   });
 
   it('reads a leading task code, names images, spots a request for evidence, and tells read verdicts apart', () => {
@@ -100,10 +100,10 @@ describe('Feishu calls for files, read users and buzz (fake server, real SDK)', 
       const big = await im.fetchResource('om_2', 'f_big', 'file', MB);
       expect(big.ok && big.value.size).toBe(3 * MB);
       expect(big.ok && big.value.bytes.length).toBeLessThanOrEqual(MB);
-      expect(await im.fetchResource('om_1', 'nope', 'image', MB)).toMatchObject({ ok: false, code: 234003, permanent: true });
-      expect(await im.fetchResource('om_1', 'img_1', 'file', MB)).toMatchObject({ ok: false, code: 234001 });
+      expect(await im.fetchResource('om_1', 'nope', 'image', MB)).toMatchObject({ ok: false, error: { code: 234003, permanent: true } });
+      expect(await im.fetchResource('om_1', 'img_1', 'file', MB)).toMatchObject({ ok: false, error: { code: 234001 } });
       fake.failIm('resource', 234019);
-      expect(await im.fetchResource('om_1', 'img_1', 'image', MB)).toMatchObject({ ok: false, code: 234019, permanent: false });
+      expect(await im.fetchResource('om_1', 'img_1', 'image', MB)).toMatchObject({ ok: false, error: { code: 234019, permanent: false } });
     });
   }
 
@@ -121,16 +121,16 @@ describe('Feishu calls for files, read users and buzz (fake server, real SDK)', 
     const im = createLarkIm(settings(), { download: 'sdk' });
     expect(await im.readUsers(id)).toEqual({ ok: true, value: readers });
     expect(fake.requests.filter((r) => r.path.endsWith('/read_users'))).toHaveLength(2);
-    expect(await im.readUsers('om_not_ours')).toMatchObject({ ok: false, code: 230012 });
+    expect(await im.readUsers('om_not_ours')).toMatchObject({ ok: false, error: { code: 230012 } });
     fake.failIm('read_users', 99991672);
-    expect(await im.readUsers(id)).toMatchObject({ ok: false, code: 99991672, reason: expect.stringContaining('权限') });
+    expect(await im.readUsers(id)).toMatchObject({ ok: false, error: { code: 99991672, reason: expect.stringContaining('权限') } });
 
     fake.setChatMembers('oc_group', ['ou_a', 'ou_b']);
     expect(await im.urgentApp(id, ['ou_a', 'ou_z'])).toEqual({ ok: true, value: { invalid: ['ou_z'] } });
     expect(fake.urgents).toHaveLength(1);
-    expect(await im.urgentApp(id, ['ou_z'])).toMatchObject({ ok: false, code: 230001 });
+    expect(await im.urgentApp(id, ['ou_z'])).toMatchObject({ ok: false, error: { code: 230001 } });
     fake.failIm('urgent', 230027);
-    expect(await im.urgentApp(id, ['ou_a'])).toMatchObject({ ok: false, code: 230027, permanent: true });
+    expect(await im.urgentApp(id, ['ou_a'])).toMatchObject({ ok: false, error: { code: 230027, permanent: true } });
   });
 });
 

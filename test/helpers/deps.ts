@@ -19,7 +19,7 @@ export function createRecordingMessenger(): RecordingMessenger {
     async deliver(envelope) {
       m.delivered.push(envelope);
       if (m.respond) return m.respond(envelope);
-      return { ok: true, messageId: `om_fake_${m.delivered.length}` };
+      return { ok: true, value: `om_fake_${m.delivered.length}` };
     },
   };
   return m;

@@ -238,7 +238,7 @@ describe('outbox sender logic', () => {
   it('never gives up on transient failures: 40 attempts over a day stay pending, then the row is sent', async () => {
     const m = createRecordingMessenger();
     let down = true;
-    m.respond = (row) => (down ? { ok: false, permanent: false, code: 500, reason: '飞书服务暂时不可用' } : { ok: true, messageId: `om_${row.id}` });
+    m.respond = (row) => (down ? { ok: false, error: { permanent: false, code: 500, reason: '飞书服务暂时不可用' } } : { ok: true, value: `om_${row.id}` });
     deps = createTestDeps({}, T0, m);
     await enqueueOutbox(deps.db, [toChat(1)], T0);
     let now = T0;
@@ -264,7 +264,7 @@ describe('outbox sender logic', () => {
     const m = createRecordingMessenger();
     m.respond = async (row) => {
       await new Promise((r) => setTimeout(r, 1));
-      return { ok: true, messageId: `om_${row.id}` };
+      return { ok: true, value: `om_${row.id}` };
     };
     deps = createTestDeps({}, T0, m);
     await enqueueOutbox(deps.db, Array.from({ length: 40 }, (_, i) => toChat(i, `oc_${i % 20}`)), T0);

@@ -207,7 +207,7 @@ describe('the office’s calendar outlives chinese-days', () => {
     expect((await runSchedulerPass(deps, at('2027-02-14'))).skippedReason).toBe('no_calendar_data');
     const parsed = parseHolidayInput('二、春节：2月6日至13日放假调休，共8天。2月14日（周日）、2月20日（周六）上班。', 2027);
     if (!parsed.ok) throw new Error(parsed.error);
-    await saveCalendarYear(db, parsed.calendar, { now: 0, actor: 'cli', channel: 'cli' });
+    await saveCalendarYear(db, parsed.value.calendar, { now: 0, actor: 'cli', channel: 'cli' });
     setCalendarOverrides([]); // the pass reads the entries from the database itself
     expect((await runSchedulerPass(deps, at('2027-02-08'))).skippedReason).toBe('not_workday');
     setCalendarOverrides([]);
@@ -230,7 +230,7 @@ describe('the office’s calendar outlives chinese-days', () => {
     // Entered: no more warnings.
     const parsed = parseHolidayInput('一、元旦：1月1日（周五）至3日（周日）放假调休，共3天。', 2027);
     if (!parsed.ok) throw new Error(parsed.error);
-    await saveCalendarYear(db, parsed.calendar, { now: 0, actor: 'cli', channel: 'cli' });
+    await saveCalendarYear(db, parsed.value.calendar, { now: 0, actor: 'cli', channel: 'cli' });
     await runSchedulerPass(deps, at('2026-11-16'));
     expect((await officeTexts()).filter((t) => t.includes('节假日数据待补'))).toHaveLength(2);
     expect(warned[0]).toContain('节假日 2027');
