@@ -3,6 +3,7 @@
 // (`settings` key 'lark_bot_identity'), so a Workers isolate does not call Feishu for every event.
 import type { AppDeps } from '../deps.js';
 import { readBotIdentity, saveBotIdentity, type StoredBotIdentity } from '../db/bot-identity-store.js';
+import type { BotInfo } from '../ports.js';
 
 /** After a failed look-up, messages use the leading-mention rule for this long before asking again. */
 const RETRY_AFTER_MS = 5 * 60_000;
@@ -15,27 +16,32 @@ type IdentityDeps = Pick<AppDeps, 'db' | 'config' | 'messenger' | 'logger' | 'cl
 /** The bot's open_id, or undefined (offline, or Feishu not reachable yet: callers fall back to the old rule). */
 export async function botOpenIdFor(deps: IdentityDeps): Promise<string | undefined> {
   if (deps.config.LARK_BOT_OPEN_ID) return deps.config.LARK_BOT_OPEN_ID;
-  if (!deps.config.larkConfigured || !deps.messenger.botInfo) return undefined;
+  const botInfo = deps.messenger.botInfo?.bind(deps.messenger);
+  if (!deps.config.larkConfigured || !botInfo) return undefined;
   const appId = deps.config.LARK_APP_ID;
   let m = memory.get(deps.db);
   if (!m || m.appId !== appId) memory.set(deps.db, (m = { appId }));
   if (m.openId) return m.openId;
   if (m.inflight) return m.inflight;
   const entry = m;
-  entry.inflight = resolve(deps, entry).finally(() => {
+  entry.inflight = resolve(deps, botInfo, entry).finally(() => {
     entry.inflight = undefined;
   });
   return entry.inflight;
 }
 
-async function resolve(deps: IdentityDeps, m: { openId?: string; appId: string; retryAt?: number }): Promise<string | undefined> {
+async function resolve(
+  deps: IdentityDeps,
+  botInfo: () => Promise<BotInfo>,
+  m: { openId?: string; appId: string; retryAt?: number },
+): Promise<string | undefined> {
   const stored = await readBotIdentity(deps.db);
   // Stored for another app (the credentials changed): ask again.
   if (stored && stored.appId === m.appId) return (m.openId = stored.openId);
   const now = deps.clock();
   if (m.retryAt && now < m.retryAt) return undefined;
   try {
-    const info = await deps.messenger.botInfo!();
+    const info = await botInfo();
     if (info.activateStatus !== undefined && info.activateStatus !== 2) {
       deps.logger.warn('lark: the bot is not enabled for this tenant (bot/v3/info activate_status ≠ 2); publish and enable the app', {
         activateStatus: info.activateStatus,
