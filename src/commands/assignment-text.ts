@@ -79,10 +79,11 @@ export function refusalZh(event: LifecycleEvent, r: Refusal, f: RefusalFacts): s
 /**
  * "May this person act for this unit", as every command and reply path asks it before touching an assignment:
  * null when they may, else the sentence to answer. `skipped`: the line of a many-task answer (全部无变化) that says
- * the task was left out.
+ * the task was left out; `brief`: the clause inside another sentence (where a file could not be placed).
  */
-export function unitRefusal(actor: Actor, view: AssignmentView, how: 'report' | 'skipped' = 'report'): string | null {
+export function unitRefusal(actor: Actor, view: AssignmentView, how: 'report' | 'skipped' | 'brief' = 'report'): string | null {
   if (mayUpdateUnit(actor, view.unit.id)) return null;
+  if (how === 'brief') return `${label(view)} 不是你绑定单位的任务`;
   return how === 'skipped' ? `${label(view)} 不是你绑定单位的任务，未记录。` : refusalZh('report', { refused: 'not_your_unit' }, { view });
 }
 

@@ -19,7 +19,8 @@ import { resolveActor } from '../db/people-store.js';
 import { assignmentView, taskById, type AssignmentView } from '../db/task-store.js';
 import { shanghaiDate } from '../domain/dates.js';
 import { leadingTaskCode, type Attachment } from '../domain/evidence.js';
-import { mayUpdateUnit, strangerHint } from '../domain/permissions.js';
+import { strangerHint } from '../domain/permissions.js';
+import { unitRefusal } from './assignment-text.js';
 import type { IncomingMessage } from '../domain/types.js';
 import { evidenceWrites, keepFiles, mergeIntoPending, type Placed } from '../evidence/intake.js';
 import { findTask } from './lookup.js';
@@ -50,8 +51,9 @@ async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, f
     (msg.rootId && msg.rootId !== msg.parentId ? await ctx.sentMessages.lookup(msg.rootId) : undefined);
   if (sent?.assignmentId) {
     const v = await assignmentView(db, sent.assignmentId, ctx.today);
-    if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'reply' };
-    if (v) return { view: null, why: `${label(v)} 不是你绑定单位的任务` };
+    const refused = v && unitRefusal(ctx.actor, v, 'brief');
+    if (v && !refused) return { view: v, via: 'reply' };
+    if (refused) return { view: null, why: refused };
   } else if (sent?.taskId) {
     const t = await taskById(db, sent.taskId);
     if (t) {
@@ -71,7 +73,7 @@ async function place(deps: AppDeps, ctx: CommandContext, msg: IncomingMessage, f
   const recent = (await reportOfMessage(db, msg.messageId)) ?? (await recentReportAssignment(db, ctx.actor.personId, ctx.now));
   if (recent) {
     const v = await assignmentView(db, recent, ctx.today);
-    if (v && mayUpdateUnit(ctx.actor, v.unit.id)) return { view: v, via: 'window' };
+    if (v && !unitRefusal(ctx.actor, v)) return { view: v, via: 'window' };
   }
   return { view: null, why: '' };
 }
