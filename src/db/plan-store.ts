@@ -216,16 +216,7 @@ export async function writePlanChanges(db: Db, c: PlanChangeSet, by: ChangeAutho
   for (const part of chunks(c.deadlineDeleteTaskIds, 1)) statements.push(db.delete(deadlines).where(inArray(deadlines.taskId, part)));
   for (const part of chunks(c.deadlineInserts, 8)) {
     statements.push(
-      db.insert(deadlines).values(
-        part.map(({ taskId, d }) => ({
-          taskId,
-          kind: d.kind,
-          dueDate: d.dueDate ?? null,
-          recurrence: d.recurrence ?? null,
-          label: d.label,
-          what: d.what ?? null,
-        })),
-      ),
+      db.insert(deadlines).values(part),
     );
   }
   for (const part of chunks(c.assignmentDeleteIds, 1)) statements.push(db.delete(assignments).where(inArray(assignments.id, part)));

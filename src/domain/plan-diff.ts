@@ -46,18 +46,10 @@ export interface StoredAssignmentRow {
   percent: number;
   state: string;
 }
-export interface StoredTargetRow {
+export interface StoredTargetRow extends TargetValues {
   id: number;
   code: string;
   taskId: number | null;
-  indicator: string;
-  aliases: string[];
-  comparator: string;
-  value: number;
-  unit: string | null;
-  year: number;
-  scope: string | null;
-  sourceText: string | null;
 }
 
 /** Everything the diff needs of the database: the plan (if stored), its rows, every unit, and the next free ids. */
@@ -181,13 +173,18 @@ export interface PlanChangeSet {
   taskWithdrawIds: number[];
   /** Tasks whose stored deadlines are all deleted before deadlineInserts (a changed set is replaced whole). */
   deadlineDeleteTaskIds: number[];
-  deadlineInserts: Array<{ taskId: number; d: DeadlineSpec }>;
+  deadlineInserts: StoredDeadlineRow[];
   assignmentDeleteIds: number[];
   assignmentConfirmIds: number[];
   assignmentInserts: Array<{ taskId: number; unitId: number; role: 'lead' | 'co'; proposed: boolean }>;
   targetInserts: Array<TargetValues & { planId: number; taskId: number | null; code: string }>;
   targetUpdates: Array<{ id: number; set: TargetValues & { taskId: number | null } }>;
   audit: PlanAuditEvent[];
+}
+
+/** A deadline of the plan file as the row it is stored as. */
+export function deadlineRow(taskId: number, d: DeadlineSpec): StoredDeadlineRow {
+  return { taskId, kind: d.kind, dueDate: d.dueDate ?? null, recurrence: d.recurrence ?? null, label: d.label, what: d.what ?? null };
 }
 
 export interface PlanDiff {
@@ -420,7 +417,7 @@ export function diffPlan(state: PlanState, plan: PlanFile, opts: PlanDiffOptions
         sourceText: t.text.trim(),
         note: clean(t.note),
       });
-      for (const d of t.deadlines) changes.deadlineInserts.push({ taskId: taskIdExpr(t.code), d });
+      for (const d of t.deadlines) changes.deadlineInserts.push(deadlineRow(taskIdExpr(t.code), d));
       for (const w of wanted.values()) {
         changes.assignmentInserts.push({ taskId: taskIdExpr(t.code), unitId: unitIdExpr(w.ref), role: w.role, proposed: w.proposed });
       }
@@ -468,7 +465,7 @@ export function diffPlan(state: PlanState, plan: PlanFile, opts: PlanDiffOptions
       const after = t.deadlines.map((d) => d.label + (d.what ?? ''));
       report.deadlinesChanged.push({ task: t.code, before, after });
       if (oldDl.length) changes.deadlineDeleteTaskIds.push(existing.id);
-      for (const d of t.deadlines) changes.deadlineInserts.push({ taskId: existing.id, d });
+      for (const d of t.deadlines) changes.deadlineInserts.push(deadlineRow(existing.id, d));
       au({ action: 'task.deadlines', entity: 'task', entityId: existing.id, detail: { code: t.code, before, after } });
     }
 

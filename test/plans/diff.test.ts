@@ -31,16 +31,7 @@ function commit(state: PlanState, c: PlanChangeSet): PlanState {
   s.tasks.push(...c.taskInserts.map((t) => ({ id: t.id, code: t.code, title: t.title, sourceText: t.sourceText, note: t.note, state: 'active' })));
   for (const id of c.taskWithdrawIds) s.tasks.find((x) => x.id === id)!.state = 'withdrawn';
   s.deadlines = s.deadlines.filter((d) => !c.deadlineDeleteTaskIds.includes(d.taskId));
-  s.deadlines.push(
-    ...c.deadlineInserts.map(({ taskId, d }) => ({
-      taskId,
-      kind: d.kind,
-      dueDate: d.dueDate ?? null,
-      recurrence: d.recurrence ?? null,
-      label: d.label,
-      what: d.what ?? null,
-    })),
-  );
+  s.deadlines.push(...c.deadlineInserts);
   s.assignments = s.assignments.filter((r) => !c.assignmentDeleteIds.includes(r.a.id));
   for (const id of c.assignmentConfirmIds) s.assignments.find((x) => x.a.id === id)!.a.proposed = false;
   let nextAsg = Math.max(0, ...state.assignments.map((r) => r.a.id)) + 1;
