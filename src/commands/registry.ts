@@ -17,8 +17,15 @@ export interface CommandReply {
   unmatched?: string;
 }
 
+/**
+ * What a command may use of the runtime: the database and configuration, the logger and clock, the outbox (to wake
+ * the sender after queueing), and the evidence ports. Not the messenger, the inbound machinery or the crypto: a
+ * command answers by returning a reply, which the inbound entry point queues.
+ */
+export type CommandDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'clock' | 'outbox' | 'larkIm' | 'evidenceStore'>;
+
 export interface CommandContext {
-  deps: AppDeps;
+  deps: CommandDeps;
   actor: Actor;
   /** The message being answered (null when run from the CLI sandbox without one). */
   msg: IncomingMessage | null;
