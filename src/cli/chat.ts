@@ -3,8 +3,6 @@
 // delivered in the sandbox, so replies (`> 文本`) and buttons (`:press 已完成`) work on it.
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
-import { createInboundHandlers } from '../commands/handlers.js';
-import type { InboundOptions } from '../commands/handlers.js';
 import { resolveActor } from '../db/people-store.js';
 import { assignmentCard } from '../commands/task-commands.js';
 import { taskAssignments } from '../db/task-store.js';
@@ -47,7 +45,7 @@ function renderCard(card: Record<string, unknown>): string {
   return renderCardText(card) + (hint ? `\n${hint}` : '');
 }
 
-export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIterable<string>, opts: InboundOptions = {}): Promise<number> {
+export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIterable<string>): Promise<number> {
   const { options } = parseArgs(args, { as: 'string', group: 'string', date: 'string' });
   let ctx = cliCtx;
   if (typeof options.date === 'string') {
@@ -82,7 +80,6 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     // Like the service's sender loop, the sandbox's own display takes queued messages: work never drains them.
     { outbox: (d) => createLoopOutboxFlush(d, undefined) },
   );
-  const handlers = createInboundHandlers(deps, opts);
   const chatId = typeof options.group === 'string' ? options.group : `sandbox:${openId}`;
   const chatType = typeof options.group === 'string' ? 'group' : 'p2p';
   let lastSeen = await lastOutboxId(db);
@@ -133,7 +130,8 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
     seq++;
     const mentions = await sandboxMentions(db, text);
     for (const miss of mentions.unknown) ctx.out(`（沙盒：没有名为“${miss}”的人，这个 @ 不会被当作提及。用 npx duban people list 查看姓名。）`);
-    await handlers.onMessage(
+    // Through the one inbound entry point, as the service hands it every event.
+    await deps.inbound.message(
       {
         eventId: `sandbox-ev-${session}-${seq}`,
         messageId: `sandbox-in-${session}-${seq}`,
@@ -146,7 +144,9 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
         parentId: parentId ?? undefined,
         createTime: ctx.now(),
       },
+      [],
       ctx.now(),
+      [],
     );
     while (pending.size) await Promise.allSettled([...pending]);
     await flush();
@@ -211,7 +211,7 @@ export async function runChat(args: string[], cliCtx: CliContext, input: AsyncIt
       if (!btn) ctx.out(lastCard ? `上一张卡片上没有按钮“${label}”。按钮：${cardButtons(lastCard).map((b) => b.text).join('、')}` : '还没有卡片。');
       else {
         const formValue = Object.fromEntries(fields.map((f) => [f.split('=')[0], f.split('=').slice(1).join('=')]));
-        const res = await handlers.onCardAction(
+        const res = await deps.inbound.cardAction(
           { eventId: `sandbox-card-${session}-${seq++}`, operator: { openId }, value: btn.value, formValue: btn.submit ? formValue : undefined, openMessageId: lastMessageId ?? undefined },
           ctx.now(),
         );

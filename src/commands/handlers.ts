@@ -41,10 +41,6 @@ import { handleLifecycle } from './lifecycle.js';
 import { attachByReply } from './evidence-intake.js';
 import type { Result } from '../domain/result.js';
 
-export interface InboundOptions {
-  contacts?: ContactDirectory;
-}
-
 const buttonValue = z.object({
   a: z.enum(['progress_form', 'same', 'done', 'extend_form', 'extend', 'progress']),
   asg: z.coerce.number().int().positive(),
@@ -92,11 +88,11 @@ export function replyReceiver(msg: Pick<IncomingMessage, 'chatType' | 'chatId' |
 
 const HOW_TO = '发送「帮助」查看命令；回复提醒卡片可直接报送，例如“60% 已完成排查”。';
 
-export function createInboundHandlers(deps: AppDeps, opts: InboundOptions = {}): InboundHandlers {
+export function createInboundHandlers(deps: AppDeps): InboundHandlers {
   const registry = buildRegistry();
   const names = allNames(registry);
-  // The directory from the composition root (built on first use there: most messages never need it), or a test's.
-  const contacts: ContactDirectory = opts.contacts ?? deps.contacts;
+  // The directory from the composition root (built on first use there: most messages never need it).
+  const contacts: ContactDirectory = deps.contacts;
 
   // Writes the inbox wants committed with this message's reply (set per message by onMessage), and whether they were.
   const withReplyFor = new Map<string, { writes: unknown[]; committed: boolean }>();

@@ -21,7 +21,7 @@ import type { Attachment } from '../domain/evidence.js';
 import type { IncomingMessage } from '../domain/types.js';
 import type { InboundHandler } from '../ports.js';
 import { evidenceIntakeOf, handleEvidenceMessage } from './evidence-intake.js';
-import { createInboundHandlers, replyReceiver, type InboundOptions } from './handlers.js';
+import { createInboundHandlers, replyReceiver } from './handlers.js';
 import { allNames, buildRegistry } from './index.js';
 
 export const UNSUPPORTED_REPLY = '暂时只能处理文字、图片和文件（佐证材料），请用文字回复，例如：进度 4.1.2 60%';
@@ -29,12 +29,12 @@ const SUPPORTED_TYPES = new Set(['text', 'post']);
 
 let commandNames: string[] | undefined;
 
-export function createInboundHandler(deps: AppDeps, opts: InboundOptions = {}): InboundHandler {
+export function createInboundHandler(deps: AppDeps): InboundHandler {
   // The command handlers hold no per-message state: built (registry, name index) once.
-  const handlers = createInboundHandlers(deps, opts);
+  const handlers = createInboundHandlers(deps);
   return {
     async message(msg: IncomingMessage, files: Attachment[], now: number, done: unknown[]): Promise<boolean> {
-      // Images, files and posts with images: evidence (src/evidence/intake.ts). A post whose text is a command runs
+      // Images, files and posts with images: evidence (./evidence-intake.ts). A post whose text is a command runs
       // the command first, then its files (so "进度 4.1.1 60%" + photo puts the photo on that report's assignment).
       const intake = evidenceIntakeOf(files, msg, (commandNames ??= allNames(buildRegistry())));
       if (intake && !intake.textFirst) {

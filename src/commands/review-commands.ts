@@ -49,7 +49,7 @@ async function officeTransition(ctx: CommandContext, view: AssignmentView, kind:
       ? { state: out.state, claimedAt: null, percent: restored, updatedAt: ctx.now }
       : { state: out.state, closedAt: ctx.now, percent: out.percent, updatedAt: ctx.now };
   // 退回 can ask for evidence (`--要佐证`, or words such as 请附/佐证/照片): the notice then says how to send it, and a
-  // reply to the notice with photos or files attaches them to this assignment (src/evidence/intake.ts).
+  // reply to the notice with photos or files attaches them to this assignment (./evidence-intake.ts).
   const wantsEvidence = kind === 'return' && asksForEvidence(reason);
   const tell =
     kind === 'return'

@@ -26,9 +26,8 @@ let fx: Fixture;
 beforeEach(async () => {
   deps = createTestDeps({ OFFICE_OPEN_IDS: OFFICE });
   fx = await seedFixture(deps.db);
-  h = createInboundHandlers(deps, {
-    contacts: createStaticContactDirectory({ 'zhao@dx.gov.cn': 'ou_zhao', '13800000001': 'ou_qian' }),
-  });
+  deps.contacts = createStaticContactDirectory({ 'zhao@dx.gov.cn': 'ou_zhao', '13800000001': 'ou_qian' });
+  h = createInboundHandlers(deps);
 });
 afterEach(() => deps.close());
 
