@@ -29,8 +29,6 @@ export interface DrainOptions {
   deliveredAt?: number;
 }
 
-export type { DrainResult };
-
 // A transient failure is retried forever (an outage of any length loses nothing): the backoff grows to this cap
 // and stays there. Only a permanent error (domain/send-errors.ts) stops a row, as 'failed', shown to the office (未送达).
 const BACKOFF_BASE_MS = 2_000;
